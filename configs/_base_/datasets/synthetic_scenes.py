@@ -1,0 +1,57 @@
+# The embedded dataset: seeded synthetic street scenes (maxsight.datasets.synthetic).
+# tools/train.py and tools/test.py generate it under data_root when it is missing.
+# To train on any other COCO-format data, override data_root / ann_file / data_prefix:
+#   --cfg-options train_dataloader.dataset.data_root=DIR val_dataloader.dataset.data_root=DIR
+dataset_type = 'AssistiveCocoDataset'
+data_root = 'data/maxsight_synth/'
+img_scale = (256, 192)  # (max width, max height) the image is fitted into
+
+embedded_dataset = dict(root=data_root, num_train=1600, num_val=400, seed=0,
+                        width=320, height=240)
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='PackDetInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/train.json',
+        data_prefix=dict(img=''),
+        filter_empty_gt=True,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/val.json',
+        data_prefix=dict(img=''),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+# ann_file=None: filled from the dataloader's dataset (data_root + ann_file) by the tools
+val_evaluator = dict(type='CocoMetric', ann_file=None)
+test_evaluator = val_evaluator

@@ -1,0 +1,27 @@
+# T2: CNN backbone + FPN + transformer encoder over the coarse levels + dense multi-task head.
+model = dict(
+    type='MaxSightDetector',
+    data_preprocessor=dict(type='DetDataPreprocessor', pad_size_divisor=32),
+    backbone=dict(type='LiteResNet', widths=(32, 64, 128, 256), depths=(1, 1, 2, 1),
+                  stem_channels=24, out_indices=(1, 2, 3)),
+    neck=dict(type='FPN', in_channels=[64, 128, 256], out_channels=64),
+    encoder=dict(type='CoarseLevelEncoder', channels=64, levels=(1, 2), num_layers=1,
+                 num_heads=4, ffn_channels=128),
+    bbox_head=dict(
+        type='MultiTaskDenseHead',
+        num_classes=None,  # None: read from the annotation file by the tools
+        in_channels=64,
+        feat_channels=64,
+        stacked_convs=2,
+        strides=(8, 16, 32),
+        matcher=dict(type='HungarianMatcher', cost_class=2.0, cost_bbox=5.0, cost_giou=2.0,
+                     cost_outside=1.0),
+        loss_cls=dict(type='FocalLoss', alpha=0.25, gamma=2.0, loss_weight=2.0),
+        loss_bbox=dict(type='L1Loss', loss_weight=5.0),
+        loss_giou=dict(type='GIoULoss', loss_weight=2.0),
+        loss_obj=dict(type='QualityFocalLoss', beta=2.0, loss_weight=1.0),
+        loss_zone=dict(type='CrossEntropyLoss', loss_weight=0.5),
+        loss_distance=dict(type='L1Loss', loss_weight=0.5),
+        loss_urgency=dict(type='CrossEntropyLoss', loss_weight=0.5),
+        loss_scene=dict(type='CrossEntropyLoss', loss_weight=0.2),
+        test_cfg=dict(max_per_img=100, score_thr=0.0, nms_iou_thr=None)))

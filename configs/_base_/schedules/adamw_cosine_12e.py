@@ -1,0 +1,17 @@
+# AdamW with linear warm-up then cosine decay, 12 epochs, validation every epoch.
+max_epochs = 12
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
+    clip_grad=dict(max_norm=10.0, norm_type=2),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=150),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs, T_max=max_epochs,
+         eta_min=2e-5, convert_to_iter_based=True),
+]

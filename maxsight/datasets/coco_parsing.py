@@ -1,0 +1,249 @@
+"""Parse and validate a COCO-format annotation file with MaxSight's optional fields.
+
+``parse_coco_file`` turns the file into MaxSight data infos (DESIGN section 3). Every
+problem is reported as one line naming the file, the record and the field; with
+``skip_invalid=True`` bad annotations/images are dropped and counted instead of raising.
+"""
+import json
+import math
+import os.path as osp
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .labels import (LIGHTING_BUCKETS, distance_from_box, scene_urgency, urgency_from_fields,
+                     zone_from_distance)
+
+
+class AnnotationError(ValueError):
+    """A malformed annotation file: the message names file, record and field."""
+
+
+@dataclass
+class ParsedCoco:
+    """What a COCO file yields: class list, one data info per image, problems skipped."""
+    classes: Tuple[str, ...]
+    cat_ids: Tuple[int, ...]
+    hazard_priors: Tuple[Optional[float], ...]
+    data_list: List[Dict[str, Any]]
+    skipped: List[str] = field(default_factory=list)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(float(v)))
+
+
+class _Checker:
+    """Collects problems (or raises on the first one) with a consistent message format."""
+
+    def __init__(self, ann_file: str, skip_invalid: bool):
+        self.ann_file = ann_file
+        self.skip_invalid = skip_invalid
+        self.skipped: List[str] = []
+
+    def fail(self, record: str, fld: str, problem: str, fatal: bool = False) -> None:
+        msg = f'{self.ann_file}: {record}: field "{fld}": {problem}'
+        if fatal or not self.skip_invalid:
+            raise AnnotationError(msg)
+        self.skipped.append(msg)
+
+
+def load_json(ann_file: str) -> Dict[str, Any]:
+    """Read a COCO JSON file; missing or unreadable files raise a clear error."""
+    if not osp.isfile(ann_file):
+        raise FileNotFoundError(
+            f'annotation file not found: {ann_file} (set data_root/ann_file in the config, '
+            'e.g. --cfg-options train_dataloader.dataset.data_root=DIR)')
+    try:
+        with open(ann_file) as f:
+            data = json.load(f)
+    except json.JSONDecodeError as e:
+        raise AnnotationError(f'{ann_file}: not valid JSON: {e}') from None
+    if not isinstance(data, dict):
+        raise AnnotationError(f'{ann_file}: top level must be an object with images, '
+                              'annotations, categories')
+    for key in ('images', 'annotations', 'categories'):
+        if not isinstance(data.get(key), list):
+            raise AnnotationError(f'{ann_file}: field "{key}": missing or not a list')
+    return data
+
+
+def parse_categories(data: Dict[str, Any], ann_file: str
+                     ) -> Tuple[Tuple[str, ...], Tuple[int, ...], Tuple[Optional[float], ...]]:
+    """Class names, category ids and hazard priors in file order."""
+    chk = _Checker(ann_file, skip_invalid=False)
+    names, ids, priors = [], [], []
+    if not data['categories']:
+        chk.fail('categories', 'categories', 'no categories declared', fatal=True)
+    for i, cat in enumerate(data['categories']):
+        rec = f'categories[{i}]'
+        if not isinstance(cat, dict):
+            chk.fail(rec, '*', 'not an object', fatal=True)
+        if not _is_int(cat.get('id')):
+            chk.fail(rec, 'id', f'expected an integer, got {cat.get("id")!r}', fatal=True)
+        rec = f'categories[id={cat["id"]}]'
+        if cat['id'] in ids:
+            chk.fail(rec, 'id', 'duplicate category id', fatal=True)
+        if not isinstance(cat.get('name'), str) or not cat['name']:
+            chk.fail(rec, 'name', f'expected a non-empty string, got {cat.get("name")!r}',
+                     fatal=True)
+        prior = cat.get('hazard_prior')
+        if prior is not None and not (_is_num(prior) and 0 <= prior <= 1):
+            chk.fail(rec, 'hazard_prior', f'expected a number in [0, 1], got {prior!r}',
+                     fatal=True)
+        names.append(cat['name'])
+        ids.append(cat['id'])
+        priors.append(None if prior is None else float(prior))
+    return tuple(names), tuple(ids), tuple(priors)
+
+
+def _parse_image(img: Any, i: int, chk: _Checker, img_prefix: str) -> Optional[Dict]:
+    if not isinstance(img, dict):
+        chk.fail(f'images[{i}]', '*', 'not an object')
+        return None
+    rec = f'images[id={img.get("id")!r}]'
+    if not _is_int(img.get('id')):
+        chk.fail(f'images[{i}]', 'id', f'expected an integer, got {img.get("id")!r}')
+        return None
+    for key in ('width', 'height'):
+        if not (_is_int(img.get(key)) and img[key] > 0):
+            chk.fail(rec, key, f'expected a positive integer, got {img.get(key)!r}')
+            return None
+    if not isinstance(img.get('file_name'), str) or not img['file_name']:
+        chk.fail(rec, 'file_name', f'expected a non-empty string, got {img.get("file_name")!r}')
+        return None
+    lighting = img.get('lighting')
+    if lighting is not None and lighting not in LIGHTING_BUCKETS:
+        chk.fail(rec, 'lighting', f'expected one of {"|".join(LIGHTING_BUCKETS)}, '
+                 f'got {lighting!r}')
+        return None
+    return dict(img_id=img['id'], img_path=osp.join(img_prefix, img['file_name']),
+                file_name=img['file_name'], width=img['width'], height=img['height'],
+                lighting=lighting, lighting_derived=lighting is None,
+                scene=img.get('scene'), instances=[])
+
+
+def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
+                      cat_index: Dict[int, int], priors: Tuple[Optional[float], ...]
+                      ) -> Optional[Tuple[int, Dict]]:
+    if not isinstance(ann, dict):
+        chk.fail(f'annotations[{i}]', '*', 'not an object')
+        return None
+    rec = f'annotations[id={ann.get("id")!r}]'
+    if not _is_int(ann.get('id')):
+        chk.fail(f'annotations[{i}]', 'id', f'expected an integer, got {ann.get("id")!r}')
+        return None
+    image_id = ann.get('image_id')
+    if not _is_int(image_id) or image_id not in images:
+        chk.fail(rec, 'image_id', f'no image with id {image_id!r}')
+        return None
+    if ann.get('category_id') not in cat_index or not _is_int(ann.get('category_id')):
+        chk.fail(rec, 'category_id', f'unknown category id {ann.get("category_id")!r} '
+                 f'(declared: {sorted(cat_index)})')
+        return None
+    bbox = ann.get('bbox')
+    if not (isinstance(bbox, list) and len(bbox) == 4 and all(_is_num(v) for v in bbox)):
+        chk.fail(rec, 'bbox', f'expected [x, y, w, h] of 4 finite numbers, got {bbox!r}')
+        return None
+    x, y, w, h = (float(v) for v in bbox)
+    img = images[image_id]
+    if w <= 0 or h <= 0:
+        chk.fail(rec, 'bbox', f'width and height must be > 0, got w={w}, h={h}')
+        return None
+    tol = 1.0  # pixels of slack for rounding in exported files
+    if x < -tol or y < -tol or x + w > img['width'] + tol or y + h > img['height'] + tol:
+        chk.fail(rec, 'bbox', f'box {bbox} lies outside image {image_id} '
+                 f'({img["width"]}x{img["height"]})')
+        return None
+    iscrowd = ann.get('iscrowd', 0)
+    if iscrowd not in (0, 1) or isinstance(iscrowd, bool):
+        chk.fail(rec, 'iscrowd', f'expected 0 or 1, got {iscrowd!r}')
+        return None
+    dist = ann.get('distance_m')
+    if dist is not None and not (_is_num(dist) and dist > 0):
+        chk.fail(rec, 'distance_m', f'expected a positive number, got {dist!r}')
+        return None
+    zone = ann.get('distance_zone')
+    if zone is not None and zone not in (0, 1, 2):
+        chk.fail(rec, 'distance_zone', f'expected 0, 1 or 2, got {zone!r}')
+        return None
+    urg = ann.get('urgency')
+    if urg is not None and urg not in (0, 1, 2, 3):
+        chk.fail(rec, 'urgency', f'expected 0..3, got {urg!r}')
+        return None
+    label = cat_index[ann['category_id']]
+    dist_derived = dist is None
+    if dist_derived:
+        dist = distance_from_box((x, y, w, h), img['height'])
+    zone_derived = zone is None
+    if zone_derived:
+        zone = zone_from_distance(float(dist))
+    urg_derived = urg is None
+    if urg_derived:
+        urg = urgency_from_fields(priors[label], float(dist), (x + w / 2) / img['width'])
+    x0, y0 = max(x, 0.0), max(y, 0.0)
+    x1, y1 = min(x + w, float(img['width'])), min(y + h, float(img['height']))
+    return image_id, dict(
+        ann_id=ann['id'], bbox=[x0, y0, x1, y1], bbox_label=label, ignore_flag=int(iscrowd),
+        distance_m=float(dist), distance_zone=int(zone), urgency=int(urg),
+        distance_derived=dist_derived, zone_derived=zone_derived, urgency_derived=urg_derived)
+
+
+def parse_coco_file(ann_file: str, img_prefix: str = '', skip_invalid: bool = False
+                    ) -> ParsedCoco:
+    """Parse ``ann_file``: boxes become xyxy pixels clipped to the image, labels become
+    contiguous indices into the file's category list, missing optional fields are derived
+    (and flagged ``*_derived``)."""
+    data = load_json(ann_file)
+    classes, cat_ids, priors = parse_categories(data, ann_file)
+    cat_index = {cid: i for i, cid in enumerate(cat_ids)}
+    chk = _Checker(ann_file, skip_invalid)
+    images: Dict[int, Dict] = {}
+    for i, img in enumerate(data['images']):
+        info = _parse_image(img, i, chk, img_prefix)
+        if info is None:
+            continue
+        if info['img_id'] in images:
+            chk.fail(f'images[id={info["img_id"]}]', 'id', 'duplicate image id')
+            continue
+        images[info['img_id']] = info
+    seen_ann_ids = set()
+    for i, ann in enumerate(data['annotations']):
+        parsed = _parse_annotation(ann, i, chk, images, cat_index, priors)
+        if parsed is None:
+            continue
+        image_id, inst = parsed
+        if inst['ann_id'] in seen_ann_ids:
+            chk.fail(f'annotations[id={inst["ann_id"]}]', 'id', 'duplicate annotation id')
+            continue
+        seen_ann_ids.add(inst['ann_id'])
+        images[image_id]['instances'].append(inst)
+    for info in images.values():
+        urg = [inst['urgency'] for inst in info['instances'] if not inst['ignore_flag']]
+        info['scene_urgency'] = scene_urgency(urg)
+    return ParsedCoco(classes, cat_ids, priors, list(images.values()), chk.skipped)
+
+
+def summarize(parsed: ParsedCoco) -> Dict[str, Any]:
+    """Counts per class, lighting, zone, urgency and derived fields (for logs and tools)."""
+    per_class: Counter = Counter()
+    zones: Counter = Counter()
+    urgencies: Counter = Counter()
+    derived: Counter = Counter()
+    for info in parsed.data_list:
+        for inst in info['instances']:
+            per_class[parsed.classes[inst['bbox_label']]] += 1
+            zones[inst['distance_zone']] += 1
+            urgencies[inst['urgency']] += 1
+            for key in ('distance_derived', 'zone_derived', 'urgency_derived'):
+                derived[key] += int(inst[key])
+    return dict(images=len(parsed.data_list), objects=sum(per_class.values()),
+                per_class=dict(per_class), lighting=dict(Counter(
+                    info['lighting'] or 'derived-at-load' for info in parsed.data_list)),
+                zones=dict(zones), urgency=dict(urgencies), derived=dict(derived),
+                skipped=len(parsed.skipped))

@@ -1,0 +1,94 @@
+"""Derived labels: one documented function per field that an annotation may leave out.
+
+Every function here is the single definition the whole toolkit uses (dataset parsing,
+the synthetic generator and the metrics), so derived values are reproducible.
+"""
+from typing import Optional, Sequence
+
+import numpy as np
+
+#: Lighting buckets in order of brightness (DESIGN section 6).
+LIGHTING_BUCKETS = ('dark', 'dim', 'normal', 'bright', 'glare')
+#: Distance zones: 0 near (< 2 m), 1 medium (< 5 m), 2 far.
+ZONE_NAMES = ('near', 'medium', 'far')
+ZONE_EDGES_M = (2.0, 5.0)
+#: Urgency levels.
+URGENCY_NAMES = ('safe', 'caution', 'warning', 'danger')
+#: Hazard prior used for categories that do not declare one.
+DEFAULT_HAZARD_PRIOR = 0.5
+#: Assumed real height (m) of an object, for distance-from-geometry.
+REFERENCE_OBJECT_HEIGHT_M = 1.5
+#: Urgency score thresholds between safe|caution|warning|danger.
+URGENCY_THRESHOLDS = (0.15, 0.3, 0.5)
+
+
+def zone_from_distance(distance_m: float) -> int:
+    """Distance zone of an object ``distance_m`` metres away: 0 near (< 2 m), 1 medium
+    (< 5 m), 2 far (>= 5 m)."""
+    if distance_m < ZONE_EDGES_M[0]:
+        return 0
+    if distance_m < ZONE_EDGES_M[1]:
+        return 1
+    return 2
+
+
+def distance_from_box(bbox_xywh: Sequence[float], img_height: int) -> float:
+    """Distance in metres guessed from box geometry when an annotation has none.
+
+    Pinhole model with a focal length equal to the image height (about 53 degrees of
+    vertical field of view) and an object of ``REFERENCE_OBJECT_HEIGHT_M`` metres:
+    ``d = H_ref * img_height / box_height_px``, clipped to [0.5, 50] m.
+    """
+    box_h = max(float(bbox_xywh[3]), 1.0)
+    return float(np.clip(REFERENCE_OBJECT_HEIGHT_M * img_height / box_h, 0.5, 50.0))
+
+
+def urgency_score(hazard_prior: float, distance_m: float, center_x_frac: float) -> float:
+    """Continuous urgency in [0, 1]: hazard prior x proximity x centrality.
+
+    proximity = 1 / (1 + max(d - 1, 0) / 2.5) (1 at <= 1 m, 0.5 at 3.5 m);
+    centrality = 1 - |cx / W - 0.5| (1 in the middle of the view, 0.5 at its edges).
+    """
+    proximity = 1.0 / (1.0 + max(distance_m - 1.0, 0.0) / 2.5)
+    centrality = 1.0 - abs(float(center_x_frac) - 0.5)
+    return float(hazard_prior) * proximity * centrality
+
+
+def urgency_from_fields(hazard_prior: Optional[float], distance_m: float,
+                        center_x_frac: float) -> int:
+    """Urgency level 0 safe .. 3 danger from :func:`urgency_score` with thresholds
+    ``URGENCY_THRESHOLDS`` (0.15, 0.3, 0.5)."""
+    prior = DEFAULT_HAZARD_PRIOR if hazard_prior is None else hazard_prior
+    return int(np.searchsorted(URGENCY_THRESHOLDS, urgency_score(prior, distance_m,
+                                                                   center_x_frac),
+                               side='right'))
+
+
+def scene_urgency(object_urgencies: Sequence[int]) -> int:
+    """Scene urgency of an image: the highest urgency among its objects (0 if none)."""
+    return int(max(object_urgencies, default=0))
+
+
+def luma(img_rgb: np.ndarray) -> np.ndarray:
+    """Rec. 601 luma Y in 0..255 of an RGB image [H, W, 3] (uint8 or float)."""
+    img = img_rgb.astype(np.float32)
+    return 0.299 * img[..., 0] + 0.587 * img[..., 1] + 0.114 * img[..., 2]
+
+
+def lighting_from_pixels(img_rgb: np.ndarray) -> str:
+    """Lighting bucket of an RGB image [H, W, 3] (DESIGN section 6).
+
+    ``glare`` if more than 5 % of pixels have Y >= 250, else by mean Y: ``dark`` < 50,
+    ``dim`` < 100, ``normal`` < 170, ``bright`` otherwise. A complete partition.
+    """
+    y = luma(img_rgb)
+    if float((y >= 250).mean()) > 0.05:
+        return 'glare'
+    mean_y = float(y.mean())
+    if mean_y < 50:
+        return 'dark'
+    if mean_y < 100:
+        return 'dim'
+    if mean_y < 170:
+        return 'normal'
+    return 'bright'

@@ -1,0 +1,80 @@
+"""Loading transforms: image from file (as RGB) and annotations into arrays."""
+from typing import Any, Dict
+
+import numpy as np
+from PIL import Image
+
+from ...registry import TRANSFORMS
+from ..labels import lighting_from_pixels
+
+
+class ImageLoadError(OSError):
+    """An image that exists but cannot be decoded (truncated, corrupt, wrong size)."""
+
+
+def read_rgb(path: str) -> np.ndarray:
+    """Read any image PIL understands as RGB uint8 [H, W, 3] (greyscale, palette and RGBA
+    are converted; RGBA is composited as if on black, i.e. alpha is dropped)."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return np.asarray(im.convert('RGB'))
+    except FileNotFoundError:
+        raise FileNotFoundError(f'image file not found: {path}') from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageLoadError(f'{path}: cannot decode image ({e})') from None
+
+
+@TRANSFORMS.register_module()
+class LoadImageFromFile:
+    """Load ``results['img_path']`` into ``results['img']`` (RGB uint8 [H, W, 3]).
+
+    Sets ``ori_shape``/``img_shape`` (h, w) and fills ``lighting`` from pixel statistics
+    when the annotation has none (flagged ``lighting_derived``). The decoded size must match
+    the annotation's ``width``/``height``.
+    """
+
+    def __call__(self, results: Dict[str, Any]) -> Dict[str, Any]:
+        img = read_rgb(results['img_path'])
+        h, w = img.shape[:2]
+        expected = (results.get('height'), results.get('width'))
+        if expected[0] is not None and (h, w) != expected:
+            raise ImageLoadError(
+                f'{results["img_path"]}: images[id={results.get("img_id")}]: field '
+                f'"width"/"height": annotation says {expected[1]}x{expected[0]}, '
+                f'file is {w}x{h}')
+        results['img'] = img
+        results['ori_shape'] = results['img_shape'] = (h, w)
+        if results.get('lighting') is None:
+            results['lighting'] = lighting_from_pixels(img)
+            results['lighting_derived'] = True
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}()'
+
+
+#: per-instance fields copied from data infos into arrays, with their dtype
+INSTANCE_FIELDS = (('distance_m', np.float32), ('distance_zone', np.int64),
+                   ('urgency', np.int64), ('distance_derived', bool),
+                   ('zone_derived', bool), ('urgency_derived', bool))
+
+
+@TRANSFORMS.register_module()
+class LoadAnnotations:
+    """Turn ``results['instances']`` into arrays: ``gt_bboxes`` [N, 4] float32 xyxy pixels,
+    ``gt_labels`` [N] int64, ``gt_ignore_flags`` [N] bool, and ``gt_<field>`` for
+    distance_m, distance_zone, urgency and the derived flags."""
+
+    def __call__(self, results: Dict[str, Any]) -> Dict[str, Any]:
+        insts = results.get('instances', [])
+        results['gt_bboxes'] = np.array([i['bbox'] for i in insts],
+                                        np.float32).reshape(-1, 4)
+        results['gt_labels'] = np.array([i['bbox_label'] for i in insts], np.int64)
+        results['gt_ignore_flags'] = np.array([i['ignore_flag'] for i in insts], bool)
+        for key, dtype in INSTANCE_FIELDS:
+            results[f'gt_{key}'] = np.array([i[key] for i in insts], dtype)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}()'

@@ -1,0 +1,3 @@
+from .metrics import CocoMetric
+
+__all__ = ['CocoMetric']

@@ -1,0 +1,147 @@
+"""COCO box mAP computed by pycocotools' COCOeval (keys of DESIGN section 7)."""
+import copy
+import json
+import os
+import os.path as osp
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from ...datasets.coco_parsing import load_json
+from ...registry import METRICS
+
+COCO_KEYS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m',
+             'bbox_mAP_l')
+
+
+def load_coco_gt(ann_file: str) -> COCO:
+    """A pycocotools ``COCO`` for ``ann_file``; adds the ``info`` key pycocotools needs in
+    ``loadRes`` when the file has none."""
+    data = load_json(ann_file)
+    data.setdefault('info', {})
+    data.setdefault('licenses', [])
+    coco = COCO()
+    coco.dataset = data
+    coco.createIndex()
+    return coco
+
+
+def to_coco_results(results: Sequence[Dict[str, Any]], cat_ids: Sequence[int]
+                    ) -> List[Dict[str, Any]]:
+    """Per-image predictions (xyxy boxes, contiguous labels) -> COCO results list with
+    the annotation file's category ids, xywh boxes and the assistive fields."""
+    out = []
+    for res in results:
+        boxes = res['bboxes']
+        for i in range(len(boxes)):
+            x0, y0, x1, y1 = (float(v) for v in boxes[i])
+            out.append(dict(image_id=int(res['img_id']),
+                            category_id=int(cat_ids[int(res['labels'][i])]),
+                            bbox=[x0, y0, x1 - x0, y1 - y0], score=float(res['scores'][i]),
+                            distance_m=float(res['distance_m'][i]),
+                            distance_zone=int(res['distance_zone'][i]),
+                            urgency=int(res['urgency'][i])))
+    return out
+
+
+def coco_box_eval(coco_gt: COCO, coco_results: List[Dict[str, Any]],
+                  img_ids: Optional[Sequence[int]] = None) -> COCOeval:
+    """Run COCOeval (bbox, maxDets 1/10/100) on ``img_ids`` (all images by default)."""
+    coco_dt = coco_gt.loadRes(copy.deepcopy(coco_results))
+    evaluator = COCOeval(coco_gt, coco_dt, 'bbox')
+    if img_ids is not None:
+        evaluator.params.imgIds = sorted(int(i) for i in img_ids)
+    evaluator.evaluate()
+    evaluator.accumulate()
+    evaluator.summarize()
+    return evaluator
+
+
+def per_class_ap(evaluator: COCOeval, class_names: Sequence[str]) -> Dict[str, float]:
+    """AP@[.5:.95] per class from an accumulated COCOeval (NaN for classes without GT)."""
+    precision = evaluator.eval['precision']  # [T, R, K, A, M]
+    aps = {}
+    for k, name in enumerate(class_names):
+        p = precision[:, :, k, 0, -1]
+        p = p[p > -1]
+        aps[name] = float(p.mean()) if p.size else float('nan')
+    return aps
+
+
+@METRICS.register_module()
+class CocoMetric(BaseMetric):
+    """COCO bbox mAP on pycocotools (``coco/bbox_mAP`` ... ``coco/bbox_mAP_l``).
+
+    Args:
+        ann_file: the COCO annotation file of the evaluated split. Tools fill it from the
+            dataloader's dataset when the config leaves it None.
+        pred_out: optional path; the COCO results JSON (``image_id``, ``category_id``,
+            ``bbox`` xywh, ``score``, ``distance_m``, ``distance_zone``, ``urgency``) is
+            written there, exactly the list that was evaluated.
+        classwise: log a per-class AP table.
+
+    Empty predictions give 0.0 for every key.
+    """
+    default_prefix: Optional[str] = 'coco'
+
+    def __init__(self, ann_file: Optional[str] = None, pred_out: Optional[str] = None,
+                 classwise: bool = True, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.ann_file = ann_file
+        self.pred_out = pred_out
+        self.classwise = classwise
+        self._coco_gt: Optional[COCO] = None
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            pred = sample['pred_instances']
+            self.results.append(dict(
+                img_id=int(sample['img_id']),
+                **{k: pred[k].detach().cpu().numpy() for k in
+                   ('bboxes', 'scores', 'labels', 'distance_m', 'distance_zone', 'urgency')}))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        if self.ann_file is None:
+            raise ValueError('CocoMetric: ann_file is not set (tools/train.py and '
+                             'tools/test.py fill it from the dataloader; set it when '
+                             'building the evaluator yourself)')
+        logger = MMLogger.get_current_instance()
+        if self._coco_gt is None:
+            self._coco_gt = load_coco_gt(self.ann_file)
+        cat_ids = self.dataset_meta['cat_ids']
+        coco_results = to_coco_results(results, cat_ids)
+        if self.pred_out:
+            write_json_atomic(self.pred_out, coco_results)
+            logger.info(f'wrote {len(coco_results)} detections to {self.pred_out}')
+        if not coco_results:
+            logger.warning('CocoMetric: no detections; every coco/* metric is 0.0')
+            return {k: 0.0 for k in COCO_KEYS}
+        img_ids = sorted({r['img_id'] for r in results})
+        evaluator = coco_box_eval(self._coco_gt, coco_results, img_ids)
+        metrics = {k: float(v) for k, v in zip(COCO_KEYS, evaluator.stats[:6])}
+        if self.classwise:
+            aps = per_class_ap(evaluator, self.dataset_meta['classes'])
+            table = '\n'.join(f'  {name:<20s} {ap:6.3f}' for name, ap in aps.items())
+            logger.info(f'per-class AP@[.5:.95]:\n{table}')
+        return metrics
+
+
+def write_json_atomic(path: str, obj: Any) -> None:
+    """Write JSON to ``path`` via a temporary file and rename (never a half-written file)."""
+    d = osp.dirname(osp.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    tmp = f'{path}.tmp.{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, default=_json_default)
+    os.replace(tmp, path)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(f'not JSON serialisable: {type(o)}')

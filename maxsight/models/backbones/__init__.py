@@ -1,0 +1,3 @@
+from .lite_resnet import BasicBlock, LiteResNet
+
+__all__ = ['BasicBlock', 'LiteResNet']

@@ -1,0 +1,3 @@
+from .maxsight_detector import MaxSightDetector
+
+__all__ = ['MaxSightDetector']

@@ -1,0 +1,55 @@
+"""The MaxSight detector: backbone -> neck (FPN) -> optional encoder -> multi-task head."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModel
+from torch import Tensor
+
+from ...registry import MODELS
+from ...structures import DetDataSample
+
+
+@MODELS.register_module()
+class MaxSightDetector(BaseModel):
+    """Single-stage multi-task detector.
+
+    Args:
+        backbone, neck, bbox_head: MODELS configs.
+        encoder: optional MODELS config applied to the neck outputs (the T2 hybrid
+            transformer encoder over the coarse levels).
+        data_preprocessor: MODELS config (normalise, pad, stack).
+
+    ``forward(inputs [B, 3, H, W], data_samples, mode)`` with mode ``loss`` (dict of
+    losses), ``predict`` (data samples with ``pred_instances``) or ``tensor`` (raw head
+    outputs).
+    """
+
+    def __init__(self, backbone: dict, neck: dict, bbox_head: dict,
+                 encoder: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(data_preprocessor=data_preprocessor or
+                         dict(type='DetDataPreprocessor'), init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck)
+        self.encoder = MODELS.build(encoder) if encoder else None
+        self.bbox_head = MODELS.build(bbox_head)
+
+    def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
+        """Pyramid features, finest first: [B, C, H / s, W / s] per level."""
+        feats = self.neck(self.backbone(inputs))
+        if self.encoder is not None:
+            feats = self.encoder(feats)
+        return feats
+
+    def forward(self, inputs: Tensor, data_samples: Optional[Sequence[DetDataSample]] = None,
+                mode: str = 'tensor') -> Union[Dict[str, Tensor], List[DetDataSample],
+                                               Dict[str, Tensor]]:
+        feats = self.extract_feat(inputs)
+        if mode == 'loss':
+            return self.bbox_head.loss(feats, data_samples)
+        if mode == 'predict':
+            return self.bbox_head.predict(feats, data_samples)
+        if mode == 'tensor':
+            return self.bbox_head(feats)
+        raise ValueError(f"MaxSightDetector.forward: mode must be 'loss', 'predict' or "
+                         f"'tensor', got {mode!r}")

@@ -1,0 +1,3 @@
+from .multitask_dense_head import MultiTaskDenseHead
+
+__all__ = ['MultiTaskDenseHead']

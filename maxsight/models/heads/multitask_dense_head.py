@@ -1,0 +1,247 @@
+"""Dense multi-task head: class, box, objectness, distance (zone + metres), urgency, scene
+urgency; trained with one-to-one Hungarian matching, so no NMS is needed at test time."""
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.dist import all_reduce, get_world_size
+from mmengine.structures import InstanceData
+from torch import Tensor, nn
+from torchvision.ops import batched_nms, box_iou
+
+from ...registry import MODELS, TASK_UTILS
+from ...structures import DetDataSample
+
+NUM_ZONES = 3
+NUM_URGENCY = 4
+
+
+def _tower(in_ch: int, ch: int, depth: int) -> nn.Sequential:
+    layers: List[nn.Module] = []
+    for i in range(depth):
+        layers += [nn.Conv2d(in_ch if i == 0 else ch, ch, 3, padding=1, bias=False),
+                   nn.GroupNorm(min(8, ch), ch), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
+
+
+@MODELS.register_module()
+class MultiTaskDenseHead(nn.Module):
+    """One prediction per feature-map location of every pyramid level.
+
+    Per location (anchor point p = ((x + 0.5) * s, (y + 0.5) * s) at stride s):
+
+    * ``cls``: C class logits (sigmoid), ``obj``: objectness logit trained towards the IoU of
+      the matched box (IoU-aware quality), score = sqrt(sigmoid(cls) * sigmoid(obj));
+    * ``box``: distances (l, t, r, b) = exp(raw) * s from p, decoded to xyxy pixels;
+    * ``zone``: 3 logits (near/medium/far), ``log_dist``: log of metres;
+    * ``urgency``: 4 logits (safe..danger), from class and box features plus normalised
+      (x, y) coordinates (urgency depends on where an object is in view);
+    * per image, ``scene``: 4 scene-urgency logits from pooled coarsest features.
+
+    Args:
+        num_classes: number of object classes (tools fill it from the annotation file).
+        in_channels: channels of every input level; feat_channels: tower width.
+        stacked_convs: convs in each tower; strides: stride of each level.
+        matcher: TASK_UTILS config (one-to-one Hungarian matcher).
+        loss_*: MODELS configs; each loss' ``loss_weight`` weighs it in the total.
+        test_cfg: ``max_per_img`` (100), ``score_thr`` (0.0), ``nms_iou_thr`` (None: no NMS).
+    """
+
+    def __init__(self, num_classes: int, in_channels: int = 64, feat_channels: int = 64,
+                 stacked_convs: int = 2, strides: Sequence[int] = (8, 16, 32),
+                 matcher: Optional[dict] = None,
+                 loss_cls: Optional[dict] = None, loss_bbox: Optional[dict] = None,
+                 loss_giou: Optional[dict] = None, loss_obj: Optional[dict] = None,
+                 loss_zone: Optional[dict] = None, loss_distance: Optional[dict] = None,
+                 loss_urgency: Optional[dict] = None, loss_scene: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None, prior_prob: float = 0.01):
+        super().__init__()
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f'MultiTaskDenseHead: num_classes must be a positive int, got '
+                             f'{num_classes!r} (tools/train.py fills it from the annotation '
+                             'file when the config leaves it None)')
+        self.num_classes = num_classes
+        self.strides = tuple(strides)
+        self.cls_tower = _tower(in_channels, feat_channels, stacked_convs)
+        self.reg_tower = _tower(in_channels, feat_channels, stacked_convs)
+        self.cls_out = nn.Conv2d(feat_channels, num_classes, 3, padding=1)
+        self.box_out = nn.Conv2d(feat_channels, 4, 3, padding=1)
+        self.obj_out = nn.Conv2d(feat_channels, 1, 3, padding=1)
+        attr_in = 2 * feat_channels + 2
+        self.attr_tower = nn.Sequential(nn.Conv2d(attr_in, feat_channels, 1), nn.ReLU(inplace=True))
+        self.zone_out = nn.Conv2d(feat_channels, NUM_ZONES, 1)
+        self.dist_out = nn.Conv2d(feat_channels, 1, 1)
+        self.urgency_out = nn.Conv2d(feat_channels, NUM_URGENCY, 1)
+        self.scene_out = nn.Linear(in_channels, NUM_URGENCY)
+        bias = -math.log((1 - prior_prob) / prior_prob)
+        nn.init.constant_(self.cls_out.bias, bias)
+        nn.init.constant_(self.obj_out.bias, bias)
+        nn.init.normal_(self.box_out.weight, std=0.01)
+        nn.init.constant_(self.box_out.bias, 0.0)
+        nn.init.constant_(self.dist_out.bias, math.log(5.0))
+
+        self.matcher = TASK_UTILS.build(matcher or dict(type='HungarianMatcher'))
+        defaults = dict(
+            loss_cls=dict(type='FocalLoss', alpha=0.25, gamma=2.0, loss_weight=2.0),
+            loss_bbox=dict(type='L1Loss', loss_weight=5.0),
+            loss_giou=dict(type='GIoULoss', loss_weight=2.0),
+            loss_obj=dict(type='QualityFocalLoss', beta=2.0, loss_weight=1.0),
+            loss_zone=dict(type='CrossEntropyLoss', loss_weight=0.5),
+            loss_distance=dict(type='L1Loss', loss_weight=0.5),
+            loss_urgency=dict(type='CrossEntropyLoss', loss_weight=0.5),
+            loss_scene=dict(type='CrossEntropyLoss', loss_weight=0.2))
+        given = dict(loss_cls=loss_cls, loss_bbox=loss_bbox, loss_giou=loss_giou,
+                     loss_obj=loss_obj, loss_zone=loss_zone, loss_distance=loss_distance,
+                     loss_urgency=loss_urgency, loss_scene=loss_scene)
+        for name, cfg in defaults.items():
+            setattr(self, name, MODELS.build(given[name] or cfg))
+        self.test_cfg = dict(max_per_img=100, score_thr=0.0, nms_iou_thr=None)
+        self.test_cfg.update(test_cfg or {})
+        self._point_cache: Dict[Tuple, Tuple[Tensor, Tensor]] = {}
+
+    # ------------------------------------------------------------------ forward
+    def anchor_points(self, shapes: Sequence[Tuple[int, int]], device: torch.device
+                      ) -> Tuple[Tensor, Tensor]:
+        """Anchor points [N, 2] (x, y pixels) and their strides [N] for all levels."""
+        key = (tuple(shapes), str(device))
+        if key not in self._point_cache:
+            pts, strides = [], []
+            for (h, w), s in zip(shapes, self.strides):
+                ys, xs = torch.meshgrid(torch.arange(h, device=device, dtype=torch.float32),
+                                        torch.arange(w, device=device, dtype=torch.float32),
+                                        indexing='ij')
+                pts.append(torch.stack([(xs + 0.5) * s, (ys + 0.5) * s], -1).reshape(-1, 2))
+                strides.append(torch.full((h * w,), float(s), device=device))
+            self._point_cache[key] = (torch.cat(pts), torch.cat(strides))
+        return self._point_cache[key]
+
+    def forward(self, feats: Sequence[Tensor]) -> Dict[str, Tensor]:
+        """Flattened predictions over all levels: ``cls`` [B, N, C], ``box`` [B, N, 4] xyxy
+        pixels (of the padded network input), ``obj`` [B, N], ``zone`` [B, N, 3],
+        ``log_dist`` [B, N], ``urgency`` [B, N, 4], ``scene`` [B, 4], ``points`` [N, 2]."""
+        if len(feats) != len(self.strides):
+            raise ValueError(f'MultiTaskDenseHead got {len(feats)} levels but strides '
+                             f'{self.strides}')
+        outs: Dict[str, List[Tensor]] = {k: [] for k in
+                                         ('cls', 'box', 'obj', 'zone', 'log_dist', 'urgency')}
+        for f in feats:
+            b, _, h, w = f.shape
+            cls_feat, reg_feat = self.cls_tower(f), self.reg_tower(f)
+            ys = torch.linspace(-1, 1, h, device=f.device, dtype=f.dtype)
+            xs = torch.linspace(-1, 1, w, device=f.device, dtype=f.dtype)
+            coords = torch.stack(torch.meshgrid(xs, ys, indexing='xy'), 0).expand(b, 2, h, w)
+            attr = self.attr_tower(torch.cat([cls_feat, reg_feat, coords], 1))
+            for key, t in (('cls', self.cls_out(cls_feat)), ('box', self.box_out(reg_feat)),
+                           ('obj', self.obj_out(reg_feat)), ('zone', self.zone_out(attr)),
+                           ('log_dist', self.dist_out(attr)), ('urgency', self.urgency_out(attr))):
+                outs[key].append(t.flatten(2).transpose(1, 2))
+        preds = {k: torch.cat(v, 1) for k, v in outs.items()}
+        preds['obj'] = preds['obj'].squeeze(-1)
+        preds['log_dist'] = preds['log_dist'].squeeze(-1)
+        points, strides = self.anchor_points([f.shape[-2:] for f in feats], feats[0].device)
+        ltrb = preds['box'].float().clamp(max=8.0).exp() * strides[None, :, None]
+        preds['box'] = torch.cat([points - ltrb[..., :2], points + ltrb[..., 2:]], -1)
+        preds['scene'] = self.scene_out(feats[-1].mean(dim=(2, 3)))
+        preds['points'] = points
+        return preds
+
+    # --------------------------------------------------------------------- loss
+    def loss(self, feats: Sequence[Tensor], data_samples: Sequence[DetDataSample]
+             ) -> Dict[str, Tensor]:
+        preds = self(feats)
+        cls, boxes, points = preds['cls'], preds['box'], preds['points']
+        bsz, num_pts, _ = cls.shape
+        cls_target = torch.zeros_like(cls)
+        valid = torch.ones(bsz, num_pts, dtype=torch.bool, device=cls.device)
+        batch_idx, pred_idx, gt_sel = [], [], []
+        gt_fields: Dict[str, List[Tensor]] = {k: [] for k in
+                                              ('bboxes', 'labels', 'distance_m',
+                                               'distance_zone', 'urgency', 'norm')}
+        for b, sample in enumerate(data_samples):
+            gt = sample.gt_instances
+            h, w = sample.metainfo['img_shape']
+            p_idx, g_idx = self.matcher.match(cls[b].detach(), boxes[b].detach(),
+                                              gt.labels, gt.bboxes, (h, w), points)
+            ignored = sample.get('ignored_instances')
+            if ignored is not None and len(ignored) > 0:
+                ib = ignored.bboxes.to(points.device)
+                inside = ((points[:, None, 0] >= ib[:, 0]) & (points[:, None, 0] <= ib[:, 2]) &
+                          (points[:, None, 1] >= ib[:, 1]) & (points[:, None, 1] <= ib[:, 3]))
+                valid[b] = ~inside.any(1)
+            valid[b, p_idx] = True
+            cls_target[b, p_idx, gt.labels[g_idx]] = 1.0
+            batch_idx.append(torch.full_like(p_idx, b))
+            pred_idx.append(p_idx)
+            for key in ('bboxes', 'labels', 'distance_m', 'distance_zone', 'urgency'):
+                gt_fields[key].append(gt[key][g_idx].to(cls.device))
+            gt_fields['norm'].append(boxes.new_tensor([w, h, w, h]).expand(len(g_idx), 4))
+        bi, pi = torch.cat(batch_idx), torch.cat(pred_idx)
+        gts = {k: torch.cat(v) for k, v in gt_fields.items()}
+        num_pos = float(len(pi))
+        if get_world_size() > 1:  # average the normaliser over processes, as mmdet does
+            t = cls.new_tensor(num_pos)
+            all_reduce(t, op='mean')
+            num_pos = float(t)
+        num_pos = max(num_pos, 1.0)
+
+        pos_boxes = boxes[bi, pi]
+        losses = dict(
+            loss_cls=self.loss_cls(cls[valid], cls_target[valid], avg_factor=num_pos),
+            loss_bbox=self.loss_bbox(pos_boxes / gts['norm'], gts['bboxes'] / gts['norm'],
+                                     avg_factor=num_pos),
+            loss_giou=self.loss_giou(pos_boxes, gts['bboxes'], avg_factor=num_pos))
+        obj_target = torch.zeros_like(preds['obj'])
+        if len(pi):
+            ious = box_iou(pos_boxes.detach().float(), gts['bboxes'].float()).diagonal()
+            obj_target[bi, pi] = ious.clamp(min=0.0).to(obj_target.dtype)
+        losses['loss_obj'] = self.loss_obj(preds['obj'][valid], obj_target[valid],
+                                           avg_factor=num_pos)
+        losses['loss_zone'] = self.loss_zone(preds['zone'][bi, pi], gts['distance_zone'])
+        losses['loss_distance'] = self.loss_distance(
+            preds['log_dist'][bi, pi], gts['distance_m'].clamp(min=0.1).log())
+        losses['loss_urgency'] = self.loss_urgency(preds['urgency'][bi, pi], gts['urgency'])
+        scene_target = torch.as_tensor(
+            [s.metainfo.get('scene_urgency', int(s.gt_instances.urgency.max())
+                            if len(s.gt_instances) else 0) for s in data_samples],
+            device=cls.device)
+        losses['loss_scene'] = self.loss_scene(preds['scene'], scene_target)
+        return losses
+
+    # ------------------------------------------------------------------ predict
+    @torch.no_grad()
+    def predict(self, feats: Sequence[Tensor], data_samples: Sequence[DetDataSample]
+                ) -> List[DetDataSample]:
+        """Top-``max_per_img`` detections per image, boxes in original-image pixels."""
+        preds = self(feats)
+        scores_all = (preds['cls'].float().sigmoid() *
+                      preds['obj'].float().sigmoid()[..., None]).sqrt()
+        cfg = self.test_cfg
+        for b, sample in enumerate(data_samples):
+            scores = scores_all[b].flatten()
+            k = min(int(cfg['max_per_img']), scores.numel())
+            top_scores, top_idx = scores.topk(k)
+            keep = top_scores > cfg['score_thr']
+            top_scores, top_idx = top_scores[keep], top_idx[keep]
+            loc, labels = top_idx // self.num_classes, top_idx % self.num_classes
+            boxes = preds['box'][b, loc].float()
+            if cfg.get('nms_iou_thr') is not None:
+                kept = batched_nms(boxes, top_scores, labels, float(cfg['nms_iou_thr']))
+                loc, labels, boxes, top_scores = loc[kept], labels[kept], boxes[kept], \
+                    top_scores[kept]
+            sx, sy = sample.metainfo.get('scale_factor', (1.0, 1.0))
+            boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
+            oh, ow = sample.metainfo.get('ori_shape', sample.metainfo['img_shape'])
+            boxes[:, 0::2] = boxes[:, 0::2].clamp(0, ow)
+            boxes[:, 1::2] = boxes[:, 1::2].clamp(0, oh)
+            result = InstanceData()
+            result.bboxes = boxes
+            result.scores = top_scores
+            result.labels = labels
+            result.distance_zone = preds['zone'][b, loc].argmax(-1)
+            result.distance_m = preds['log_dist'][b, loc].float().exp()
+            result.urgency = preds['urgency'][b, loc].argmax(-1)
+            sample.pred_instances = result
+            sample.set_field(int(preds['scene'][b].argmax()), 'pred_scene_urgency',
+                             field_type='metainfo')
+        return list(data_samples)

@@ -1,0 +1,4 @@
+from .coarse_level_encoder import CoarseLevelEncoder
+from .fpn import FPN
+
+__all__ = ['CoarseLevelEncoder', 'FPN']

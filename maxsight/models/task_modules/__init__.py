@@ -1,0 +1,3 @@
+from .hungarian_matcher import HungarianMatcher, optimal_assignment
+
+__all__ = ['HungarianMatcher', 'optimal_assignment']

@@ -1,0 +1,88 @@
+"""One-to-one Hungarian matching between dense predictions and ground-truth boxes.
+
+Cost (as in DETR / Deformable DETR, per prediction i and ground truth j):
+
+    C[i, j] = w_class * focal_cost(p_i[label_j]) + w_bbox * |b_i - g_j|_1 (normalised xyxy)
+              - w_giou * GIoU(b_i, g_j) + w_outside * [point_i outside g_j]
+
+and the assignment minimising the total cost is found by scipy's
+``linear_sum_assignment``. The optional ``w_outside`` term is a spatial prior: it keeps
+early, random predictions from being matched to objects far from their location.
+"""
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+from torch import Tensor
+from torchvision.ops import generalized_box_iou
+
+from ...registry import TASK_UTILS
+
+
+def optimal_assignment(cost: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Minimum-cost one-to-one assignment of rows (predictions) to columns (ground truth).
+
+    ``cost`` is [N, M]; returns (row_idx, col_idx), each of length min(N, M), sorted by
+    row. With M == 0 or N == 0 both are empty.
+    """
+    if cost.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rows, cols = linear_sum_assignment(cost)
+    return rows.astype(np.int64), cols.astype(np.int64)
+
+
+@TASK_UTILS.register_module()
+class HungarianMatcher:
+    """Match dense predictions to ground truth one-to-one.
+
+    Args:
+        cost_class: weight of the focal classification cost.
+        cost_bbox: weight of the L1 cost between boxes normalised by image size (xyxy).
+        cost_giou: weight of the negative generalised IoU.
+        cost_outside: added when a prediction's anchor point lies outside the gt box
+            (0 disables the spatial prior).
+        focal_alpha, focal_gamma: focal cost parameters (Lin et al. 2017).
+    """
+
+    def __init__(self, cost_class: float = 2.0, cost_bbox: float = 5.0, cost_giou: float = 2.0,
+                 cost_outside: float = 0.0, focal_alpha: float = 0.25,
+                 focal_gamma: float = 2.0):
+        if cost_class == 0 and cost_bbox == 0 and cost_giou == 0:
+            raise ValueError('HungarianMatcher: all costs are 0')
+        self.cost_class, self.cost_bbox, self.cost_giou = cost_class, cost_bbox, cost_giou
+        self.cost_outside = cost_outside
+        self.alpha, self.gamma = focal_alpha, focal_gamma
+
+    @torch.no_grad()
+    def cost_matrix(self, cls_logits: Tensor, boxes: Tensor, gt_labels: Tensor,
+                    gt_boxes: Tensor, img_hw: Tuple[int, int],
+                    points: Optional[Tensor] = None) -> Tensor:
+        """[N, M] matching cost. ``cls_logits`` [N, C]; ``boxes`` [N, 4] and ``gt_boxes``
+        [M, 4] xyxy pixels; ``gt_labels`` [M]; ``points`` [N, 2] (x, y) pixels."""
+        prob = cls_logits.float().sigmoid()[:, gt_labels]  # [N, M]
+        neg = (1 - self.alpha) * prob.pow(self.gamma) * -(1 - prob + 1e-8).log()
+        pos = self.alpha * (1 - prob).pow(self.gamma) * -(prob + 1e-8).log()
+        h, w = img_hw
+        norm = boxes.new_tensor([w, h, w, h])
+        cost = (self.cost_class * (pos - neg)
+                + self.cost_bbox * torch.cdist(boxes.float() / norm, gt_boxes.float() / norm, p=1)
+                - self.cost_giou * generalized_box_iou(boxes.float(), gt_boxes.float()))
+        if self.cost_outside and points is not None:
+            x, y = points[:, 0:1], points[:, 1:2]
+            inside = ((x >= gt_boxes[:, 0]) & (x <= gt_boxes[:, 2]) &
+                      (y >= gt_boxes[:, 1]) & (y <= gt_boxes[:, 3]))
+            cost = cost + self.cost_outside * (~inside).float()
+        return cost
+
+    def match(self, cls_logits: Tensor, boxes: Tensor, gt_labels: Tensor, gt_boxes: Tensor,
+              img_hw: Tuple[int, int], points: Optional[Tensor] = None
+              ) -> Tuple[Tensor, Tensor]:
+        """Returns (pred_idx, gt_idx) LongTensors of length min(N, M) on ``boxes.device``."""
+        device = boxes.device
+        if gt_boxes.numel() == 0 or boxes.numel() == 0:
+            empty = torch.zeros(0, dtype=torch.long, device=device)
+            return empty, empty
+        cost = self.cost_matrix(cls_logits, boxes, gt_labels, gt_boxes, img_hw, points)
+        rows, cols = optimal_assignment(cost.cpu().numpy())
+        return (torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device))

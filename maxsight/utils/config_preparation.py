@@ -1,0 +1,99 @@
+"""What tools/train.py and tools/test.py do to a config before building the Runner.
+
+* generate the embedded dataset when a dataloader points at it and it is missing;
+* fill ``num_classes`` from the annotation file (or check a given one against it);
+* fill the COCO evaluators' ``ann_file`` from their dataloader's dataset;
+* use gloo instead of nccl for distributed runs without a GPU.
+"""
+import os.path as osp
+from typing import Iterator, Sequence, Tuple
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+from ..datasets.coco_parsing import load_json, parse_categories
+
+SPLITS = ('train', 'val', 'test')
+
+
+def dataset_ann_file(dataset_cfg: dict) -> str:
+    """Path of a dataset config's annotation file (``data_root`` joined like mmengine)."""
+    ann_file = dataset_cfg.get('ann_file', '')
+    root = dataset_cfg.get('data_root') or ''
+    return ann_file if osp.isabs(ann_file) else osp.join(root, ann_file)
+
+
+def _dataloader_datasets(cfg: Config, splits: Sequence[str] = SPLITS
+                         ) -> Iterator[Tuple[str, dict]]:
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if loader and loader.get('dataset'):
+            yield split, loader['dataset']
+
+
+def ensure_embedded_dataset(cfg: Config, splits: Sequence[str] = SPLITS) -> None:
+    """Generate the embedded synthetic dataset if a dataloader uses it and it is missing."""
+    spec = cfg.get('embedded_dataset')
+    if not spec:
+        return
+    root = osp.normpath(spec['root'])
+    for _, ds in _dataloader_datasets(cfg, splits):
+        if osp.normpath(ds.get('data_root') or '') == root and not osp.isfile(
+                dataset_ann_file(ds)):
+            from ..datasets.synthetic import generate_synthetic_dataset
+            print_log(f'embedded dataset missing: generating {spec["num_train"]} train + '
+                      f'{spec["num_val"]} val synthetic images under {root} '
+                      f'(seed {spec["seed"]}) ...', logger='current')
+            generate_synthetic_dataset(root, spec['num_train'], spec['num_val'], spec['seed'],
+                                       spec['width'], spec['height'])
+            print_log(f'embedded dataset written to {root}', logger='current')
+            return
+
+
+def resolve_num_classes(cfg: Config, split: str = 'train') -> int:
+    """Set ``model.bbox_head.num_classes`` from the categories of ``split``'s annotation
+    file. A config that names a different number raises, naming both numbers and the file.
+    """
+    ann_file = dataset_ann_file(cfg[f'{split}_dataloader']['dataset'])
+    classes, _, _ = parse_categories(load_json(ann_file), ann_file)
+    head = cfg.model.get('bbox_head', {})
+    given = head.get('num_classes')
+    if given is None:
+        head['num_classes'] = len(classes)
+    elif given != len(classes):
+        raise ValueError(
+            f'model.bbox_head.num_classes={given} but {ann_file} declares {len(classes)} '
+            'categories; remove num_classes from the config (it is read from the file) or '
+            'point the dataloader at the right file')
+    return len(classes)
+
+
+def fill_evaluator_ann_files(cfg: Config) -> None:
+    """Evaluators with ``ann_file=None`` evaluate against their dataloader's file."""
+    for split in ('val', 'test'):
+        evaluator, loader = cfg.get(f'{split}_evaluator'), cfg.get(f'{split}_dataloader')
+        if not evaluator or not loader:
+            continue
+        metrics = evaluator if isinstance(evaluator, list) else [evaluator]
+        for metric in metrics:
+            if 'ann_file' in metric and metric['ann_file'] is None:
+                metric['ann_file'] = dataset_ann_file(loader['dataset'])
+
+
+def prepare_config(cfg: Config, splits: Sequence[str] = ('train', 'val')) -> Config:
+    """Apply every step above in place for the dataloaders of ``splits`` (train.py: train
+    and val; test.py: test); returns ``cfg``."""
+    ensure_embedded_dataset(cfg, splits)
+    for name, ds in _dataloader_datasets(cfg, splits):
+        ann_file = dataset_ann_file(ds)
+        if not osp.isfile(ann_file):
+            raise FileNotFoundError(
+                f'{name}_dataloader: annotation file not found: {ann_file} (data_root='
+                f'{ds.get("data_root")!r}, ann_file={ds.get("ann_file")!r}); fix it with '
+                f'--cfg-options {name}_dataloader.dataset.data_root=DIR')
+    resolve_num_classes(cfg, splits[0])
+    fill_evaluator_ann_files(cfg)
+    if not torch.cuda.is_available():
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    return cfg

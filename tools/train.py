@@ -1,0 +1,82 @@
+"""Train a MaxSight detector: python tools/train.py CONFIG [options] (DESIGN section 8)."""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
+
+from maxsight import register_all_modules  # noqa: E402
+from maxsight.utils import prepare_config  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a MaxSight detector')
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
+    parser.add_argument('--work-dir', help='output folder (default work_dirs/<config name>)')
+    parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='PATH',
+                        help='resume from PATH, or alone: from the newest checkpoint in the '
+                        'work dir')
+    parser.add_argument('--amp', action='store_true', help='mixed precision (needs a GPU)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        metavar='KEY=VALUE', help='override config entries, e.g. '
+                        'train_dataloader.dataset.data_root=DIR')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
+                        help='job launcher (pytorch: started by torchrun)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    if not osp.isfile(args.config):
+        raise SystemExit(f'error: config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif not cfg.get('work_dir'):
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume:
+        if not osp.isfile(args.resume):
+            raise SystemExit(f'error: --resume checkpoint not found: {args.resume}')
+        cfg.resume, cfg.load_from = True, args.resume
+    if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            raise SystemExit('error: --amp needs a CUDA GPU (mmengine AmpOptimWrapper); none '
+                             'is visible. Drop --amp to train in fp32 on the CPU.')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    return prepare_config(cfg, splits=('train', 'val'))
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    register_all_modules()
+    cfg = build_config(args)
+    runner = Runner.from_cfg(cfg)
+    start = time.perf_counter()
+    runner.train()
+    elapsed = time.perf_counter() - start
+    hub = runner.message_hub
+    final = hub.log_scalars.get('val/coco/bbox_mAP')
+    lines = [f'training finished in {elapsed / 60:.1f} min ({elapsed:.0f} s)']
+    if final is not None:
+        lines.append(f'final val coco/bbox_mAP: {final.current():.4f}')
+    if hub.get_info('best_score') is not None:
+        lines.append(f'best val coco/bbox_mAP: {hub.get_info("best_score"):.4f} '
+                     f'({hub.get_info("best_ckpt")})')
+    runner.logger.info('\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()
