@@ -73,6 +73,22 @@ def safe_load_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
         raise FileNotFoundError(f'checkpoint not found: {filename}') from None
 
 
+def _history_buffer_getstate(self: HistoryBuffer) -> dict:
+    """``HistoryBuffer`` state without its ``statistics_methods`` (functions).
+
+    mmengine pickles those functions as ``builtins.getattr(HistoryBuffer, 'min')``;
+    ``getattr`` cannot be allowlisted safely (it reaches any attribute of any object, the
+    classic gadget chain), and ``__setstate__`` restores the default methods anyway, while
+    custom ones are registered on the class at import time.
+    """
+    state = dict(self.__dict__)
+    state.pop('statistics_methods', None)
+    return state
+
+
+HistoryBuffer.__getstate__ = _history_buffer_getstate
+
+
 def _load_local(filename: str, map_location: Any = None) -> Any:
     return safe_load_checkpoint(filename, map_location)
 
