@@ -1,0 +1,35 @@
+"""Shared fixtures: a tiny embedded dataset and helpers to write COCO files."""
+import json
+import os.path as osp
+
+import pytest
+
+from maxsight import register_all_modules
+
+register_all_modules()
+
+
+@pytest.fixture(scope='session')
+def tiny_synth(tmp_path_factory):
+    """A tiny synthetic dataset (24 train / 8 val images of 128x96)."""
+    from maxsight.datasets.synthetic import generate_synthetic_dataset
+    root = tmp_path_factory.mktemp('synth')
+    generate_synthetic_dataset(str(root), num_train=24, num_val=8, seed=3, width=128,
+                               height=96)
+    return str(root)
+
+
+def write_coco(path, images, annotations, categories, info=True):
+    data = dict(images=images, annotations=annotations, categories=categories)
+    if info:
+        data['info'] = {}
+    with open(path, 'w') as f:
+        json.dump(data, f)
+    return str(path)
+
+
+@pytest.fixture
+def coco_writer(tmp_path):
+    def _write(images, annotations, categories, name='ann.json', info=True):
+        return write_coco(osp.join(tmp_path, name), images, annotations, categories, info)
+    return _write

@@ -1,0 +1,89 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from maxsight.evaluation import CocoMetric
+from maxsight.evaluation.metrics.coco_metric import COCO_KEYS
+
+CATS = [dict(id=5, name='a'), dict(id=17, name='b')]
+
+
+def _gt(coco_writer, info):
+    rng = np.random.default_rng(0)
+    images, anns = [], []
+    for i in range(1, 7):
+        images.append(dict(id=i, file_name=f'{i}.png', width=100, height=80))
+        for _ in range(int(rng.integers(1, 5))):
+            x, y = rng.uniform(0, 60), rng.uniform(0, 40)
+            w, h = rng.uniform(5, 35), rng.uniform(5, 35)
+            anns.append(dict(id=len(anns) + 1, image_id=i, category_id=int(rng.choice([5, 17])),
+                             bbox=[x, y, w, h], area=w * h, iscrowd=int(rng.random() < 0.1)))
+    return coco_writer(images, anns, CATS, info=info), anns
+
+
+def _samples(anns, rng):
+    """Noisy copies of the ground truth plus random false positives, per image."""
+    samples = []
+    for img_id in range(1, 7):
+        boxes, labels, scores = [], [], []
+        for a in anns:
+            if a['image_id'] == img_id:
+                x, y, w, h = np.array(a['bbox']) + rng.normal(0, 2, 4)
+                boxes.append([x, y, x + abs(w), y + abs(h)])
+                labels.append(0 if a['category_id'] == 5 else 1)
+                scores.append(rng.uniform(0.3, 1))
+        for _ in range(3):
+            x, y = rng.uniform(0, 80, 2)
+            boxes.append([x, y, x + 10, y + 10])
+            labels.append(int(rng.integers(0, 2)))
+            scores.append(rng.uniform(0, 0.6))
+        n = len(boxes)
+        samples.append(dict(img_id=img_id, pred_instances=dict(
+            bboxes=torch.tensor(boxes, dtype=torch.float32),
+            scores=torch.tensor(scores, dtype=torch.float32), labels=torch.tensor(labels),
+            distance_m=torch.full((n,), 3.0), distance_zone=torch.ones(n, dtype=torch.long),
+            urgency=torch.zeros(n, dtype=torch.long))))
+    return samples
+
+
+@pytest.mark.parametrize('info', [True, False])
+def test_equals_pycocotools(coco_writer, tmp_path, info):
+    ann_file, anns = _gt(coco_writer, info)
+    pred_out = str(tmp_path / 'preds.bbox.json')
+    metric = CocoMetric(ann_file=ann_file, pred_out=pred_out)
+    metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+    metric.process({}, _samples(anns, np.random.default_rng(1)))
+    ours = metric.evaluate(6)
+    # reference: plain pycocotools on the written results file
+    gt = COCO(ann_file) if info else None
+    if gt is None:
+        data = json.load(open(ann_file))
+        data['info'] = {}
+        fixed = tmp_path / 'with_info.json'
+        fixed.write_text(json.dumps(data))
+        gt = COCO(str(fixed))
+    preds = json.load(open(pred_out))
+    assert {p['category_id'] for p in preds} <= {5, 17}
+    ref = COCOeval(gt, gt.loadRes(pred_out), 'bbox')
+    ref.evaluate()
+    ref.accumulate()
+    ref.summarize()
+    assert ref.stats[0] > 0.3  # the noisy copies are good detections
+    for key, value in zip(COCO_KEYS, ref.stats[:6]):
+        assert ours[f'coco/{key}'] == pytest.approx(float(value), abs=1e-12)
+
+
+def test_empty_predictions_give_zero(coco_writer):
+    ann_file, _ = _gt(coco_writer, True)
+    metric = CocoMetric(ann_file=ann_file)
+    metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+    empty = dict(bboxes=torch.zeros(0, 4), scores=torch.zeros(0),
+                 labels=torch.zeros(0, dtype=torch.long), distance_m=torch.zeros(0),
+                 distance_zone=torch.zeros(0, dtype=torch.long),
+                 urgency=torch.zeros(0, dtype=torch.long))
+    metric.process({}, [dict(img_id=i, pred_instances=empty) for i in range(1, 7)])
+    assert metric.evaluate(6) == {f'coco/{k}': 0.0 for k in COCO_KEYS}

@@ -1,0 +1,131 @@
+import os.path as osp
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from maxsight.datasets import AnnotationError, AssistiveCocoDataset, parse_coco_file
+from maxsight.datasets.transforms import ImageLoadError
+
+PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+            dict(type='Resize', scale=(40, 40)), dict(type='PackDetInputs')]
+CATS = [dict(id=7, name='dog', hazard_prior=0.5), dict(id=42, name='car', hazard_prior=0.9),
+        dict(id=3, name='pole')]
+
+
+def _images(tmp_path):
+    Image.fromarray(np.full((20, 40), 200, np.uint8), mode='L').save(tmp_path / 'grey.png')
+    rgba = np.zeros((20, 40, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 255, 128
+    (tmp_path / 'sub').mkdir()
+    Image.fromarray(rgba, mode='RGBA').save(tmp_path / 'sub' / 'rgba.png')
+    return [dict(id=10, file_name='grey.png', width=40, height=20),
+            dict(id=11, file_name='sub/rgba.png', width=40, height=20, lighting='dark')]
+
+
+def test_noncontiguous_ids_iscrowd_grey_and_rgba(tmp_path, coco_writer):
+    images = _images(tmp_path)
+    anns = [
+        dict(id=1, image_id=10, category_id=42, bbox=[2, 2, 10, 8], area=80, iscrowd=0,
+             distance_m=1.5, urgency=3),
+        dict(id=2, image_id=10, category_id=3, bbox=[20, 0, 5, 20], area=100, iscrowd=1),
+        dict(id=3, image_id=11, category_id=7, bbox=[0, 0, 40, 20], area=800, iscrowd=0,
+             distance_m=8.0, distance_zone=2, urgency=0),
+    ]
+    ann_file = coco_writer(images, anns, CATS)
+    ds = AssistiveCocoDataset(ann_file=ann_file, data_prefix=dict(img=str(tmp_path)),
+                              pipeline=PIPELINE, test_mode=True)
+    assert ds.metainfo['classes'] == ('dog', 'car', 'pole')
+    assert ds.metainfo['cat_ids'] == (7, 42, 3)
+    assert len(ds) == 2
+    grey = ds[0]
+    assert tuple(grey['inputs'].shape) == (3, 20, 40)  # fits (40, 40), ratio kept
+    assert grey['inputs'][:, 0, 0].tolist() == [200, 200, 200]
+    gt = grey['data_samples'].gt_instances
+    assert gt.labels.tolist() == [1]  # car -> contiguous label 1
+    assert gt.bboxes.tolist() == [[2.0, 2.0, 12.0, 10.0]]
+    assert gt.distance_zone.tolist() == [0] and gt.urgency.tolist() == [3]
+    assert gt.zone_derived.tolist() == [True] and gt.distance_derived.tolist() == [False]
+    ignored = grey['data_samples'].ignored_instances
+    assert ignored.bboxes.tolist() == [[20.0, 0.0, 25.0, 20.0]] and ignored.labels.tolist() == [2]
+    # grey image of Y=200 without a lighting field: derived from pixels -> bright
+    assert grey['data_samples'].metainfo['lighting'] == 'bright'
+    rgba = ds[1]
+    assert rgba['inputs'][:, 5, 5].tolist() == [255, 0, 0]
+    assert rgba['data_samples'].metainfo['lighting'] == 'dark'
+
+
+def test_derived_fields_from_geometry(tmp_path, coco_writer):
+    images = _images(tmp_path)[:1]
+    anns = [dict(id=1, image_id=10, category_id=42, bbox=[15, 0, 10, 20], area=200,
+                 iscrowd=0)]
+    parsed = parse_coco_file(coco_writer(images, anns, CATS), str(tmp_path))
+    inst = parsed.data_list[0]['instances'][0]
+    # d = 1.5 m * 20 px / 20 px = 1.5 m -> near; centred car (prior 0.9) -> danger
+    assert inst['distance_m'] == pytest.approx(1.5)
+    assert inst['distance_zone'] == 0 and inst['urgency'] == 3
+    assert inst['distance_derived'] and inst['zone_derived'] and inst['urgency_derived']
+    assert parsed.data_list[0]['scene_urgency'] == 3
+
+
+BAD_CASES = [
+    ('unknown category', dict(category_id=99), 'annotations[id=1]', 'category_id'),
+    ('zero width', dict(bbox=[1, 1, 0, 5]), 'annotations[id=1]', 'bbox'),
+    ('outside image', dict(bbox=[30, 1, 20, 5]), 'annotations[id=1]', 'bbox'),
+    ('string bbox', dict(bbox='1,2,3,4'), 'annotations[id=1]', 'bbox'),
+    ('bad image id', dict(image_id=555), 'annotations[id=1]', 'image_id'),
+    ('bad urgency', dict(urgency=7), 'annotations[id=1]', 'urgency'),
+    ('negative distance', dict(distance_m=-2), 'annotations[id=1]', 'distance_m'),
+    ('iscrowd type', dict(iscrowd='no'), 'annotations[id=1]', 'iscrowd'),
+]
+
+
+@pytest.mark.parametrize('name,change,record,field', BAD_CASES, ids=[c[0] for c in BAD_CASES])
+def test_bad_annotation_names_file_record_field(tmp_path, coco_writer, name, change, record,
+                                                field):
+    images = _images(tmp_path)[:1]
+    ann = dict(id=1, image_id=10, category_id=42, bbox=[2, 2, 10, 8], area=80, iscrowd=0)
+    ann.update(change)
+    ann_file = coco_writer(images, [ann], CATS)
+    with pytest.raises(AnnotationError) as err:
+        parse_coco_file(ann_file)
+    msg = str(err.value)
+    assert ann_file in msg and record in msg and f'"{field}"' in msg
+    assert '\n' not in msg
+    # the same file with skip_invalid drops the record and counts it
+    parsed = parse_coco_file(ann_file, skip_invalid=True)
+    assert len(parsed.skipped) == 1 and parsed.data_list[0]['instances'] == []
+
+
+def test_duplicate_ids_and_missing_file(tmp_path, coco_writer):
+    images = _images(tmp_path)
+    images[1]['id'] = 10
+    with pytest.raises(AnnotationError, match=r'images\[id=10\]: field "id": duplicate'):
+        parse_coco_file(coco_writer(images, [], CATS))
+    with pytest.raises(FileNotFoundError, match='annotation file not found'):
+        parse_coco_file(str(tmp_path / 'nope.json'))
+
+
+def test_truncated_and_wrong_size_images(tmp_path, coco_writer):
+    images = _images(tmp_path)
+    data = (tmp_path / 'grey.png').read_bytes()
+    (tmp_path / 'grey.png').write_bytes(data[: len(data) // 2])
+    ds = AssistiveCocoDataset(ann_file=coco_writer(images, [], CATS),
+                              data_prefix=dict(img=str(tmp_path)), pipeline=PIPELINE,
+                              test_mode=True)
+    with pytest.raises(ImageLoadError, match=r'grey\.png: cannot decode image'):
+        ds[0]
+    images[1]['width'] = 41
+    ds = AssistiveCocoDataset(ann_file=coco_writer(images, [], CATS, name='b.json'),
+                              data_prefix=dict(img=str(tmp_path)), pipeline=PIPELINE,
+                              test_mode=True)
+    with pytest.raises(ImageLoadError, match=r'images\[id=11\]: field "width"/"height"'):
+        ds[1]
+
+
+def test_flip_moves_boxes(tmp_path, coco_writer):
+    from maxsight.datasets.transforms import RandomFlip
+    results = dict(img=np.zeros((10, 30, 3), np.uint8),
+                   gt_bboxes=np.array([[2, 1, 8, 5]], np.float32))
+    out = RandomFlip(prob=1.0)(results)
+    assert out['flip'] and out['gt_bboxes'].tolist() == [[22, 1, 28, 5]]

@@ -1,0 +1,93 @@
+"""One short end-to-end run of the real tools: train, test, --resume, SIGKILL + --resume."""
+import glob
+import json
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
+
+
+def _data_opts(root):
+    return [f'{s}_dataloader.dataset.data_root={root}/' for s in ('train', 'val', 'test')]
+
+
+def _run(args, **kwargs):
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, **kwargs)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope='module')
+def trained(tiny_synth, tmp_path_factory):
+    work = str(tmp_path_factory.mktemp('work'))
+    log = _run(['tools/train.py', CONFIG, '--work-dir', work, '--cfg-options',
+                *_data_opts(tiny_synth)])
+    return work, log
+
+
+def test_train_writes_checkpoints_best_and_resolved_config(trained):
+    work, log = trained
+    assert 'final val coco/bbox_mAP:' in log and 'eta:' in log
+    names = {osp.basename(p) for p in glob.glob(osp.join(work, '*.pth'))}
+    assert {'epoch_1.pth', 'epoch_2.pth'} <= names
+    assert any(n.startswith('best_coco_bbox_mAP_epoch_') for n in names)
+    dumped = open(osp.join(work, 'tiny_t2.py')).read()  # resolved, flattened config
+    assert 'num_classes=8' in dumped and '_base_' not in dumped
+
+
+def test_test_tool_metrics_equal_pycocotools_on_pred_out(trained, tiny_synth, tmp_path):
+    work, _ = trained
+    out, pred = str(tmp_path / 'm.json'), str(tmp_path / 'p.bbox.json')
+    _run(['tools/test.py', CONFIG, osp.join(work, 'epoch_2.pth'), '--work-dir', work,
+          '--out', out, '--pred-out', pred, '--cfg-options', *_data_opts(tiny_synth)])
+    metrics = json.load(open(out))
+    for key in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m',
+                'bbox_mAP_l'):
+        assert isinstance(metrics[f'coco/{key}'], float)
+    preds = json.load(open(pred))
+    assert preds and {'image_id', 'category_id', 'bbox', 'score', 'distance_m',
+                      'distance_zone', 'urgency'} <= set(preds[0])
+    gt = COCO(osp.join(tiny_synth, 'annotations', 'val.json'))
+    assert {p['category_id'] for p in preds} <= set(gt.getCatIds())
+    assert max(len([p for p in preds if p['image_id'] == i]) for i in gt.getImgIds()) <= 100
+    ref = COCOeval(gt, gt.loadRes(pred), 'bbox')
+    ref.evaluate()
+    ref.accumulate()
+    ref.summarize()
+    assert abs(ref.stats[0] - metrics['coco/bbox_mAP']) <= 1e-9
+
+
+def test_resume_continues_from_latest(trained, tiny_synth):
+    work, _ = trained
+    log = _run(['tools/train.py', CONFIG, '--work-dir', work, '--resume', '--cfg-options',
+                *_data_opts(tiny_synth), 'train_cfg.max_epochs=3'])
+    assert 'resumed epoch: 2' in log
+    assert osp.isfile(osp.join(work, 'epoch_3.pth'))
+
+
+def test_sigkill_then_resume_finishes(tiny_synth, tmp_path):
+    work = str(tmp_path / 'killed')
+    args = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', work, '--cfg-options',
+            *_data_opts(tiny_synth), 'train_cfg.max_epochs=3']
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 240
+    while not osp.isfile(osp.join(work, 'last_checkpoint')) and time.time() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not osp.isfile(osp.join(work, 'epoch_3.pth'))
+    log = _run(args[1:3] + ['--resume'] + args[3:])
+    assert 'Auto resumed from the latest checkpoint' in log
+    assert osp.isfile(osp.join(work, 'epoch_3.pth'))
