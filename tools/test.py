@@ -11,7 +11,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
-from maxsight.utils import prepare_config  # noqa: E402
+from maxsight.datasets.transforms import VISION_CONDITIONS  # noqa: E402
+from maxsight.utils import apply_condition, prepare_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -25,6 +26,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         metavar='KEY=VALUE', help='override config entries, e.g. '
                         'test_dataloader.dataset.data_root=DIR')
+    parser.add_argument('--condition', choices=VISION_CONDITIONS, metavar='NAME',
+                        help='vision condition: its preprocessing, the model\'s condition '
+                        'input and the work dir suffix _NAME (one of: '
+                        + ', '.join(VISION_CONDITIONS) + ')')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
@@ -43,6 +48,9 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = args.work_dir
     elif not cfg.get('work_dir'):
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.condition:
+        apply_condition(cfg, args.condition, splits=('test',),
+                        suffix_work_dir=not args.work_dir)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     if args.pred_out:

@@ -1,5 +1,7 @@
-from .config_preparation import (dataset_ann_file, ensure_embedded_dataset,
-                                 fill_evaluator_ann_files, prepare_config, resolve_num_classes)
+from .config_preparation import (apply_condition, dataset_ann_file, ensure_embedded_dataset,
+                                 fill_evaluator_ann_files, insert_after_loading, prepare_config,
+                                 resolve_num_classes)
 
-__all__ = ['dataset_ann_file', 'ensure_embedded_dataset', 'fill_evaluator_ann_files',
-           'prepare_config', 'resolve_num_classes']
+__all__ = ['apply_condition', 'dataset_ann_file', 'ensure_embedded_dataset',
+           'fill_evaluator_ann_files', 'insert_after_loading', 'prepare_config',
+           'resolve_num_classes']

@@ -97,3 +97,32 @@ def prepare_config(cfg: Config, splits: Sequence[str] = ('train', 'val')) -> Con
     if not torch.cuda.is_available():
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     return cfg
+
+
+def insert_after_loading(pipeline: list, transform: dict) -> list:
+    """A copy of ``pipeline`` with ``transform`` right after ``LoadImageFromFile`` (before
+    any resize, so the operation sees the original pixels)."""
+    types = [t.get('type') for t in pipeline]
+    if 'LoadImageFromFile' not in types:
+        raise ValueError(f'pipeline has no LoadImageFromFile to insert {transform} after: '
+                         f'{types}')
+    at = types.index('LoadImageFromFile') + 1
+    return list(pipeline[:at]) + [transform] + list(pipeline[at:])
+
+
+def apply_condition(cfg: Config, condition: str, splits: Sequence[str] = SPLITS,
+                    suffix_work_dir: bool = True) -> Config:
+    """Specialise ``cfg`` to a vision condition (DESIGN section 5): the condition's
+    transform in every pipeline of ``splits`` (which also hands the condition to the
+    model's FiLM and to the loss' spatial priority) and, with ``suffix_work_dir``, the
+    work dir suffix ``_<condition>``."""
+    from ..datasets.transforms.vision_conditions import condition_transform_cfg
+    transform = condition_transform_cfg(condition)  # raises on an unknown name
+    if not cfg.model.get('condition_film'):
+        print_log(f'--condition {condition}: the model has no condition_film, so only the '
+                  'preprocessing and loss weighting change', logger='current', level=30)
+    for _, ds in _dataloader_datasets(cfg, splits):
+        ds['pipeline'] = insert_after_loading(ds['pipeline'], transform)
+    if suffix_work_dir and cfg.get('work_dir'):
+        cfg.work_dir = f'{cfg.work_dir.rstrip("/")}_{condition}'
+    return cfg

@@ -5,6 +5,8 @@ model = dict(
     backbone=dict(type='LiteResNet', widths=(32, 64, 128, 256), depths=(1, 1, 2, 1),
                   stem_channels=24, out_indices=(1, 2, 3)),
     neck=dict(type='FPN', in_channels=[64, 128, 256], out_channels=64),
+    # vision-condition FiLM: identity unless a condition is set (--condition NAME)
+    condition_film=dict(type='ConditionFiLM', channels=64),
     encoder=dict(type='CoarseLevelEncoder', channels=64, levels=(1, 2), num_layers=1,
                  num_heads=4, ffn_channels=128),
     bbox_head=dict(

@@ -1,6 +1,11 @@
 from .formatting import PackDetInputs
 from .geometric import RandomFlip, Resize
+from .lighting import LIGHTING_CORRUPTIONS, LightingCorruption, RandomLighting, corrupt
 from .loading import ImageLoadError, LoadAnnotations, LoadImageFromFile, read_rgb
+from .vision_conditions import (CONDITION_TRANSFORMS, VISION_CONDITIONS, condition_index,
+                                condition_transform_cfg)
 
-__all__ = ['PackDetInputs', 'RandomFlip', 'Resize', 'ImageLoadError', 'LoadAnnotations',
-           'LoadImageFromFile', 'read_rgb']
+__all__ = ['PackDetInputs', 'RandomFlip', 'Resize', 'LIGHTING_CORRUPTIONS', 'LightingCorruption',
+           'RandomLighting', 'corrupt', 'ImageLoadError', 'LoadAnnotations',
+           'LoadImageFromFile', 'read_rgb', 'CONDITION_TRANSFORMS', 'VISION_CONDITIONS',
+           'condition_index', 'condition_transform_cfg']

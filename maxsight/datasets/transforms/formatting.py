@@ -10,7 +10,8 @@ from ...structures import DetDataSample
 from .loading import INSTANCE_FIELDS
 
 DEFAULT_META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
-                     'lighting', 'lighting_derived', 'scene_urgency', 'scene')
+                     'lighting', 'lighting_derived', 'scene_urgency', 'scene', 'condition',
+                     'corruption', 'clip_id', 'frame_index')
 
 
 @TRANSFORMS.register_module()

@@ -7,6 +7,7 @@ from torch import Tensor
 
 from ...registry import MODELS
 from ...structures import DetDataSample
+from ..layers.condition_film import condition_indices
 
 
 @MODELS.register_module()
@@ -17,6 +18,8 @@ class MaxSightDetector(BaseModel):
         backbone, neck, bbox_head: MODELS configs.
         encoder: optional MODELS config applied to the neck outputs (the T2 hybrid
             transformer encoder over the coarse levels).
+        condition_film: optional MODELS config (``ConditionFiLM``) modulating the neck
+            outputs by the vision condition in each sample's metainfo (``condition``).
         data_preprocessor: MODELS config (normalise, pad, stack).
 
     ``forward(inputs [B, 3, H, W], data_samples, mode)`` with mode ``loss`` (dict of
@@ -25,18 +28,26 @@ class MaxSightDetector(BaseModel):
     """
 
     def __init__(self, backbone: dict, neck: dict, bbox_head: dict,
-                 encoder: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
+                 encoder: Optional[dict] = None, condition_film: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor or
                          dict(type='DetDataPreprocessor'), init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
+        self.condition_film = MODELS.build(condition_film) if condition_film else None
         self.encoder = MODELS.build(encoder) if encoder else None
         self.bbox_head = MODELS.build(bbox_head)
 
-    def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
+    def extract_feat(self, inputs: Tensor,
+                     data_samples: Optional[Sequence[DetDataSample]] = None
+                     ) -> Tuple[Tensor, ...]:
         """Pyramid features, finest first: [B, C, H / s, W / s] per level."""
         feats = self.neck(self.backbone(inputs))
+        if self.condition_film is not None and data_samples:
+            cond = condition_indices([s.metainfo.get('condition') for s in data_samples],
+                                     device=inputs.device)
+            feats = self.condition_film(feats, cond)
         if self.encoder is not None:
             feats = self.encoder(feats)
         return feats
@@ -44,7 +55,7 @@ class MaxSightDetector(BaseModel):
     def forward(self, inputs: Tensor, data_samples: Optional[Sequence[DetDataSample]] = None,
                 mode: str = 'tensor') -> Union[Dict[str, Tensor], List[DetDataSample],
                                                Dict[str, Tensor]]:
-        feats = self.extract_feat(inputs)
+        feats = self.extract_feat(inputs, data_samples)
         if mode == 'loss':
             return self.bbox_head.loss(feats, data_samples)
         if mode == 'predict':

@@ -12,6 +12,7 @@ from torchvision.ops import batched_nms, box_iou
 
 from ...registry import MODELS, TASK_UTILS
 from ...structures import DetDataSample
+from ..layers.condition_film import spatial_priority
 
 NUM_ZONES = 3
 NUM_URGENCY = 4
@@ -157,7 +158,8 @@ class MultiTaskDenseHead(nn.Module):
         batch_idx, pred_idx, gt_sel = [], [], []
         gt_fields: Dict[str, List[Tensor]] = {k: [] for k in
                                               ('bboxes', 'labels', 'distance_m',
-                                               'distance_zone', 'urgency', 'norm')}
+                                               'distance_zone', 'urgency', 'norm',
+                                               'priority')}
         for b, sample in enumerate(data_samples):
             gt = sample.gt_instances
             h, w = sample.metainfo['img_shape']
@@ -176,6 +178,9 @@ class MultiTaskDenseHead(nn.Module):
             for key in ('bboxes', 'labels', 'distance_m', 'distance_zone', 'urgency'):
                 gt_fields[key].append(gt[key][g_idx].to(cls.device))
             gt_fields['norm'].append(boxes.new_tensor([w, h, w, h]).expand(len(g_idx), 4))
+            centre = (gt.bboxes[g_idx, :2] + gt.bboxes[g_idx, 2:]).to(cls.device) / 2
+            gt_fields['priority'].append(spatial_priority(
+                sample.metainfo.get('condition'), centre[:, 0] / w, centre[:, 1] / h))
         bi, pi = torch.cat(batch_idx), torch.cat(pred_idx)
         gts = {k: torch.cat(v) for k, v in gt_fields.items()}
         num_pos = float(len(pi))
@@ -186,11 +191,16 @@ class MultiTaskDenseHead(nn.Module):
         num_pos = max(num_pos, 1.0)
 
         pos_boxes = boxes[bi, pi]
+        prio = gts['priority']  # condition-dependent weight of each positive (1 if none)
+        cls_weight = torch.ones_like(preds['obj'])
+        cls_weight[bi, pi] = prio
         losses = dict(
-            loss_cls=self.loss_cls(cls[valid], cls_target[valid], avg_factor=num_pos),
+            loss_cls=self.loss_cls(cls[valid], cls_target[valid],
+                                   weight=cls_weight[valid][:, None], avg_factor=num_pos),
             loss_bbox=self.loss_bbox(pos_boxes / gts['norm'], gts['bboxes'] / gts['norm'],
-                                     avg_factor=num_pos),
-            loss_giou=self.loss_giou(pos_boxes, gts['bboxes'], avg_factor=num_pos))
+                                     weight=prio[:, None], avg_factor=num_pos),
+            loss_giou=self.loss_giou(pos_boxes, gts['bboxes'], weight=prio,
+                                     avg_factor=num_pos))
         obj_target = torch.zeros_like(preds['obj'])
         if len(pi):
             ious = box_iou(pos_boxes.detach().float(), gts['bboxes'].float()).diagonal()

@@ -1,0 +1,34 @@
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from maxsight.utils import prepare_config
+
+
+def _cfg(root, **embedded):
+    cfg = Config.fromfile('tests/configs/tiny_t2.py')
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.data_root = root
+    cfg.embedded_dataset = dict(cfg.embedded_dataset, root=root, **embedded)
+    return cfg
+
+
+def test_generates_embedded_dataset_and_fills_classes_and_evaluator(tmp_path):
+    root = str(tmp_path / 'synth')
+    cfg = prepare_config(_cfg(root, num_train=3, num_val=2, width=96, height=64))
+    assert osp.isfile(osp.join(root, 'annotations', 'train.json'))
+    assert osp.isfile(osp.join(root, 'val', '000001.png'))
+    assert cfg.model.bbox_head.num_classes == 8
+    assert cfg.val_evaluator.ann_file == osp.join(root, 'annotations/val.json')
+
+
+def test_class_count_mismatch_and_missing_data_are_clear(tiny_synth, tmp_path):
+    cfg = _cfg(tiny_synth)
+    cfg.model.bbox_head.num_classes = 5
+    with pytest.raises(ValueError, match=r'num_classes=5 but .*train\.json declares 8'):
+        prepare_config(cfg)
+    cfg = _cfg(str(tmp_path / 'elsewhere'))
+    cfg.embedded_dataset = None  # a user dataset: never generated, a clear error instead
+    with pytest.raises(FileNotFoundError, match='train_dataloader: annotation file not found'):
+        prepare_config(cfg)

@@ -1,0 +1,83 @@
+import torch
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+
+from maxsight.registry import MODELS
+from maxsight.structures import DetDataSample
+
+CFG = Config.fromfile('tests/configs/tiny_t2.py')
+
+
+def _model(num_classes=3):
+    cfg = CFG.model.copy()
+    cfg.bbox_head = dict(cfg.bbox_head, num_classes=num_classes)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+def _batch():
+    torch.manual_seed(1)
+    inputs, samples = [], []
+    for i in range(2):
+        img = torch.randint(0, 255, (3, 96, 128), dtype=torch.uint8)
+        img[:, 20:60, 30:70] = 250  # a bright square object
+        gt = InstanceData(bboxes=torch.tensor([[30., 20., 70., 60.]]),
+                          labels=torch.tensor([i % 3]), distance_m=torch.tensor([3.0]),
+                          distance_zone=torch.tensor([1]), urgency=torch.tensor([2]))
+        sample = DetDataSample(metainfo=dict(img_shape=(96, 128), ori_shape=(192, 256),
+                                             scale_factor=(0.5, 0.5), scene_urgency=2))
+        sample.gt_instances = gt
+        sample.ignored_instances = InstanceData(bboxes=torch.zeros(0, 4),
+                                                labels=torch.zeros(0, dtype=torch.long))
+        inputs.append(img)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_losses_finite_and_decrease_with_training():
+    model = _model()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    totals = []
+    for _ in range(15):
+        data = model.data_preprocessor(_batch(), training=True)
+        losses = model(**data, mode='loss')
+        assert set(losses) == {'loss_cls', 'loss_bbox', 'loss_giou', 'loss_obj', 'loss_zone',
+                               'loss_distance', 'loss_urgency', 'loss_scene'}
+        total = sum(losses.values())
+        assert torch.isfinite(total)
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        totals.append(total.item())
+    assert totals[-1] < 0.7 * totals[0]
+
+
+def test_predict_caps_detections_and_rescales_to_original():
+    model = _model().eval()
+    data = model.data_preprocessor(_batch(), training=False)
+    assert tuple(data['inputs'].shape) == (2, 3, 96, 128)
+    with torch.no_grad():
+        out = model(**data, mode='predict')
+    for sample in out:
+        pred = sample.pred_instances
+        assert len(pred) == 100  # 3 classes x 252 locations > 100
+        assert pred.bboxes[:, 2].max() <= 256 and pred.bboxes[:, 3].max() <= 192
+        assert (pred.scores[:-1] >= pred.scores[1:]).all()
+        assert pred.distance_zone.max() <= 2 and pred.urgency.max() <= 3
+        assert 0 <= sample.metainfo['pred_scene_urgency'] <= 3
+
+
+def test_encoder_changes_output_and_gets_gradient():
+    model = _model()
+    data = model.data_preprocessor(_batch(), training=True)
+    losses = model(**data, mode='loss')
+    sum(losses.values()).backward()
+    grads = [p.grad for p in model.encoder.parameters() if p.grad is not None]
+    assert grads and sum(g.abs().sum() for g in grads) > 0
+    model.eval()
+    with torch.no_grad():
+        before = model(data['inputs'])['cls'].clone()
+        for p in model.encoder.encoder.parameters():
+            p.add_(0.1)
+        after = model(data['inputs'])['cls']
+    assert not torch.allclose(before, after)
