@@ -18,7 +18,8 @@ def test_generates_embedded_dataset_and_fills_classes_and_evaluator(tmp_path):
     root = str(tmp_path / 'synth')
     cfg = prepare_config(_cfg(root, num_train=3, num_val=2, width=96, height=64))
     assert osp.isfile(osp.join(root, 'annotations', 'train.json'))
-    assert osp.isfile(osp.join(root, 'val', '000001.png'))
+    assert osp.isfile(osp.join(root, "val", "000001.png"))
+    assert not osp.exists(osp.join(root, "annotations", "train_clips.json"))  # not asked for
     assert cfg.model.bbox_head.num_classes == 8
     assert cfg.val_evaluator.ann_file == osp.join(root, 'annotations/val.json')
 

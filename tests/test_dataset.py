@@ -77,6 +77,11 @@ BAD_CASES = [
     ('bad urgency', dict(urgency=7), 'annotations[id=1]', 'urgency'),
     ('negative distance', dict(distance_m=-2), 'annotations[id=1]', 'distance_m'),
     ('iscrowd type', dict(iscrowd='no'), 'annotations[id=1]', 'iscrowd'),
+    ('NaN in bbox', dict(bbox=[1, float('nan'), 3, 3]), 'annotations[id=1]', 'bbox'),
+    ('bbox of 3 numbers', dict(bbox=[1, 1, 3]), 'annotations[id=1]', 'bbox'),
+    ('bad zone', dict(distance_zone=3), 'annotations[id=1]', 'distance_zone'),
+    ('string category id', dict(category_id='42'), 'annotations[id=1]', 'category_id'),
+    ('float annotation id', dict(id=1.5), 'annotations[0]', 'id'),
 ]
 
 
@@ -95,6 +100,68 @@ def test_bad_annotation_names_file_record_field(tmp_path, coco_writer, name, cha
     # the same file with skip_invalid drops the record and counts it
     parsed = parse_coco_file(ann_file, skip_invalid=True)
     assert len(parsed.skipped) == 1 and parsed.data_list[0]['instances'] == []
+
+
+FILE_LEVEL_CASES = [
+    ('bad lighting', lambda d: d['images'][0].update(lighting='sunny'), 'images[id=10]',
+     'lighting'),
+    ('string width', lambda d: d['images'][0].update(width='40'), 'images[id=10]', 'width'),
+    ('duplicate annotation id', lambda d: d['annotations'].append(dict(d['annotations'][0])),
+     'annotations[id=1]', 'id'),
+    ('category without name', lambda d: d['categories'][0].pop('name'), 'categories[id=7]',
+     'name'),
+    ('hazard prior above 1', lambda d: d['categories'][1].update(hazard_prior=1.5),
+     'categories[id=42]', 'hazard_prior'),
+    ('duplicate category id', lambda d: d['categories'][2].update(id=7), 'categories[id=7]',
+     'id'),
+    ('images not a list', lambda d: d.update(images={}), '', 'images'),
+]
+
+
+@pytest.mark.parametrize('name,mutate,record,field', FILE_LEVEL_CASES,
+                         ids=[c[0] for c in FILE_LEVEL_CASES])
+def test_bad_records_name_file_record_field(tmp_path, coco_writer, name, mutate, record, field):
+    import copy
+    data = dict(images=_images(tmp_path), categories=copy.deepcopy(CATS),
+                annotations=[dict(id=1, image_id=10, category_id=42, bbox=[2, 2, 10, 8],
+                                  area=80, iscrowd=0)])
+    mutate(data)
+    ann_file = coco_writer(data['images'], data['annotations'], data['categories'])
+    with pytest.raises(AnnotationError) as err:
+        parse_coco_file(ann_file)
+    msg = str(err.value)
+    assert ann_file in msg and record in msg and f'"{field}"' in msg and '\n' not in msg
+
+
+def test_not_json(tmp_path):
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{"images": [')
+    with pytest.raises(AnnotationError, match=r'bad\.json: not valid JSON'):
+        parse_coco_file(str(bad))
+
+
+def test_check_dataset_tool_reports_all_problems(tmp_path, coco_writer, capsys):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('check_dataset',
+                                                  'tools/misc/check_dataset.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    images = _images(tmp_path) + [dict(id=12, file_name='missing.png', width=4, height=4)]
+    anns = [dict(id=1, image_id=10, category_id=99, bbox=[2, 2, 10, 8], area=80, iscrowd=0),
+            dict(id=2, image_id=10, category_id=42, bbox=[2, 2, 0, 8], area=0, iscrowd=0),
+            dict(id=3, image_id=11, category_id=7, bbox=[0, 0, 8, 8], area=64, iscrowd=0,
+                 distance_m=1.0)]
+    ann_file = coco_writer(images, anns, CATS)
+    assert tool.main([ann_file, '--img-dir', str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert '3 problem(s)' in out
+    assert 'annotations[id=1]: field "category_id"' in out
+    assert 'annotations[id=2]: field "bbox"' in out
+    assert 'images[id=12]: field "file_name": image file not found' in out
+    report = tool.check(ann_file, str(tmp_path))
+    assert report['stats']['per_class'] == {'dog': 1}
+    assert report['stats']['lighting'] == {'bright (derived)': 1, 'dark': 1}
+    assert report['stats']['zones'] == {0: 1}
 
 
 def test_duplicate_ids_and_missing_file(tmp_path, coco_writer):

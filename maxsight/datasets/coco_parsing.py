@@ -122,10 +122,25 @@ def _parse_image(img: Any, i: int, chk: _Checker, img_prefix: str) -> Optional[D
         chk.fail(rec, 'lighting', f'expected one of {"|".join(LIGHTING_BUCKETS)}, '
                  f'got {lighting!r}')
         return None
+    audio = img.get('audio')
+    if audio is not None and not (isinstance(audio, str) and audio):
+        chk.fail(rec, 'audio', f'expected a path string, got {audio!r}')
+        return None
+    for key in ('clip_id', 'frame_index'):
+        if img.get(key) is not None and not (_is_int(img[key]) and img[key] >= 0):
+            chk.fail(rec, key, f'expected a non-negative integer, got {img[key]!r}')
+            return None
+    if (img.get('clip_id') is None) != (img.get('frame_index') is None):
+        chk.fail(rec, 'clip_id' if img.get('clip_id') is None else 'frame_index',
+                 'clip_id and frame_index must be given together')
+        return None
     return dict(img_id=img['id'], img_path=osp.join(img_prefix, img['file_name']),
                 file_name=img['file_name'], width=img['width'], height=img['height'],
                 lighting=lighting, lighting_derived=lighting is None,
-                scene=img.get('scene'), instances=[])
+                scene=img.get('scene'), clip_id=img.get('clip_id'),
+                frame_index=img.get('frame_index'),
+                audio_path=None if audio is None else osp.join(img_prefix, audio),
+                instances=[])
 
 
 def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],

@@ -33,22 +33,32 @@ def _dataloader_datasets(cfg: Config, splits: Sequence[str] = SPLITS
 
 
 def ensure_embedded_dataset(cfg: Config, splits: Sequence[str] = SPLITS) -> None:
-    """Generate the embedded synthetic dataset if a dataloader uses it and it is missing."""
+    """Generate the splits of the embedded synthetic dataset that a dataloader of ``splits``
+    uses and that are missing (``annotations/<split>.json`` under ``embedded_dataset.root``;
+    splits ``train``, ``val``, ``train_clips``, ``val_clips``)."""
     spec = cfg.get('embedded_dataset')
     if not spec:
         return
     root = osp.normpath(spec['root'])
+    counts = dict(train=spec['num_train'], val=spec['num_val'],
+                  train_clips=spec.get('num_train_clips', 0),
+                  val_clips=spec.get('num_val_clips', 0))
     for _, ds in _dataloader_datasets(cfg, splits):
-        if osp.normpath(ds.get('data_root') or '') == root and not osp.isfile(
-                dataset_ann_file(ds)):
-            from ..datasets.synthetic import generate_synthetic_dataset
-            print_log(f'embedded dataset missing: generating {spec["num_train"]} train + '
-                      f'{spec["num_val"]} val synthetic images under {root} '
-                      f'(seed {spec["seed"]}) ...', logger='current')
-            generate_synthetic_dataset(root, spec['num_train'], spec['num_val'], spec['seed'],
-                                       spec['width'], spec['height'])
-            print_log(f'embedded dataset written to {root}', logger='current')
-            return
+        ann_file = dataset_ann_file(ds)
+        if osp.normpath(ds.get('data_root') or '') != root or osp.isfile(ann_file):
+            continue
+        split = osp.splitext(osp.basename(ann_file))[0]
+        if not counts.get(split):
+            raise FileNotFoundError(f'{ann_file} is missing and is not a split of the '
+                                    f'embedded dataset ({", ".join(counts)})')
+        from ..datasets.synthetic import generate_split
+        length = spec.get('clip_length', 4) if split.endswith('_clips') else 1
+        print_log(f'embedded dataset split {split!r} missing: generating {counts[split]} '
+                  f'{"clips" if length > 1 else "images"} under {root} (seed {spec["seed"]})'
+                  ' ...', logger='current')
+        generate_split(root, split, counts[split], spec['seed'], spec['width'], spec['height'],
+                       length)
+        print_log(f'wrote {ann_file}', logger='current')
 
 
 def resolve_num_classes(cfg: Config, split: str = 'train') -> int:

@@ -19,14 +19,21 @@ def main(argv=None) -> None:
     parser.add_argument('--out', default='data/maxsight_synth', help='output folder')
     parser.add_argument('--num-train', type=int, default=1600)
     parser.add_argument('--num-val', type=int, default=400)
+    parser.add_argument('--num-train-clips', type=int, default=0)
+    parser.add_argument('--num-val-clips', type=int, default=0)
+    parser.add_argument('--clip-length', type=int, default=4)
+    parser.add_argument('--no-audio', action='store_true', help='skip audio features')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--width', type=int, default=320)
     parser.add_argument('--height', type=int, default=240)
     args = parser.parse_args(argv)
-    if min(args.num_train, args.num_val) < 0 or min(args.width, args.height) < 64:
+    if min(args.num_train, args.num_val, args.num_train_clips, args.num_val_clips) < 0 or \
+            min(args.width, args.height) < 64 or args.clip_length < 1:
         parser.error('counts must be >= 0 and width/height >= 64')
     files = generate_synthetic_dataset(args.out, args.num_train, args.num_val, args.seed,
-                                       args.width, args.height)
+                                       args.width, args.height, args.num_train_clips,
+                                       args.num_val_clips, args.clip_length,
+                                       with_audio=not args.no_audio)
     for split, ann_file in files.items():
         stats = summarize(parse_coco_file(ann_file, args.out))
         print(f'{split}: {ann_file}')

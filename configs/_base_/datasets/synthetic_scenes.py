@@ -6,8 +6,9 @@ dataset_type = 'AssistiveCocoDataset'
 data_root = 'data/maxsight_synth/'
 img_scale = (256, 192)  # (max width, max height) the image is fitted into
 
-embedded_dataset = dict(root=data_root, num_train=1600, num_val=400, seed=0,
-                        width=320, height=240)
+# splits are generated on first use: train/val images, train_clips/val_clips (4 frames)
+embedded_dataset = dict(root=data_root, num_train=1600, num_val=400, num_train_clips=200,
+                        num_val_clips=50, clip_length=4, seed=0, width=320, height=240)
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),

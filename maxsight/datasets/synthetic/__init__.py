@@ -1,4 +1,4 @@
-from .generator import CLASSES, categories, generate_image, generate_split, generate_synthetic_dataset
+from .generator import CLASSES, categories, generate_frames, generate_split, generate_synthetic_dataset
 
-__all__ = ['CLASSES', 'categories', 'generate_image', 'generate_split',
+__all__ = ['CLASSES', 'categories', 'generate_frames', 'generate_split',
            'generate_synthetic_dataset']

@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from ..labels import lighting_from_pixels, luma, urgency_from_fields, zone_from_distance
+from .audio import audio_features
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ CAMERA_HEIGHT_M = 1.3
 MIN_DISTANCE_M = 1.6
 MAX_DISTANCE_M = 16.0
 MIN_VISIBLE_FRACTION = 0.2
-SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2}
+SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2, 'train_clips': 3, 'val_clips': 4,
+               'test_clips': 5}
 
 
 def _rand_color(rng: np.random.Generator, lo: int = 20, hi: int = 235) -> Tuple[int, ...]:
@@ -77,8 +79,8 @@ class SceneRenderer:
         self.focal = (height - self.horizon) * MIN_DISTANCE_M / CAMERA_HEIGHT_M
 
     # ----------------------------------------------------------------- background
-    def _background(self) -> Image.Image:
-        rng, w, h, hz = self.rng, self.w, self.h, self.horizon
+    def _background(self, rng: np.random.Generator) -> Image.Image:
+        w, h, hz = self.w, self.h, self.horizon
         img = np.zeros((h, w, 3), np.float32)
         sky_top, sky_bottom = np.array(_rand_color(rng, 90, 200)), np.array(
             _rand_color(rng, 150, 235))
@@ -113,8 +115,7 @@ class SceneRenderer:
         return pil
 
     # ------------------------------------------------------------------- clutter
-    def _clutter(self, draw: ImageDraw.ImageDraw) -> None:
-        rng = self.rng
+    def _clutter(self, draw: ImageDraw.ImageDraw, rng: np.random.Generator) -> None:
         for _ in range(int(rng.integers(3, 12))):
             d = float(np.exp(rng.uniform(np.log(MIN_DISTANCE_M), np.log(MAX_DISTANCE_M))))
             foot = self.horizon + self.focal * CAMERA_HEIGHT_M / d
@@ -140,9 +141,8 @@ class SceneRenderer:
 
     # ------------------------------------------------------------------- objects
     def _draw_object(self, draw: ImageDraw.ImageDraw, cls: ObjectClass, box: List[float],
-                     fill: Tuple[int, ...]) -> None:
+                     fill: Tuple[int, ...], rng: np.random.Generator) -> None:
         """Paint ``cls`` into ``box`` = [x0, y0, x1, y1] (pixels) with colour ``fill``."""
-        rng = self.rng
         x0, y0, x1, y1 = box
         bw, bh = x1 - x0, y1 - y0
         dark = _shade(fill, 0.45)
@@ -212,31 +212,47 @@ class SceneRenderer:
         else:  # pragma: no cover - CLASSES is closed
             raise ValueError(f'no drawing for class {name}')
 
-    def _place(self, cls: ObjectClass) -> Optional[Dict]:
-        """Sample distance and horizontal position; return the object's full box (px)."""
+    def sample_objects(self, num_objects: int) -> List[Dict]:
+        """Objects with class, distance (m), lateral offset (m), width, colour, draw seed."""
         rng = self.rng
-        d = float(np.exp(rng.uniform(np.log(MIN_DISTANCE_M), np.log(MAX_DISTANCE_M))))
-        wm, hm = cls.size_m
-        if cls.name == 'car' and rng.random() < 0.4:  # seen from the front
-            wm = 1.8
-        scale = self.focal / d
-        bw, bh = max(3.0, wm * scale), max(3.0, hm * scale)
-        foot = self.horizon + self.focal * CAMERA_HEIGHT_M / d
-        cx = rng.uniform(-0.1 * bw, self.w + 0.1 * bw)
-        box = [cx - bw / 2, foot - bh, cx + bw / 2, foot]
-        return dict(cls=cls, distance=d, box=box)
+        objects = []
+        for _ in range(num_objects):
+            cls = CLASSES[int(rng.integers(0, len(CLASSES)))]
+            d = float(np.exp(rng.uniform(np.log(MIN_DISTANCE_M), np.log(MAX_DISTANCE_M))))
+            width_m = 1.8 if cls.name == 'car' and rng.random() < 0.4 else cls.size_m[0]
+            # lateral position: uniform over the visible width at that distance (+10 %)
+            half_view_m = self.w / 2 * d / self.focal
+            x_m = float(rng.uniform(-1.1, 1.1) * half_view_m)
+            objects.append(dict(cls=cls, distance=d, x_m=x_m, width_m=width_m,
+                                color=_rand_color(rng), draw_seed=int(rng.integers(2 ** 31))))
+        return objects
 
-    def render(self, num_objects: int) -> Tuple[np.ndarray, List[Dict]]:
-        pil = self._background()
+    def box_of(self, obj: Dict) -> List[float]:
+        """Full (unclipped) box [x0, y0, x1, y1] in pixels from the camera model."""
+        d = max(obj['distance'], 0.3)
+        scale = self.focal / d
+        bw, bh = max(3.0, obj['width_m'] * scale), max(3.0, obj['cls'].size_m[1] * scale)
+        foot = self.horizon + self.focal * CAMERA_HEIGHT_M / d
+        cx = self.w / 2 + obj['x_m'] * scale
+        return [cx - bw / 2, foot - bh, cx + bw / 2, foot]
+
+    def render(self, objects: List[Dict], scene_rng: np.random.Generator
+               ) -> Tuple[np.ndarray, List[Dict]]:
+        """Paint background and clutter (from ``scene_rng``) and ``objects`` far to near.
+
+        Returns the RGB image and the objects (sorted far to near) with ``box`` and
+        ``visible_fraction`` (share of the box not covered by nearer objects).
+        """
+        pil = self._background(scene_rng)
         draw = ImageDraw.Draw(pil)
-        self._clutter(draw)
-        classes = [CLASSES[int(i)] for i in self.rng.integers(0, len(CLASSES), num_objects)]
-        objects = [self._place(c) for c in classes]
-        objects.sort(key=lambda o: -o['distance'])  # painter's order: far first
+        self._clutter(draw, scene_rng)
+        objects = sorted((dict(o, box=self.box_of(o)) for o in objects),
+                         key=lambda o: -o['distance'])  # painter's order: far first
         owner = np.full((self.h, self.w), -1, np.int32)  # nearest object covering a pixel
         areas = []
         for idx, obj in enumerate(objects):
-            self._draw_object(draw, obj['cls'], obj['box'], _rand_color(self.rng))
+            self._draw_object(draw, obj['cls'], obj['box'], obj['color'],
+                              np.random.default_rng(obj['draw_seed']))
             x0, y0, x1, y1 = (int(round(v)) for v in obj['box'])
             x0, y0 = max(x0, 0), max(y0, 0)
             owner[y0:max(y1, y0), x0:max(x1, x0)] = idx
@@ -292,17 +308,8 @@ def categories() -> List[Dict]:
             for c in CLASSES]
 
 
-def generate_image(seed: int, split: str, index: int, width: int, height: int
-                   ) -> Tuple[np.ndarray, Dict, List[Dict]]:
-    """Render image ``index`` of ``split``: returns (RGB uint8 [H, W, 3], image record
-    without id/file_name, annotation records without ids). Boxes are xywh pixels."""
-    rng = np.random.default_rng([seed, SPLIT_CODES[split], index])
-    renderer = SceneRenderer(rng, width, height)
-    img, objects = renderer.render(int(rng.integers(2, 11)))
-    if rng.random() < 0.5:  # soft focus on half of the images
-        img = np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(0.7)))
-    condition = _sample_lighting(rng)
-    img = apply_lighting(img, condition, rng)
+def _annotate(objects: List[Dict], width: int, height: int) -> List[Dict]:
+    """COCO annotations (without ids) of rendered objects; boxes xywh pixels, clipped."""
     anns = []
     for obj in objects:
         x0, y0, x1, y1 = obj['box']
@@ -320,31 +327,81 @@ def generate_image(seed: int, split: str, index: int, width: int, height: int
             iscrowd=int(visible < MIN_VISIBLE_FRACTION or clipped_frac < 0.25),
             distance_m=d, distance_zone=zone_from_distance(d),
             urgency=urgency_from_fields(cls.hazard_prior, d, (cx0 + cx1) / 2 / width),
-            occlusion=round(1.0 - visible, 3)))
-    record = dict(width=width, height=height, lighting=lighting_from_pixels(img),
-                  scene=SCENES[int(rng.integers(0, len(SCENES)))])
-    return img, record, anns
+            occlusion=round(1.0 - visible, 3), track_id=obj['track_id']))
+    return anns
 
 
-def generate_split(out_dir: str, split: str, num_images: int, seed: int = 0,
-                   width: int = 320, height: int = 240) -> str:
-    """Write ``num_images`` images to ``out_dir/<split>/`` and the COCO file
-    ``out_dir/annotations/<split>.json``; returns the annotation file path."""
-    img_dir = osp.join(out_dir, split)
-    os.makedirs(img_dir, exist_ok=True)
-    os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
+def generate_frames(seed: int, split: str, index: int, width: int, height: int,
+                    num_frames: int = 1, with_audio: bool = True) -> List[Dict]:
+    """Render image (``num_frames=1``) or clip ``index`` of ``split``.
+
+    In a clip the background, lighting condition and objects are shared, and each object
+    moves at constant velocity (lateral -1.5..1.5 m/s, approach -1..2.5 m/s, 5 frames/s).
+    Returns one dict per frame: ``img`` (RGB uint8 [H, W, 3]), ``record`` (image fields
+    without id/file_name), ``anns`` (annotations without ids), ``audio`` ([32, T] float32
+    log-mel or None).
+    """
+    base = [seed, SPLIT_CODES[split], index]
+    rng = np.random.default_rng(base)
+    renderer = SceneRenderer(rng, width, height)
+    objects = renderer.sample_objects(int(rng.integers(2, 11)))
+    for track_id, obj in enumerate(objects, 1):
+        obj['track_id'] = track_id
+        obj['vx'], obj['vz'] = rng.uniform(-1.5, 1.5) / 5, rng.uniform(-1.0, 2.5) / 5
+    soft_focus = rng.random() < 0.5
+    condition = _sample_lighting(rng)
+    scene = SCENES[int(rng.integers(0, len(SCENES)))]
+    frames = []
+    for t in range(num_frames):
+        moved = [dict(o, distance=float(np.clip(o['distance'] - o['vz'] * t, MIN_DISTANCE_M,
+                                                MAX_DISTANCE_M * 1.2)),
+                      x_m=o['x_m'] + o['vx'] * t) for o in objects]
+        frame_rng = np.random.default_rng(base + [t + 1])
+        img, placed = renderer.render(moved, np.random.default_rng(base + [0]))
+        if soft_focus:
+            img = np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(0.7)))
+        img = apply_lighting(img, condition, frame_rng)
+        audio = audio_features(placed, frame_rng) if with_audio else None
+        record = dict(width=width, height=height, lighting=lighting_from_pixels(img),
+                      scene=scene)
+        frames.append(dict(img=img, record=record, anns=_annotate(placed, width, height),
+                           audio=audio))
+    return frames
+
+
+def generate_split(out_dir: str, split: str, num_items: int, seed: int = 0,
+                   width: int = 320, height: int = 240, clip_length: int = 1,
+                   with_audio: bool = True) -> str:
+    """Write ``num_items`` images (or clips of ``clip_length`` frames) to
+    ``out_dir/<split>/``, audio features to ``out_dir/<split>_audio/`` and the COCO file
+    ``out_dir/annotations/<split>.json``; returns the annotation file path.
+
+    Clip frames carry ``clip_id`` and ``frame_index``; annotations a ``track_id``;
+    images an ``audio`` path relative to ``out_dir`` (like ``file_name``).
+    """
+    for sub in (split, f'{split}_audio', 'annotations'):
+        if sub != f'{split}_audio' or with_audio:
+            os.makedirs(osp.join(out_dir, sub), exist_ok=True)
     images, annotations = [], []
-    for i in range(num_images):
-        img, record, anns = generate_image(seed, split, i, width, height)
-        file_name = f'{split}/{i:06d}.png'
-        Image.fromarray(img).save(osp.join(out_dir, file_name), compress_level=1)
-        image_id = i + 1
-        images.append(dict(id=image_id, file_name=file_name, **record))
-        for ann in anns:
-            annotations.append(dict(id=len(annotations) + 1, image_id=image_id, **ann))
+    for i in range(num_items):
+        for t, frame in enumerate(generate_frames(seed, split, i, width, height, clip_length,
+                                                  with_audio)):
+            image_id = len(images) + 1
+            stem = f'{i:06d}' if clip_length == 1 else f'{i:05d}_{t:02d}'
+            record = dict(id=image_id, file_name=f'{split}/{stem}.png', **frame['record'])
+            Image.fromarray(frame['img']).save(osp.join(out_dir, record['file_name']),
+                                               compress_level=1)
+            if with_audio:
+                record['audio'] = f'{split}_audio/{stem}.npy'
+                np.save(osp.join(out_dir, record['audio']), frame['audio'])
+            if clip_length > 1:
+                record.update(clip_id=i + 1, frame_index=t)
+            images.append(record)
+            for ann in frame['anns']:
+                annotations.append(dict(id=len(annotations) + 1, image_id=image_id, **ann))
     coco = dict(
-        info=dict(description=f'MaxSight synthetic street scenes ({split})', version='1.0',
-                  seed=seed, year=2026),
+        info=dict(description=f'MaxSight synthetic street scenes ({split})', version='1.1',
+                  seed=seed, year=2026, clip_length=clip_length),
         licenses=[], images=images, annotations=annotations, categories=categories())
     ann_file = osp.join(out_dir, 'annotations', f'{split}.json')
     tmp = ann_file + '.tmp'
@@ -355,11 +412,14 @@ def generate_split(out_dir: str, split: str, num_images: int, seed: int = 0,
 
 
 def generate_synthetic_dataset(out_dir: str, num_train: int = 1600, num_val: int = 400,
-                               seed: int = 0, width: int = 320, height: int = 240
+                               seed: int = 0, width: int = 320, height: int = 240,
+                               num_train_clips: int = 0, num_val_clips: int = 0,
+                               clip_length: int = 4, with_audio: bool = True
                                ) -> Dict[str, str]:
-    """Generate the embedded dataset (train and val splits) under ``out_dir``.
-
-    Returns ``{'train': ann_file, 'val': ann_file}``.
-    """
-    return {split: generate_split(out_dir, split, n, seed, width, height)
-            for split, n in (('train', num_train), ('val', num_val))}
+    """Generate the embedded dataset under ``out_dir``: image splits ``train``/``val`` and,
+    when asked, clip splits ``train_clips``/``val_clips``. Returns {split: ann_file}."""
+    plan = [('train', num_train, 1), ('val', num_val, 1),
+            ('train_clips', num_train_clips, clip_length), ('val_clips', num_val_clips,
+                                                            clip_length)]
+    return {split: generate_split(out_dir, split, n, seed, width, height, length, with_audio)
+            for split, n, length in plan if n > 0 or length == 1}

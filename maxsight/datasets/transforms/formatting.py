@@ -42,6 +42,8 @@ class PackDetInputs:
             ignored.bboxes = torch.from_numpy(results['gt_bboxes'][ignore])
             ignored.labels = torch.from_numpy(results['gt_labels'][ignore])
             sample.ignored_instances = ignored
+        if 'audio' in results:
+            sample.set_field(torch.from_numpy(results['audio']), 'audio')
         sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
         return dict(inputs=inputs, data_samples=sample)
 

@@ -78,3 +78,33 @@ class LoadAnnotations:
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}()'
+
+
+@TRANSFORMS.register_module()
+class LoadAudioFeatures:
+    """Load the image's audio features (``audio_path``, a ``.npy`` array [F, T]) into
+    ``results['audio']`` as float32; images without audio get zeros of ``shape``."""
+
+    def __init__(self, shape=(32, 48)):
+        self.shape = tuple(shape)
+
+    def __call__(self, results: Dict[str, Any]) -> Dict[str, Any]:
+        path = results.get('audio_path')
+        if path is None:
+            results['audio'] = np.zeros(self.shape, np.float32)
+            return results
+        try:
+            feats = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise FileNotFoundError(f'audio file not found: {path} (images[id='
+                                    f'{results.get("img_id")}] field "audio")') from None
+        except ValueError as e:
+            raise ImageLoadError(f'{path}: cannot read audio features ({e})') from None
+        if feats.ndim != 2 or not np.isfinite(feats).all():
+            raise ImageLoadError(f'{path}: audio features must be a finite 2-D array, got '
+                                 f'shape {feats.shape}')
+        results['audio'] = feats.astype(np.float32)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(shape={self.shape})'
