@@ -87,3 +87,48 @@ def test_empty_predictions_give_zero(coco_writer):
                  urgency=torch.zeros(0, dtype=torch.long))
     metric.process({}, [dict(img_id=i, pred_instances=empty) for i in range(1, 7)])
     assert metric.evaluate(6) == {f'coco/{k}': 0.0 for k in COCO_KEYS}
+
+
+def test_faster_coco_eval_backend_gives_identical_numbers(coco_writer):
+    pytest.importorskip('faster_coco_eval')
+    ann_file, anns = _gt(coco_writer, True)
+    samples = _samples(anns, np.random.default_rng(2))
+    results = {}
+    for backend in ('pycocotools', 'faster_coco_eval'):
+        metric = CocoMetric(ann_file=ann_file, backend=backend, quiet=True)
+        metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+        metric.process({}, samples)
+        results[backend] = metric.evaluate(6)
+    for key, value in results['pycocotools'].items():
+        assert results['faster_coco_eval'][key] == pytest.approx(value, abs=1e-12)
+
+
+def test_unknown_backend_fails_at_build():
+    with pytest.raises(ValueError, match='backend must be one of'):
+        CocoMetric(ann_file='x.json', backend='detectron')
+
+
+def test_lighting_metric_per_bucket(coco_writer):
+    from maxsight.evaluation import LightingMetric
+    ann_file, anns = _gt(coco_writer, True)
+    samples = _samples(anns, np.random.default_rng(3))
+    for s, bucket in zip(samples, ['dark', 'dark', 'glare', 'normal', 'normal', 'normal']):
+        s['lighting'] = bucket
+    metric = LightingMetric(ann_file=ann_file)
+    metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+    metric.process({}, samples)
+    res = metric.evaluate(6)
+    assert res['lighting/dark/num_images'] == 2 and 'lighting/bright/bbox_mAP' not in res
+    # reference: pycocotools restricted to the dark images
+    gt = COCO(ann_file)
+    from maxsight.evaluation.metrics.coco_metric import to_coco_results
+    dark = [dict(img_id=s['img_id'], **{k: v.numpy() for k, v in s['pred_instances'].items()})
+            for s in samples[:2]]
+    ref = COCOeval(gt, gt.loadRes(to_coco_results(dark, (5, 17))), 'bbox')
+    ref.params.imgIds = [1, 2]
+    ref.evaluate()
+    ref.accumulate()
+    ref.summarize()
+    assert res['lighting/dark/bbox_mAP'] == pytest.approx(ref.stats[0], abs=1e-12)
+    rec = ref.eval['recall'][0, :, 0, -1]
+    assert res['lighting/dark/recall'] == pytest.approx(rec[rec > -1].mean(), abs=1e-12)

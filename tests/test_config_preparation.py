@@ -21,7 +21,7 @@ def test_generates_embedded_dataset_and_fills_classes_and_evaluator(tmp_path):
     assert osp.isfile(osp.join(root, "val", "000001.png"))
     assert not osp.exists(osp.join(root, "annotations", "train_clips.json"))  # not asked for
     assert cfg.model.bbox_head.num_classes == 8
-    assert cfg.val_evaluator.ann_file == osp.join(root, 'annotations/val.json')
+    assert cfg.val_evaluator[0].ann_file == osp.join(root, 'annotations/val.json')
 
 
 def test_class_count_mismatch_and_missing_data_are_clear(tiny_synth, tmp_path):

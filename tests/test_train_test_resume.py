@@ -91,3 +91,45 @@ def test_sigkill_then_resume_finishes(tiny_synth, tmp_path):
     log = _run(args[1:3] + ['--resume'] + args[3:])
     assert 'Auto resumed from the latest checkpoint' in log
     assert osp.isfile(osp.join(work, 'epoch_3.pth'))
+
+
+def test_test_tool_lighting_conditions_show_dir_and_report(trained, tiny_synth, tmp_path):
+    work, _ = trained
+    out = str(tmp_path / 'm.json')
+    log = _run(['tools/test.py', CONFIG, osp.join(work, 'epoch_2.pth'), '--work-dir', work,
+                '--out', out, '--lighting', '--conditions', 'glaucoma,cataracts',
+                '--show-dir', str(tmp_path / 'show'), '--report-dir', str(tmp_path / 'rep'),
+                '--cfg-options', *_data_opts(tiny_synth)])
+    m = json.load(open(out))
+    buckets = [k for k in m if k.startswith('lighting/') and k.endswith('/recall')]
+    assert buckets
+    for name in ('low_light', 'overexposure', 'low_contrast', 'glare'):
+        for sev in range(1, 6):
+            assert f'lighting/{name}/{sev}/bbox_mAP' in m
+    values = [v for k, v in m.items() if k.count('/') == 3]
+    assert m['lighting/mPC'] == pytest.approx(sum(values) / 20)
+    if m['coco/bbox_mAP'] > 0:
+        assert m['lighting/rPC'] == pytest.approx(m['lighting/mPC'] / m['coco/bbox_mAP'])
+    for key in ('condition/glaucoma/bbox_mAP', 'condition/cataracts/rel_change',
+                'distance/zone_acc', 'urgency/hazard_recall', 'urgency/false_safe_rate',
+                'scene/urgency_acc'):
+        assert key in m
+    assert len(glob.glob(str(tmp_path / 'show' / '*.png'))) == 8
+    report = open(tmp_path / 'rep' / 'report.md').read()
+    assert 'Lighting robustness' in report and 'Vision conditions' in report
+    assert 'PASS' in report or 'FAIL' in report
+    for png in ('lighting_buckets.png', 'lighting_robustness.png', 'conditions.png'):
+        assert osp.getsize(tmp_path / 'rep' / png) > 1000
+    assert 'metric computation took' in log
+
+
+def test_analyze_logs_plots_losses_lr_and_val_metrics(trained, tmp_path):
+    work, _ = trained
+    out = str(tmp_path / 'curves.png')
+    _run(['tools/analysis_tools/analyze_logs.py', 'plot_curve', work, '--keys', 'loss',
+          'loss_cls', 'lr', 'coco/bbox_mAP', '--out', out])
+    assert osp.getsize(out) > 5000
+    proc = subprocess.run([sys.executable, 'tools/analysis_tools/analyze_logs.py',
+                           'plot_curve', work, '--keys', 'no_such_key'], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and 'keys not in the logs' in proc.stderr

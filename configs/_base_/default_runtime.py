@@ -17,6 +17,12 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),  # tools switch to gloo when there is no GPU
 )
 
+# Scalars go to <work_dir>/<timestamp>/vis_data/scalars.json (plot them with
+# tools/analysis_tools/analyze_logs.py). TensorBoard: set use_tensorboard = True (needs the
+# optional tensorboard package) or --cfg-options use_tensorboard=True.
+use_tensorboard = False
+visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
+
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 log_level = 'INFO'
 load_from = None

@@ -76,6 +76,13 @@ class AssistiveCocoDataset(BaseDataset):
         return [info for info in self.data_list
                 if any(not inst['ignore_flag'] for inst in info['instances'])]
 
+    @property
+    def num_frames(self) -> int:
+        """Images in the dataset: real frames in clip mode (what metrics receive)."""
+        if not self.clip_length:
+            return len(self)
+        return sum(len(self.get_data_info(i)['frames']) for i in range(len(self)))
+
     def get_cat_ids(self, idx: int) -> List[int]:
         """Contiguous labels of the objects in sample ``idx`` (for class-aware samplers)."""
         info = self.get_data_info(idx)

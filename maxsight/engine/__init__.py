@@ -1,3 +1,6 @@
 from .checkpoint import UnsafeCheckpointError, safe_globals, safe_load_checkpoint
+from .hooks import ShowPredictionsHook
+from .loops import ClipTestLoop, ClipValLoop
 
-__all__ = ['UnsafeCheckpointError', 'safe_globals', 'safe_load_checkpoint']
+__all__ = ['UnsafeCheckpointError', 'safe_globals', 'safe_load_checkpoint', 'ShowPredictionsHook',
+           'ClipTestLoop', 'ClipValLoop']

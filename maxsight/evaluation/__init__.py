@@ -1,3 +1,3 @@
-from .metrics import CocoMetric
+from .metrics import AssistiveMetric, CocoMetric, LightingMetric
 
-__all__ = ['CocoMetric']
+__all__ = ['AssistiveMetric', 'CocoMetric', 'LightingMetric']

@@ -91,6 +91,23 @@ def fill_evaluator_ann_files(cfg: Config) -> None:
                 metric['ann_file'] = dataset_ann_file(loader['dataset'])
 
 
+def enable_tensorboard(cfg: Config) -> None:
+    """Add mmengine's TensorboardVisBackend when ``use_tensorboard`` is set; a clear error
+    if the optional package is missing."""
+    if not cfg.get('use_tensorboard'):
+        return
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        raise ImportError('use_tensorboard=True needs the optional tensorboard package: '
+                          'pip install -r requirements/optional.txt (or set '
+                          'use_tensorboard=False)') from None
+    vis = cfg.setdefault('visualizer', dict(type='Visualizer', vis_backends=[]))
+    backends = vis.setdefault('vis_backends', [])
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+
+
 def prepare_config(cfg: Config, splits: Sequence[str] = ('train', 'val')) -> Config:
     """Apply every step above in place for the dataloaders of ``splits`` (train.py: train
     and val; test.py: test); returns ``cfg``."""
@@ -104,6 +121,7 @@ def prepare_config(cfg: Config, splits: Sequence[str] = ('train', 'val')) -> Con
                 f'--cfg-options {name}_dataloader.dataset.data_root=DIR')
     resolve_num_classes(cfg, splits[0])
     fill_evaluator_ann_files(cfg)
+    enable_tensorboard(cfg)
     if not torch.cuda.is_available():
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     return cfg

@@ -18,6 +18,7 @@ model = dict(
     backbone=dict(widths=(16, 24, 32, 48), depths=(1, 1, 1, 1), stem_channels=16),
     neck=dict(in_channels=[24, 32, 48], out_channels=32),
     condition_film=dict(channels=32),
+    pyramid_attention=dict(channels=32),
     encoder=dict(channels=32, ffn_channels=64),
     bbox_head=dict(in_channels=32, feat_channels=32, stacked_convs=1))
 train_cfg = dict(max_epochs=2)

@@ -53,6 +53,7 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# ann_file=None: filled from the dataloader's dataset (data_root + ann_file) by the tools
-val_evaluator = dict(type='CocoMetric', ann_file=None)
+# ann_file=None: filled from the dataloader's dataset (data_root + ann_file) by the tools.
+# AssistiveMetric: distance / urgency / scene metrics with PASS/FAIL safety gates.
+val_evaluator = [dict(type='CocoMetric', ann_file=None), dict(type='AssistiveMetric')]
 test_evaluator = val_evaluator

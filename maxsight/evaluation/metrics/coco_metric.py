@@ -1,5 +1,7 @@
 """COCO box mAP computed by pycocotools' COCOeval (keys of DESIGN section 7)."""
+import contextlib
 import copy
+import io
 import json
 import os
 import os.path as osp
@@ -18,13 +20,32 @@ COCO_KEYS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m
              'bbox_mAP_l')
 
 
-def load_coco_gt(ann_file: str) -> COCO:
-    """A pycocotools ``COCO`` for ``ann_file``; adds the ``info`` key pycocotools needs in
-    ``loadRes`` when the file has none."""
+BACKENDS = ('pycocotools', 'faster_coco_eval')
+
+
+def _backend_classes(backend: str):
+    """(COCO, COCOeval) classes of an evaluation backend."""
+    if backend == 'pycocotools':
+        return COCO, COCOeval
+    if backend == 'faster_coco_eval':
+        try:
+            from faster_coco_eval import COCO as FasterCOCO
+            from faster_coco_eval import COCOeval_faster
+        except ImportError:
+            raise ImportError('CocoMetric(backend="faster_coco_eval") needs the optional '
+                              'package faster-coco-eval: pip install -r '
+                              'requirements/optional.txt') from None
+        return FasterCOCO, COCOeval_faster
+    raise ValueError(f'CocoMetric: backend must be one of {BACKENDS}, got {backend!r}')
+
+
+def load_coco_gt(ann_file: str, backend: str = 'pycocotools'):
+    """A ``COCO`` index of ``ann_file`` for ``backend``; adds the ``info`` key
+    pycocotools needs in ``loadRes`` when the file has none."""
     data = load_json(ann_file)
     data.setdefault('info', {})
     data.setdefault('licenses', [])
-    coco = COCO()
+    coco = _backend_classes(backend)[0]()
     coco.dataset = data
     coco.createIndex()
     return coco
@@ -48,16 +69,21 @@ def to_coco_results(results: Sequence[Dict[str, Any]], cat_ids: Sequence[int]
     return out
 
 
-def coco_box_eval(coco_gt: COCO, coco_results: List[Dict[str, Any]],
-                  img_ids: Optional[Sequence[int]] = None) -> COCOeval:
-    """Run COCOeval (bbox, maxDets 1/10/100) on ``img_ids`` (all images by default)."""
+def coco_box_eval(coco_gt, coco_results: List[Dict[str, Any]],
+                  img_ids: Optional[Sequence[int]] = None, backend: str = 'pycocotools',
+                  quiet: bool = False) -> COCOeval:
+    """Run COCOeval (bbox, maxDets 1/10/100) on ``img_ids`` (all images by default).
+
+    ``quiet`` silences the summary table COCOeval prints."""
     coco_dt = coco_gt.loadRes(copy.deepcopy(coco_results))
-    evaluator = COCOeval(coco_gt, coco_dt, 'bbox')
+    eval_cls = _backend_classes(backend)[1]
+    evaluator = eval_cls(coco_gt, coco_dt, 'bbox')
     if img_ids is not None:
         evaluator.params.imgIds = sorted(int(i) for i in img_ids)
-    evaluator.evaluate()
-    evaluator.accumulate()
-    evaluator.summarize()
+    with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
     return evaluator
 
 
@@ -83,19 +109,25 @@ class CocoMetric(BaseMetric):
             ``bbox`` xywh, ``score``, ``distance_m``, ``distance_zone``, ``urgency``) is
             written there, exactly the list that was evaluated.
         classwise: log a per-class AP table.
+        backend: ``'pycocotools'`` (reference) or ``'faster_coco_eval'`` (optional
+            package, same numbers, faster on large sets).
+        quiet: do not print COCOeval's summary table.
 
     Empty predictions give 0.0 for every key.
     """
     default_prefix: Optional[str] = 'coco'
 
     def __init__(self, ann_file: Optional[str] = None, pred_out: Optional[str] = None,
-                 classwise: bool = True, collect_device: str = 'cpu',
-                 prefix: Optional[str] = None):
+                 classwise: bool = True, backend: str = 'pycocotools', quiet: bool = False,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
+        _backend_classes(backend)  # fail at build time, not after inference
         self.ann_file = ann_file
         self.pred_out = pred_out
         self.classwise = classwise
-        self._coco_gt: Optional[COCO] = None
+        self.backend = backend
+        self.quiet = quiet
+        self._coco_gt = None
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -112,7 +144,7 @@ class CocoMetric(BaseMetric):
                              'building the evaluator yourself)')
         logger = MMLogger.get_current_instance()
         if self._coco_gt is None:
-            self._coco_gt = load_coco_gt(self.ann_file)
+            self._coco_gt = load_coco_gt(self.ann_file, self.backend)
         cat_ids = self.dataset_meta['cat_ids']
         coco_results = to_coco_results(results, cat_ids)
         if self.pred_out:
@@ -122,8 +154,10 @@ class CocoMetric(BaseMetric):
             logger.warning('CocoMetric: no detections; every coco/* metric is 0.0')
             return {k: 0.0 for k in COCO_KEYS}
         img_ids = sorted({r['img_id'] for r in results})
-        evaluator = coco_box_eval(self._coco_gt, coco_results, img_ids)
+        evaluator = coco_box_eval(self._coco_gt, coco_results, img_ids, self.backend,
+                                  self.quiet)
         metrics = {k: float(v) for k, v in zip(COCO_KEYS, evaluator.stats[:6])}
+        self.last_eval = evaluator
         if self.classwise:
             aps = per_class_ap(evaluator, self.dataset_meta['classes'])
             table = '\n'.join(f'  {name:<20s} {ap:6.3f}' for name, ap in aps.items())

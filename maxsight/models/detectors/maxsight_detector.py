@@ -20,6 +20,11 @@ class MaxSightDetector(BaseModel):
             transformer encoder over the coarse levels).
         condition_film: optional MODELS config (``ConditionFiLM``) modulating the neck
             outputs by the vision condition in each sample's metainfo (``condition``).
+        pyramid_attention: optional MODELS config applied to the neck outputs (T1
+            channel + spatial attention).
+        audio_fusion: optional MODELS config (T4 ``AudioFusion``); the audio features come
+            from each data sample's ``audio`` field (``LoadAudioFeatures`` in the pipeline).
+        balancer: MODELS config of the task balancer (default: static weights 1).
         data_preprocessor: MODELS config (normalise, pad, stack).
 
     ``forward(inputs [B, 3, H, W], data_samples, mode)`` with mode ``loss`` (dict of
@@ -29,6 +34,8 @@ class MaxSightDetector(BaseModel):
 
     def __init__(self, backbone: dict, neck: dict, bbox_head: dict,
                  encoder: Optional[dict] = None, condition_film: Optional[dict] = None,
+                 pyramid_attention: Optional[dict] = None, audio_fusion: Optional[dict] = None,
+                 balancer: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor or
@@ -36,6 +43,9 @@ class MaxSightDetector(BaseModel):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
         self.condition_film = MODELS.build(condition_film) if condition_film else None
+        self.pyramid_attention = MODELS.build(pyramid_attention) if pyramid_attention else None
+        self.audio_fusion = MODELS.build(audio_fusion) if audio_fusion else None
+        self.balancer = MODELS.build(balancer or dict(type='StaticWeights'))
         self.encoder = MODELS.build(encoder) if encoder else None
         self.bbox_head = MODELS.build(bbox_head)
 
@@ -48,9 +58,27 @@ class MaxSightDetector(BaseModel):
             cond = condition_indices([s.metainfo.get('condition') for s in data_samples],
                                      device=inputs.device)
             feats = self.condition_film(feats, cond)
+        if self.pyramid_attention is not None:
+            feats = self.pyramid_attention(feats)
+        if self.audio_fusion is not None:
+            feats = self.audio_fusion(feats, self._audio(data_samples, inputs))
         if self.encoder is not None:
             feats = self.encoder(feats)
         return feats
+
+    @staticmethod
+    def _audio(data_samples: Optional[Sequence[DetDataSample]], inputs: Tensor) -> Tensor:
+        if not data_samples or any('audio' not in s for s in data_samples):
+            raise ValueError('this model fuses audio: add dict(type=\'LoadAudioFeatures\') to '
+                             'the pipeline (every data sample needs an audio field)')
+        return torch.stack([s.audio for s in data_samples]).to(inputs.device)
+
+    def train_step(self, data: Union[dict, tuple, list], optim_wrapper) -> Dict[str, Tensor]:
+        """Preprocess, compute the task losses, let the balancer update the parameters."""
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        return self.balancer.train_step(self, losses, optim_wrapper)
 
     def forward(self, inputs: Tensor, data_samples: Optional[Sequence[DetDataSample]] = None,
                 mode: str = 'tensor') -> Union[Dict[str, Tensor], List[DetDataSample],

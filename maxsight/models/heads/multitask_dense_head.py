@@ -117,6 +117,11 @@ class MultiTaskDenseHead(nn.Module):
             self._point_cache[key] = (torch.cat(pts), torch.cat(strides))
         return self._point_cache[key]
 
+    def attribute_features(self, cls_feat: Tensor, reg_feat: Tensor, coords: Tensor) -> Tensor:
+        """Features [B, C, H, W] the distance and urgency outputs read, from the class and
+        box tower features and normalised (x, y) coordinates [B, 2, H, W]."""
+        return self.attr_tower(torch.cat([cls_feat, reg_feat, coords], 1))
+
     def forward(self, feats: Sequence[Tensor]) -> Dict[str, Tensor]:
         """Flattened predictions over all levels: ``cls`` [B, N, C], ``box`` [B, N, 4] xyxy
         pixels (of the padded network input), ``obj`` [B, N], ``zone`` [B, N, 3],
@@ -132,7 +137,7 @@ class MultiTaskDenseHead(nn.Module):
             ys = torch.linspace(-1, 1, h, device=f.device, dtype=f.dtype)
             xs = torch.linspace(-1, 1, w, device=f.device, dtype=f.dtype)
             coords = torch.stack(torch.meshgrid(xs, ys, indexing='xy'), 0).expand(b, 2, h, w)
-            attr = self.attr_tower(torch.cat([cls_feat, reg_feat, coords], 1))
+            attr = self.attribute_features(cls_feat, reg_feat, coords)
             for key, t in (('cls', self.cls_out(cls_feat)), ('box', self.box_out(reg_feat)),
                            ('obj', self.obj_out(reg_feat)), ('zone', self.zone_out(attr)),
                            ('log_dist', self.dist_out(attr)), ('urgency', self.urgency_out(attr))):
@@ -150,7 +155,12 @@ class MultiTaskDenseHead(nn.Module):
     # --------------------------------------------------------------------- loss
     def loss(self, feats: Sequence[Tensor], data_samples: Sequence[DetDataSample]
              ) -> Dict[str, Tensor]:
-        preds = self(feats)
+        """Losses of the predictions on ``feats`` against ``data_samples``."""
+        return self.loss_by_preds(self(feats), data_samples)
+
+    def loss_by_preds(self, preds: Dict[str, Tensor], data_samples: Sequence[DetDataSample]
+                      ) -> Dict[str, Tensor]:
+        """Match and compute every loss from already computed head outputs."""
         cls, boxes, points = preds['cls'], preds['box'], preds['points']
         bsz, num_pts, _ = cls.shape
         cls_target = torch.zeros_like(cls)
@@ -223,7 +233,12 @@ class MultiTaskDenseHead(nn.Module):
     def predict(self, feats: Sequence[Tensor], data_samples: Sequence[DetDataSample]
                 ) -> List[DetDataSample]:
         """Top-``max_per_img`` detections per image, boxes in original-image pixels."""
-        preds = self(feats)
+        return self.predict_by_preds(self(feats), data_samples)
+
+    @torch.no_grad()
+    def predict_by_preds(self, preds: Dict[str, Tensor],
+                         data_samples: Sequence[DetDataSample]) -> List[DetDataSample]:
+        """Post-process already computed head outputs into ``pred_instances``."""
         scores_all = (preds['cls'].float().sigmoid() *
                       preds['obj'].float().sigmoid()[..., None]).sqrt()
         cfg = self.test_cfg

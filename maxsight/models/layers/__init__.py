@@ -1,4 +1,7 @@
+from .audio_fusion import AudioFusion
 from .condition_film import ConditionFiLM, condition_indices, spatial_priority
 from .positional_encoding import sine_positional_encoding
+from .temporal_module import TemporalAttention, temporal_consistency
 
-__all__ = ['ConditionFiLM', 'condition_indices', 'spatial_priority', 'sine_positional_encoding']
+__all__ = ['AudioFusion', 'ConditionFiLM', 'condition_indices', 'spatial_priority',
+           'sine_positional_encoding', 'TemporalAttention', 'temporal_consistency']

@@ -1,4 +1,5 @@
-# T2: CNN backbone + FPN + transformer encoder over the coarse levels + dense multi-task head.
+# T0: CNN backbone + FPN + dense multi-task head, static loss weights. The tier configs
+# (configs/t1_attention.py ... t5_temporal.py) add their modules to this model.
 model = dict(
     type='MaxSightDetector',
     data_preprocessor=dict(type='DetDataPreprocessor', pad_size_divisor=32),
@@ -7,8 +8,7 @@ model = dict(
     neck=dict(type='FPN', in_channels=[64, 128, 256], out_channels=64),
     # vision-condition FiLM: identity unless a condition is set (--condition NAME)
     condition_film=dict(type='ConditionFiLM', channels=64),
-    encoder=dict(type='CoarseLevelEncoder', channels=64, levels=(1, 2), num_layers=1,
-                 num_heads=4, ffn_channels=128),
+    balancer=dict(type='StaticWeights'),
     bbox_head=dict(
         type='MultiTaskDenseHead',
         num_classes=None,  # None: read from the annotation file by the tools

@@ -1,0 +1,3 @@
+from .show_predictions_hook import ShowPredictionsHook
+
+__all__ = ['ShowPredictionsHook']

@@ -1,0 +1,173 @@
+"""Distance, urgency and scene-urgency metrics for assistive use (DESIGN section 7).
+
+Matching (documented in docs/evaluation.md): per image, detections with score >=
+``score_thr`` are taken in descending score order; each is matched to the not yet matched
+ground-truth object of the same class with the highest IoU, if that IoU >= ``iou_thr``
+(one-to-one, greedy by score, as COCO does). ``iscrowd`` regions are never matched.
+
+Reported over matched pairs: ``distance/zone_acc``, ``distance/mae_m`` (and per true zone),
+``urgency/acc``, confusion matrices; over all ground-truth hazards (urgency >= 2, matched
+or not): ``urgency/hazard_recall`` (detected and predicted >= 2), ``urgency/false_safe_rate``
+(detected but predicted 0, i.e. the user is told it is safe), ``urgency/hazard_miss_rate``
+(not detected); per image: ``scene/urgency_acc``. Objects whose labels were derived rather
+than annotated are also reported separately (``..._annotated`` / ``..._derived``).
+"""
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from torchvision.ops import box_iou
+
+from ...registry import METRICS
+
+DEFAULT_GATES = {'urgency/hazard_recall': ('>=', 0.95),
+                 'urgency/false_safe_rate': ('<=', 0.01),
+                 'distance/zone_acc': ('>=', 0.85)}
+
+
+def match_detections(pred_boxes: torch.Tensor, pred_labels: torch.Tensor,
+                     pred_scores: torch.Tensor, gt_boxes: torch.Tensor,
+                     gt_labels: torch.Tensor, iou_thr: float = 0.5) -> List[tuple]:
+    """Greedy one-to-one matching by descending score; boxes xyxy in the same pixels.
+
+    Returns (pred_index, gt_index) pairs.
+    """
+    if len(pred_boxes) == 0 or len(gt_boxes) == 0:
+        return []
+    ious = box_iou(pred_boxes.float(), gt_boxes.float())
+    ious[pred_labels[:, None] != gt_labels[None, :]] = -1.0
+    taken = torch.zeros(len(gt_boxes), dtype=torch.bool)
+    pairs = []
+    for p in torch.argsort(pred_scores, descending=True, stable=True).tolist():
+        cand = ious[p].clone()
+        cand[taken] = -1.0
+        g = int(cand.argmax())
+        if cand[g] >= iou_thr:
+            taken[g] = True
+            pairs.append((p, g))
+    return pairs
+
+
+def confusion(true: Sequence[int], pred: Sequence[int], k: int) -> np.ndarray:
+    """[k, k] counts, rows = ground truth, columns = prediction."""
+    mat = np.zeros((k, k), np.int64)
+    for t, p in zip(true, pred):
+        mat[int(t), int(p)] += 1
+    return mat
+
+
+def _safe_div(a: float, b: float) -> float:
+    return float(a) / float(b) if b else 0.0
+
+
+@METRICS.register_module()
+class AssistiveMetric(BaseMetric):
+    """Distance / urgency / scene-urgency metrics with safety gates.
+
+    Args:
+        iou_thr: IoU for a detection to count as finding an object (0.5).
+        score_thr: detections below this score are not shown to the user (0.3).
+        gates: {metric key: (op, threshold)} shown as PASS/FAIL; defaults: hazard recall
+            >= 0.95, false-safe rate <= 0.01, distance zone accuracy >= 0.85.
+    """
+    default_prefix: Optional[str] = None
+
+    def __init__(self, iou_thr: float = 0.5, score_thr: float = 0.3,
+                 gates: Optional[Dict[str, tuple]] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.iou_thr, self.score_thr = iou_thr, score_thr
+        self.gates = {k: tuple(v) for k, v in (gates or DEFAULT_GATES).items()}
+        self.last_report: Dict = {}
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            pred, gt = sample['pred_instances'], sample['gt_instances']
+            keep = pred['scores'] >= self.score_thr
+            sx, sy = sample.get('scale_factor', (1.0, 1.0))
+            gt_boxes = gt['bboxes'].cpu() / torch.tensor([sx, sy, sx, sy])  # to original px
+            pairs = match_detections(pred['bboxes'][keep].cpu(), pred['labels'][keep].cpu(),
+                                     pred['scores'][keep].cpu(), gt_boxes,
+                                     gt['labels'].cpu(), self.iou_thr)
+            p_idx = [p for p, _ in pairs]
+            g_idx = [g for _, g in pairs]
+            matched_gt = torch.zeros(len(gt_boxes), dtype=torch.bool)
+            matched_gt[g_idx] = True
+
+            def sel(inst, key, idx, mask=None):
+                values = inst[key].cpu()
+                values = values[mask] if mask is not None else values
+                return values[idx].numpy()
+
+            self.results.append(dict(
+                gt_zone=sel(gt, 'distance_zone', g_idx), gt_dist=sel(gt, 'distance_m', g_idx),
+                gt_urg=sel(gt, 'urgency', g_idx),
+                zone_derived=sel(gt, 'zone_derived', g_idx),
+                urg_derived=sel(gt, 'urgency_derived', g_idx),
+                pred_zone=sel(pred, 'distance_zone', p_idx, keep),
+                pred_dist=sel(pred, 'distance_m', p_idx, keep),
+                pred_urg=sel(pred, 'urgency', p_idx, keep),
+                hazards=int((gt['urgency'].cpu() >= 2).sum()),
+                hazards_missed=int(((gt['urgency'].cpu() >= 2) & ~matched_gt).sum()),
+                scene_gt=int(sample.get('scene_urgency', 0)),
+                scene_pred=int(sample.get('pred_scene_urgency', 0))))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        cat = {k: np.concatenate([r[k] for r in results]) if results else np.zeros(0)
+               for k in ('gt_zone', 'gt_dist', 'gt_urg', 'pred_zone', 'pred_dist', 'pred_urg',
+                         'zone_derived', 'urg_derived')}
+        n = len(cat['gt_zone'])
+        zone_ok = cat['gt_zone'] == cat['pred_zone']
+        urg_ok = cat['gt_urg'] == cat['pred_urg']
+        abs_err = np.abs(cat['gt_dist'] - cat['pred_dist'])
+        hazards = sum(r['hazards'] for r in results)
+        matched_hazard = cat['gt_urg'] >= 2
+        metrics = {
+            'distance/zone_acc': _safe_div(zone_ok.sum(), n),
+            'distance/mae_m': float(abs_err.mean()) if n else 0.0,
+            'urgency/acc': _safe_div(urg_ok.sum(), n),
+            'urgency/hazard_recall': _safe_div((matched_hazard & (cat['pred_urg'] >= 2)).sum(),
+                                               hazards),
+            'urgency/false_safe_rate': _safe_div((matched_hazard & (cat['pred_urg'] == 0)).sum(),
+                                                 hazards),
+            'urgency/hazard_miss_rate': _safe_div(sum(r['hazards_missed'] for r in results),
+                                                  hazards),
+            'scene/urgency_acc': _safe_div(sum(r['scene_gt'] == r['scene_pred']
+                                               for r in results), len(results)),
+            'assistive/matched_objects': float(n),
+        }
+        for z, name in enumerate(('near', 'medium', 'far')):
+            in_zone = cat['gt_zone'] == z
+            metrics[f'distance/mae_m_{name}'] = float(abs_err[in_zone].mean()) \
+                if in_zone.any() else 0.0
+        for flag, key, ok in (('zone_derived', 'distance/zone_acc', zone_ok),
+                              ('urg_derived', 'urgency/acc', urg_ok)):
+            derived = cat[flag].astype(bool)
+            if derived.any():
+                metrics[f'{key}_derived'] = _safe_div(ok[derived].sum(), derived.sum())
+                metrics[f'{key}_annotated'] = _safe_div(ok[~derived].sum(), (~derived).sum())
+        zone_cm = confusion(cat['gt_zone'], cat['pred_zone'], 3)
+        urg_cm = confusion(cat['gt_urg'], cat['pred_urg'], 4)
+        gates = {}
+        for key, (op, thr) in self.gates.items():
+            value = metrics.get(key)
+            passed = value is not None and (value >= thr if op == '>=' else value <= thr)
+            gates[key] = dict(op=op, threshold=thr, value=value, passed=passed)
+        self.last_report = dict(zone_confusion=zone_cm.tolist(),
+                                urgency_confusion=urg_cm.tolist(), gates=gates)
+        MMLogger.get_current_instance().info(self.format_report(metrics))
+        return metrics
+
+    def format_report(self, metrics: Dict[str, float]) -> str:
+        rep = self.last_report
+        lines = ['assistive metrics (IoU >= %.2f, score >= %.2f):' % (self.iou_thr,
+                                                                       self.score_thr)]
+        lines += [f'  zone confusion (rows gt near/medium/far): {rep["zone_confusion"]}',
+                  f'  urgency confusion (rows gt safe..danger): {rep["urgency_confusion"]}']
+        for key, g in rep['gates'].items():
+            verdict = 'PASS' if g['passed'] else 'FAIL'
+            lines.append(f'  gate {key} {g["op"]} {g["threshold"]}: '
+                         f'{metrics.get(key, float("nan")):.4f} {verdict}')
+        return '\n'.join(lines)

@@ -1,0 +1,60 @@
+"""Task balancers: how the per-task losses become one update.
+
+Every balancer has the same interface: ``train_step(model, losses, optim_wrapper)`` turns
+the head's loss dict into a parameter update (through the optim wrapper, so gradient
+accumulation, clipping and AMP keep working) and returns the values to log, including
+``task_weight/<task>`` (no "loss" in the key, so they are logged, not summed).
+
+Losses are grouped into tasks by name (``tasks`` maps task -> loss names); losses not
+named in any group form a task of their own.
+"""
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from mmengine.optim import OptimWrapper
+from torch import Tensor, nn
+
+DEFAULT_TASKS = {
+    'cls': ['loss_cls', 'loss_obj'],
+    'box': ['loss_bbox', 'loss_giou'],
+    'distance': ['loss_zone', 'loss_distance'],
+    'urgency': ['loss_urgency', 'loss_scene'],
+}
+
+
+class TaskBalancer(nn.Module):
+    """Base class: grouping and logging; subclasses implement ``train_step``."""
+
+    def __init__(self, tasks: Optional[Dict[str, List[str]]] = None):
+        super().__init__()
+        self.tasks = {k: list(v) for k, v in (tasks or DEFAULT_TASKS).items()}
+
+    def task_losses(self, losses: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """Sum each task's losses; unknown loss names become their own task."""
+        grouped: Dict[str, Tensor] = {}
+        known = {name: task for task, names in self.tasks.items() for name in names}
+        for name, value in losses.items():
+            if 'loss' not in name:
+                continue
+            value = sum(value) if isinstance(value, (list, tuple)) else value
+            task = known.get(name, name)
+            grouped[task] = grouped[task] + value if task in grouped else value
+        return grouped
+
+    @staticmethod
+    def log_vars(losses: Dict[str, Tensor], weights: Dict[str, float]
+                 ) -> Dict[str, Tensor]:
+        out = {k: v.detach() for k, v in losses.items() if 'loss' in k}
+        out['loss'] = sum(out.values())
+        for task, w in weights.items():
+            out[f'task_weight/{task}'] = torch.as_tensor(float(w))
+        return out
+
+    def train_step(self, model: nn.Module, losses: Dict[str, Tensor],
+                   optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        raise NotImplementedError
+
+    def weighted_total(self, task_losses: Dict[str, Tensor], weights: Dict[str, float]
+                       ) -> Tuple[Tensor, Dict[str, float]]:
+        total = sum(weights.get(t, 1.0) * v for t, v in task_losses.items())
+        return total, {t: weights.get(t, 1.0) for t in task_losses}

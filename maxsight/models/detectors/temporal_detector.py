@@ -1,0 +1,47 @@
+"""T5: the detector on clips, with temporal attention and a temporal consistency loss."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from torch import Tensor
+
+from ...registry import MODELS
+from ...structures import DetDataSample
+from ..layers.temporal_module import temporal_consistency
+from .maxsight_detector import MaxSightDetector
+
+
+@MODELS.register_module()
+class TemporalDetector(MaxSightDetector):
+    """:class:`MaxSightDetector` over clips. Frames (clip-major, [B * T, C, H, W], from
+    :class:`ClipDataPreprocessor`) go through the per-frame network, ``temporal`` mixes each
+    location's features across the frames of its clip (padded frames masked), and the head
+    predicts per frame. Padded frames get no detection loss and no predictions; consecutive
+    valid frames pay ``loss_temporal_weight`` x :func:`temporal_consistency`.
+    """
+
+    def __init__(self, *args, temporal: dict, loss_temporal_weight: float = 0.5, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.temporal = MODELS.build(temporal)
+        self.loss_temporal_weight = loss_temporal_weight
+
+    def forward(self, inputs: Tensor, data_samples: Optional[Sequence[DetDataSample]] = None,
+                mode: str = 'tensor', padding_mask: Optional[Tensor] = None
+                ) -> Union[Dict[str, Tensor], List[DetDataSample]]:
+        if padding_mask is None:
+            padding_mask = torch.zeros(len(inputs), 1, dtype=torch.bool, device=inputs.device)
+        feats = self.temporal(self.extract_feat(inputs, data_samples), padding_mask)
+        preds = self.bbox_head(feats)
+        if mode == 'tensor':
+            return preds
+        valid = ~padding_mask.flatten()
+        kept = [s for s, v in zip(data_samples, valid.tolist()) if v]
+        frame_preds = {k: (v if k == 'points' else v[valid]) for k, v in preds.items()}
+        if mode == 'loss':
+            losses = self.bbox_head.loss_by_preds(frame_preds, kept)
+            losses['loss_temporal'] = self.loss_temporal_weight * temporal_consistency(
+                preds['cls'], preds['scene'], padding_mask)
+            return losses
+        if mode == 'predict':
+            return self.bbox_head.predict_by_preds(frame_preds, kept)
+        raise ValueError(f"TemporalDetector.forward: mode must be 'loss', 'predict' or "
+                         f"'tensor', got {mode!r}")
