@@ -8,5 +8,6 @@ _base_ = [
 model = dict(
     # T1: channel + spatial attention on the pyramid; GradNorm task balancing
     pyramid_attention=dict(type='PyramidAttention', channels=64),
-    balancer=dict(type='GradNorm', alpha=1.5, lr=0.025, shared_params=['pyramid_attention']),
+    balancer=dict(type='GradNorm', alpha=1.5, lr=0.025, shared_params=['pyramid_attention'],
+                  update_interval=4),
 )

@@ -8,7 +8,8 @@ _base_ = [
 model = dict(
     # T1: channel + spatial attention on the pyramid; GradNorm task balancing
     pyramid_attention=dict(type='PyramidAttention', channels=64),
-    balancer=dict(type='GradNorm', alpha=1.5, lr=0.025, shared_params=['pyramid_attention']),
+    balancer=dict(type='GradNorm', alpha=1.5, lr=0.025, shared_params=['pyramid_attention'],
+                  update_interval=4),
     # T2: transformer encoder over the coarse (stride 16, 32) levels
     encoder=dict(type='CoarseLevelEncoder', channels=64, levels=(1, 2), num_layers=1,
                  num_heads=4, ffn_channels=128),

@@ -79,3 +79,66 @@ def test_static_weights_is_the_weighted_sum():
     log = balancer.train_step(model, losses, Recorder())
     assert torch.allclose(seen['loss'], 0.5 * losses['loss_a'] + losses['loss_b'])
     assert float(log['task_weight/a']) == 0.5 and float(log['task_weight/b']) == 1.0
+
+
+def test_uncertainty_weights_converge_to_inverse_loss():
+    from maxsight.models.balancers import UncertaintyWeighting
+    bal = UncertaintyWeighting(tasks=dict(a=['loss_a'], b=['loss_b']))
+    opt = torch.optim.SGD(bal.parameters(), lr=0.05)
+    wrapper = OptimWrapper(opt)
+    for _ in range(400):  # constant losses 10 and 0.5: optimum exp(-s) = 1 / L
+        log = bal.train_step(None, dict(loss_a=torch.tensor(10.0), loss_b=torch.tensor(0.5)),
+                             wrapper)
+    assert float(log['task_weight/a']) == __import__('pytest').approx(0.1, rel=0.02)
+    assert float(log['task_weight/b']) == __import__('pytest').approx(2.0, rel=0.02)
+
+
+def test_dwa_gives_more_weight_to_the_slower_task():
+    from maxsight.models.balancers import DynamicWeightAverage
+    bal = DynamicWeightAverage(temperature=2.0, window=2, tasks=dict(a=['loss_a'], b=['loss_b']))
+
+    class Null:
+        def update_params(self, loss):
+            pass
+
+    logs = []
+    for step in range(6):  # task a halves every window, task b stays
+        la = torch.tensor(8.0 / 2 ** (step // 2))
+        logs.append(bal.train_step(None, dict(loss_a=la, loss_b=torch.tensor(1.0)), Null()))
+    assert float(logs[3]['task_weight/a']) == 1.0  # first two windows: weights 1
+    wa, wb = float(logs[5]['task_weight/a']), float(logs[5]['task_weight/b'])
+    expected_a = 2 * torch.softmax(torch.tensor([0.5, 1.0]) / 2.0, 0)[0]
+    assert wa == __import__('pytest').approx(float(expected_a), rel=1e-5)
+    assert wb > wa and wa + wb == __import__('pytest').approx(2.0)
+
+
+def test_pcgrad_removes_conflicts():
+    from maxsight.models.balancers import pcgrad_project
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        a, b = torch.randn(10, generator=g), torch.randn(10, generator=g)
+        b = b - 2 * a if torch.dot(a, b) >= 0 else b  # make them conflict
+        assert torch.dot(a, b) < 0
+        pa, pb = pcgrad_project([a, b], g)
+        assert torch.dot(pa, b) >= -1e-5 and torch.dot(pb, a) >= -1e-5
+        assert torch.allclose(pa, a - torch.dot(a, b) / b.dot(b) * b)
+    same = pcgrad_project([a, 2 * a], g)  # no conflict: untouched
+    assert torch.equal(same[0], a) and torch.equal(same[1], 2 * a)
+
+
+def test_pcgrad_update_equals_projected_gradient_step():
+    from maxsight.models.balancers import PCGrad, pcgrad_project
+    model, d = TwoTask(), _data()
+    params = [p.detach().clone() for p in model.parameters()]
+    losses = model.losses(*d)
+    flat = []
+    for name in ('loss_a', 'loss_b'):
+        grads = torch.autograd.grad(losses[name], list(model.parameters()), retain_graph=True,
+                                    allow_unused=True)
+        flat.append(torch.cat([(torch.zeros_like(p) if x is None else x).flatten()
+                               for p, x in zip(model.parameters(), grads)]))
+    expected = sum(pcgrad_project(flat, torch.Generator().manual_seed(0)))
+    bal = PCGrad(seed=0, tasks=dict(a=['loss_a'], b=['loss_b']))
+    bal.train_step(model, losses, OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
+    moved = torch.cat([(p0 - p.detach()).flatten() for p0, p in zip(params, model.parameters())])
+    assert torch.allclose(moved, 0.1 * expected, atol=1e-6)

@@ -71,7 +71,18 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     register_all_modules()
     cfg = build_config(args)
+    # load_from (not resume): transfer every shape-compatible weight, with a report
+    transfer_from = cfg.get('load_from') if not cfg.get('resume') else None
+    cfg.load_from = None if transfer_from else cfg.get('load_from')
     runner = Runner.from_cfg(cfg)
+    if transfer_from:
+        from mmengine.model import is_model_wrapper
+
+        from maxsight.engine.transfer import format_report, transfer_checkpoint
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        report = transfer_checkpoint(transfer_from, model)
+        runner.logger.info(f'weights transferred from {transfer_from}:\n'
+                           f'{format_report(report)}')
     start = time.perf_counter()
     runner.train()
     elapsed = time.perf_counter() - start

@@ -11,7 +11,10 @@ parameters of the last layer shared by all tasks:
   T. The network is updated with sum_i w_i L_i (w treated as constant).
 
 Because G_i is linear in w_i, dL_grad/dw_i = sign(G_i - target_i) * ||grad_W L_i||; so
-only T extra backward passes from the losses to W are needed (cheap when W is late).
+only T extra backward passes from the losses to W are needed. In MaxSight the last layer
+shared by all tasks feeds the whole head, so those passes cost about a head backward each;
+``update_interval=k`` performs the (unchanged) GradNorm update on every k-th step only and
+keeps the weights fixed in between, dividing that overhead by k (1 = as published).
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -29,14 +32,18 @@ class GradNorm(TaskBalancer):
         alpha: asymmetry (1.5 in the paper); 0 equalises the gradient norms.
         lr: learning rate of the task weights.
         shared_params: name prefixes of the last shared layer's parameters (W).
+        update_interval: update the weights every this many steps (1 = every step).
         tasks: loss grouping (see :class:`TaskBalancer`).
     """
 
     def __init__(self, alpha: float = 1.5, lr: float = 0.025,
-                 shared_params: Sequence[str] = ('neck.output',),
+                 shared_params: Sequence[str] = ('neck.output',), update_interval: int = 1,
                  tasks: Optional[Dict[str, List[str]]] = None):
         super().__init__(tasks)
-        self.alpha, self.lr = alpha, lr
+        if update_interval < 1:
+            raise ValueError(f'GradNorm: update_interval must be >= 1, got {update_interval}')
+        self.alpha, self.lr, self.update_interval = alpha, lr, update_interval
+        self.register_buffer('num_steps', torch.zeros((), dtype=torch.long))
         self.shared_params = tuple(shared_params)
         self.task_names: List[str] = []
         self.betas, self.eps = (0.9, 0.999), 1e-8
@@ -97,7 +104,10 @@ class GradNorm(TaskBalancer):
         weights_before = dict(zip(task_losses, self.weights.tolist())) \
             if self.weights.numel() == len(task_losses) else {t: 1.0 for t in task_losses}
         total = sum(weights_before[t] * v for t, v in task_losses.items())
-        diag = self.gradnorm_update(task_losses, self._shared(model))
+        diag = {}
+        if int(self.num_steps) % self.update_interval == 0:
+            diag = self.gradnorm_update(task_losses, self._shared(model))
+        self.num_steps += 1
         optim_wrapper.update_params(total)
         out = self.log_vars(losses, dict(zip(self.task_names, self.weights.tolist())))
         out.update({k: torch.as_tensor(v) for k, v in diag.items()})

@@ -1,0 +1,65 @@
+"""Tier-to-tier transfer: copy every shape-compatible weight of a checkpoint into a model."""
+from collections import OrderedDict, defaultdict
+from typing import Dict, List, Tuple
+
+import torch
+from torch import nn
+
+from .checkpoint import safe_load_checkpoint
+
+
+def module_group(key: str, depth: int = 2) -> str:
+    """The module a parameter belongs to, for reports: its first ``depth`` name parts."""
+    parts = key.split('.')
+    return '.'.join(parts[:min(depth, len(parts) - 1)]) or parts[0]
+
+
+def transfer_state(src: Dict[str, torch.Tensor], model: nn.Module
+                   ) -> Tuple[Dict[str, List[str]], int]:
+    """Load into ``model`` every entry of ``src`` whose name and shape match; returns
+    ``({'transferred'|'new'|'mismatched'|'unused': [keys]}, copied element count)``."""
+    dst = model.state_dict()
+    report = {'transferred': [], 'new': [], 'mismatched': [], 'unused': []}
+    new_state, copied = OrderedDict(), 0
+    for key, value in dst.items():
+        if key in src and tuple(src[key].shape) == tuple(value.shape):
+            new_state[key] = src[key].to(value.dtype)
+            report['transferred'].append(key)
+            copied += value.numel()
+        elif key in src:
+            report['mismatched'].append(key)
+        else:
+            report['new'].append(key)
+    report['unused'] = [k for k in src if k not in dst]
+    model.load_state_dict(new_state, strict=False)
+    return report, copied
+
+
+def format_report(report: Dict[str, List[str]]) -> str:
+    """Per-module table: how many tensors were transferred / new / shape-mismatched."""
+    table = defaultdict(lambda: defaultdict(int))
+    for status in ('transferred', 'new', 'mismatched'):
+        for key in report[status]:
+            table[module_group(key)][status] += 1
+    lines = [f'{"module":32s} {"transferred":>11s} {"new":>5s} {"mismatched":>10s}']
+    for group in sorted(table):
+        row = table[group]
+        lines.append(f'{group:32s} {row["transferred"]:11d} {row["new"]:5d} '
+                     f'{row["mismatched"]:10d}')
+    total = {s: len(report[s]) for s in ('transferred', 'new', 'mismatched', 'unused')}
+    lines.append(f'{"total":32s} {total["transferred"]:11d} {total["new"]:5d} '
+                 f'{total["mismatched"]:10d}  ({total["unused"]} source tensors unused)')
+    for key in report['mismatched']:
+        lines.append(f'  shape mismatch: {key}')
+    return '\n'.join(lines)
+
+
+def transfer_checkpoint(path: str, model: nn.Module) -> Dict[str, List[str]]:
+    """Safely load checkpoint ``path`` and transfer its state dict into ``model``."""
+    ckpt = safe_load_checkpoint(path, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt)
+    report, _ = transfer_state(state, model)
+    if not report['transferred']:
+        raise ValueError(f'{path}: no weight matches the model by name and shape; is it a '
+                         'MaxSight checkpoint?')
+    return report
