@@ -19,7 +19,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.datasets.transforms import VISION_CONDITIONS  # noqa: E402
 from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
-from maxsight.utils import apply_condition, prepare_config  # noqa: E402
+from maxsight.utils import apply_condition, load_config, prepare_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -61,16 +61,10 @@ def _metric_list(cfg: Config) -> list:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    for path, what in ((args.config, 'config file'), (args.checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            raise SystemExit(f'error: {what} not found: {path}')
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'error: checkpoint not found: {args.checkpoint}')
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
     cfg.launcher = args.launcher
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    elif not cfg.get('work_dir'):
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.condition:
         apply_condition(cfg, args.condition, splits=('test',),
                         suffix_work_dir=not args.work_dir)

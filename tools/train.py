@@ -12,7 +12,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.datasets.transforms import VISION_CONDITIONS  # noqa: E402
-from maxsight.utils import apply_condition, prepare_config  # noqa: E402
+from maxsight.utils import apply_condition, load_config, prepare_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -23,6 +23,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='resume from PATH, or alone: from the newest checkpoint in the '
                         'work dir')
     parser.add_argument('--amp', action='store_true', help='mixed precision (needs a GPU)')
+    parser.add_argument('--smoke', action='store_true',
+                        help='30 iterations on tiny synthetic data; fails unless the losses '
+                        'are finite and decrease (run this before a long job)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         metavar='KEY=VALUE', help='override config entries, e.g. '
                         'train_dataloader.dataset.data_root=DIR')
@@ -39,18 +42,17 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    if not osp.isfile(args.config):
-        raise SystemExit(f'error: config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
     cfg.launcher = args.launcher
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    elif not cfg.get('work_dir'):
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.condition:
         apply_condition(cfg, args.condition, splits=('train', 'val'),
                         suffix_work_dir=not args.work_dir)
+    if args.smoke:
+        if args.resume:
+            raise SystemExit('error: --smoke and --resume cannot be combined')
+        from maxsight.engine.smoke import smoke_config
+        cfg.work_dir = cfg.work_dir.rstrip('/') + '_smoke'
+        smoke_config(cfg)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
@@ -87,6 +89,13 @@ def main(argv=None) -> None:
     runner.train()
     elapsed = time.perf_counter() - start
     hub = runner.message_hub
+    if args.smoke:
+        from maxsight.engine.smoke import check_smoke
+        try:
+            runner.logger.info(check_smoke(hub.get_scalar('train/loss').data[0]))
+        except RuntimeError as e:
+            raise SystemExit(str(e)) from None
+        return
     final = hub.log_scalars.get('val/coco/bbox_mAP')
     lines = [f'training finished in {elapsed / 60:.1f} min ({elapsed:.0f} s)']
     if final is not None:

@@ -1,7 +1,8 @@
 from .config_preparation import (apply_condition, dataset_ann_file, ensure_embedded_dataset,
-                                 fill_evaluator_ann_files, insert_after_loading, prepare_config,
+                                 fill_evaluator_ann_files, insert_after_loading, load_config,
+                                 prepare_config,
                                  resolve_num_classes)
 
 __all__ = ['apply_condition', 'dataset_ann_file', 'ensure_embedded_dataset',
-           'fill_evaluator_ann_files', 'insert_after_loading', 'prepare_config',
+           'fill_evaluator_ann_files', 'insert_after_loading', 'load_config', 'prepare_config',
            'resolve_num_classes']

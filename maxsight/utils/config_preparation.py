@@ -6,7 +6,7 @@
 * use gloo instead of nccl for distributed runs without a GPU.
 """
 import os.path as osp
-from typing import Iterator, Sequence, Tuple
+from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -153,4 +153,20 @@ def apply_condition(cfg: Config, condition: str, splits: Sequence[str] = SPLITS,
         ds['pipeline'] = insert_after_loading(ds['pipeline'], transform)
     if suffix_work_dir and cfg.get('work_dir'):
         cfg.work_dir = f'{cfg.work_dir.rstrip("/")}_{condition}'
+    return cfg
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None) -> Config:
+    """Read a config for a tool: a clear error if the file is missing, ``--cfg-options``
+    merged, and ``work_dir`` = the given one, else the config's, else
+    ``work_dirs/<config name>``."""
+    if not osp.isfile(path):
+        raise SystemExit(f'error: config file not found: {path}')
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict(cfg_options or {})
+    if work_dir:
+        cfg.work_dir = work_dir
+    elif not cfg.get('work_dir'):
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
     return cfg

@@ -14,7 +14,7 @@ import sys
 import time
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
 
@@ -22,7 +22,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.registry import MODELS  # noqa: E402
-from maxsight.utils import prepare_config  # noqa: E402
+from maxsight.utils import load_config, prepare_config  # noqa: E402
 
 
 def main(argv=None) -> dict:
@@ -32,8 +32,7 @@ def main(argv=None) -> dict:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     register_all_modules()
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     prepare_config(cfg, splits=('train',))
     loader_cfg = cfg.train_dataloader.copy()
     loader_cfg.update(num_workers=0, persistent_workers=False)

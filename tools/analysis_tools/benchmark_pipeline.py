@@ -16,7 +16,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.registry import MODELS  # noqa: E402
-from maxsight.utils import prepare_config  # noqa: E402
+from maxsight.utils import load_config, prepare_config  # noqa: E402
 
 
 def pipeline_rate(cfg: Config, workers: int, batches: int) -> float:
@@ -65,8 +65,7 @@ def main(argv=None) -> dict:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     register_all_modules()
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     prepare_config(cfg, splits=('train',))
     res = {
         'pipeline_samples_per_s_0_workers': pipeline_rate(cfg, 0, args.batches),

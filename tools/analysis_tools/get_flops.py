@@ -20,7 +20,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.registry import MODELS  # noqa: E402
-from maxsight.utils import prepare_config  # noqa: E402
+from maxsight.utils import load_config, prepare_config  # noqa: E402
 
 
 def count(cfg: Config, depth: int = 1) -> dict:
@@ -56,8 +56,7 @@ def main(argv=None) -> dict:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     register_all_modules()
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     prepare_config(cfg, splits=('val',))
     res = count(cfg, args.depth)
     print(f'input {res["input"][0]}x{res["input"][1]} (padded), per image'

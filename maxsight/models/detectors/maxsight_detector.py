@@ -6,6 +6,7 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from ...registry import MODELS
+from ...engine.stability import nonfinite_losses, report_bad_step
 from ...structures import DetDataSample
 from ..layers.condition_film import condition_indices
 
@@ -75,9 +76,17 @@ class MaxSightDetector(BaseModel):
 
     def train_step(self, data: Union[dict, tuple, list], optim_wrapper) -> Dict[str, Tensor]:
         """Preprocess, compute the task losses, let the balancer update the parameters."""
+        buffers = {k: b.clone() for k, b in self.named_buffers()}  # BN statistics etc.
         with optim_wrapper.optim_context(self):
             data = self.data_preprocessor(data, True)
             losses = self._run_forward(data, mode='loss')
+        bad = nonfinite_losses(losses)
+        if bad:  # skip: weights, buffers and optimiser state stay as they were
+            report_bad_step(bad)
+            optim_wrapper.zero_grad()
+            for k, b in self.named_buffers():
+                b.copy_(buffers[k])
+            return {k: v.detach() for k, v in losses.items() if k not in bad and 'loss' in k}
         return self.balancer.train_step(self, losses, optim_wrapper)
 
     def forward(self, inputs: Tensor, data_samples: Optional[Sequence[DetDataSample]] = None,
