@@ -14,6 +14,7 @@ from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import METRICS as MMENGINE_METRICS
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
@@ -59,6 +60,7 @@ DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, ['maxsight.datase
 FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, ['maxsight.datasets'])
 METRICS = _child('metric', MMENGINE_METRICS, ['maxsight.evaluation'])
 HOOKS = _child('hook', MMENGINE_HOOKS, ['maxsight.engine'])
+MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS, ['maxsight.engine'])
 LOOPS = _child('loop', MMENGINE_LOOPS, ['maxsight.engine'])
 OPTIM_WRAPPERS = _child('optim wrapper', MMENGINE_OPTIM_WRAPPERS, ['maxsight.engine'])
 PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS, ['maxsight.engine'])

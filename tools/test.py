@@ -19,7 +19,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.datasets.transforms import VISION_CONDITIONS  # noqa: E402
 from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
-from maxsight.utils import apply_condition, load_config, prepare_config  # noqa: E402
+from maxsight.utils import (apply_condition, init_cpu_distributed, load_config,  # noqa: E402
+                            prepare_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -108,6 +109,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     register_all_modules()
     cfg = build_config(args)
+    init_cpu_distributed(args.launcher)
     start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
     timer = _Timer(runner.test_loop.evaluator)

@@ -12,7 +12,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.datasets.transforms import VISION_CONDITIONS  # noqa: E402
-from maxsight.utils import apply_condition, load_config, prepare_config  # noqa: E402
+from maxsight.utils import (apply_condition, init_cpu_distributed, load_config,  # noqa: E402
+                            prepare_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -73,6 +74,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     register_all_modules()
     cfg = build_config(args)
+    init_cpu_distributed(args.launcher)
     # load_from (not resume): transfer every shape-compatible weight, with a report
     transfer_from = cfg.get('load_from') if not cfg.get('resume') else None
     cfg.load_from = None if transfer_from else cfg.get('load_from')

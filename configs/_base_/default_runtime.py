@@ -23,6 +23,11 @@ env_cfg = dict(
 use_tensorboard = False
 visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
 
+# multi-process training (tools/dist_train.sh): DDP that lets the task balancer do the update;
+# unused parameters exist (e.g. the condition embedding without --condition)
+model_wrapper_cfg = dict(type='maxsight.MaxSightDistributedDataParallel',
+                         find_unused_parameters=True)
+
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 log_level = 'INFO'
 load_from = None

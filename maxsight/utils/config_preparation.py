@@ -170,3 +170,15 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     elif not cfg.get('work_dir'):
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def init_cpu_distributed(launcher: str) -> None:
+    """Start the gloo process group for ``--launcher pytorch`` without a GPU.
+
+    mmengine's launcher calls ``torch.cuda.set_device`` unconditionally; initialising the
+    group here first makes the Runner use it as is (torchrun sets the rank variables).
+    """
+    import torch.distributed as dist
+    if launcher == 'none' or torch.cuda.is_available() or dist.is_initialized():
+        return
+    dist.init_process_group(backend='gloo')

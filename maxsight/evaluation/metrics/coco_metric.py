@@ -1,6 +1,5 @@
 """COCO box mAP computed by pycocotools' COCOeval (keys of DESIGN section 7)."""
 import contextlib
-import copy
 import io
 import json
 import os
@@ -75,7 +74,7 @@ def coco_box_eval(coco_gt, coco_results: List[Dict[str, Any]],
     """Run COCOeval (bbox, maxDets 1/10/100) on ``img_ids`` (all images by default).
 
     ``quiet`` silences the summary table COCOeval prints."""
-    coco_dt = coco_gt.loadRes(copy.deepcopy(coco_results))
+    coco_dt = coco_gt.loadRes(coco_results)  # annotates the dicts in place (area, id)
     eval_cls = _backend_classes(backend)[1]
     evaluator = eval_cls(coco_gt, coco_dt, 'bbox')
     if img_ids is not None:

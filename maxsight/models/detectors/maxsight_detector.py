@@ -76,12 +76,19 @@ class MaxSightDetector(BaseModel):
 
     def train_step(self, data: Union[dict, tuple, list], optim_wrapper) -> Dict[str, Tensor]:
         """Preprocess, compute the task losses, let the balancer update the parameters."""
+        return self.balanced_step(self, data, optim_wrapper)
+
+    def balanced_step(self, forward_model: torch.nn.Module, data: Union[dict, tuple, list],
+                      optim_wrapper) -> Dict[str, Tensor]:
+        """One training step whose forward runs through ``forward_model`` (this model, or
+        the DDP wrapper around it so gradients are synchronised). A non-finite task loss
+        skips the update: parameters, buffers and optimiser state stay as they were."""
         buffers = {k: b.clone() for k, b in self.named_buffers()}  # BN statistics etc.
-        with optim_wrapper.optim_context(self):
+        with optim_wrapper.optim_context(forward_model):
             data = self.data_preprocessor(data, True)
-            losses = self._run_forward(data, mode='loss')
+            losses = forward_model._run_forward(data, mode='loss')
         bad = nonfinite_losses(losses)
-        if bad:  # skip: weights, buffers and optimiser state stay as they were
+        if bad:
             report_bad_step(bad)
             optim_wrapper.zero_grad()
             for k, b in self.named_buffers():
