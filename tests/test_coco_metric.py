@@ -103,6 +103,12 @@ def test_faster_coco_eval_backend_gives_identical_numbers(coco_writer):
         assert results['faster_coco_eval'][key] == pytest.approx(value, abs=1e-12)
 
 
+def test_auto_backend_resolves_to_an_installed_one():
+    from maxsight.evaluation.metrics.coco_metric import resolve_backend
+    assert resolve_backend('auto') in ('pycocotools', 'faster_coco_eval')
+    assert resolve_backend('pycocotools') == 'pycocotools'
+
+
 def test_unknown_backend_fails_at_build():
     with pytest.raises(ValueError, match='backend must be one of'):
         CocoMetric(ann_file='x.json', backend='detectron')
@@ -114,7 +120,7 @@ def test_lighting_metric_per_bucket(coco_writer):
     samples = _samples(anns, np.random.default_rng(3))
     for s, bucket in zip(samples, ['dark', 'dark', 'glare', 'normal', 'normal', 'normal']):
         s['lighting'] = bucket
-    metric = LightingMetric(ann_file=ann_file)
+    metric = LightingMetric(ann_file=ann_file)  # backend auto: faster-coco-eval if installed
     metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
     metric.process({}, samples)
     res = metric.evaluate(6)

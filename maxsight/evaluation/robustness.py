@@ -44,7 +44,7 @@ def _with_transform(dataloader_cfg: dict, transform: dict) -> dict:
 
 def _coco_only(dataloader_cfg: dict) -> List[dict]:
     return [dict(type='CocoMetric', ann_file=dataset_ann_file(dataloader_cfg['dataset']),
-                 classwise=False, quiet=True)]
+                 classwise=False, quiet=True, backend='auto')]
 
 
 def lighting_robustness(model: torch.nn.Module, dataloader_cfg: dict, clean_map: float,

@@ -26,7 +26,7 @@ class LightingMetric(CocoMetric):
     """
     default_prefix: Optional[str] = 'lighting'
 
-    def __init__(self, ann_file: Optional[str] = None, backend: str = 'pycocotools', **kwargs):
+    def __init__(self, ann_file: Optional[str] = None, backend: str = 'auto', **kwargs):
         kwargs.setdefault('classwise', False)
         super().__init__(ann_file=ann_file, backend=backend, quiet=True, **kwargs)
 
