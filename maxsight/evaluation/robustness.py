@@ -5,12 +5,12 @@ Robustness protocol (Michaelis et al. 2019): P = clean mAP; every corruption of
 ``LIGHTING_CORRUPTIONS`` at severities 1-5; mPC = mean mAP over corruptions x severities;
 rPC = mPC / P.
 """
+import copy
 import os
 import os.path as osp
 from typing import Dict, Iterable, List, Optional, Sequence
 
 import torch
-from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmengine.logging import print_log
 from mmengine.runner import Runner
@@ -37,8 +37,10 @@ def evaluate_model(model: torch.nn.Module, dataloader_cfg: dict, metrics: List[d
 
 
 def _with_transform(dataloader_cfg: dict, transform: dict) -> dict:
-    cfg = Config(dict(loader=dataloader_cfg)).loader  # deep copy
-    cfg.dataset.pipeline = insert_after_loading(cfg.dataset.pipeline, transform)
+    """A deep copy of ``dataloader_cfg`` with ``transform`` right after image loading
+    (the caller's config is left untouched)."""
+    cfg = copy.deepcopy(dataloader_cfg)
+    cfg['dataset']['pipeline'] = insert_after_loading(cfg['dataset']['pipeline'], transform)
     return cfg
 
 
