@@ -35,3 +35,21 @@ def test_shape_mismatch_is_reported_not_copied():
     assert report['mismatched'] == ['bbox_head.cls_out.weight', 'bbox_head.cls_out.bias']
     assert torch.equal(dst.state_dict()['bbox_head.cls_out.weight'], before)
     assert 'shape mismatch: bbox_head.cls_out.weight' in format_report(report)
+
+
+def test_transferred_t5_starts_where_t2_ended():
+    from maxsight.structures import DetDataSample
+    src, dst = _model('t2_default', seed=1).eval(), _model('t5_temporal', seed=2).eval()
+    transfer_state(src.state_dict(), dst)
+    torch.manual_seed(3)
+    x = torch.randn(2, 3, 64, 96)
+    samples = []
+    for _ in range(2):
+        s = DetDataSample(metainfo=dict(img_shape=(64, 96)))
+        s.audio = torch.randn(32, 48)
+        samples.append(s)
+    with torch.no_grad():
+        a = src(x, samples, mode='tensor')
+        b = dst(x, samples, mode='tensor')
+    for key in ('cls', 'box', 'obj', 'zone', 'log_dist', 'urgency', 'scene'):
+        assert torch.allclose(a[key], b[key], atol=1e-5), key

@@ -13,7 +13,9 @@ class AudioFusion(nn.Module):
     """Encode log-mel features [B, n_mels, T] with a small 1-D CNN into tokens [B, T/2, C];
     then (a) the tokens of the pyramid levels in ``levels`` attend to the audio tokens
     (cross-attention, residual) and (b) the pooled audio embedding modulates every level
-    (FiLM: ``f * (1 + gamma) + beta``, zero-initialised so training starts from vision)."""
+    (FiLM: ``f * (1 + gamma) + beta``). The attention output projection and the FiLM are
+    zero-initialised: an untrained module is the identity, so training (or a model
+    transferred from a lower tier) starts from vision alone."""
 
     def __init__(self, channels: int, n_mels: int = 32, levels: Sequence[int] = (1, 2),
                  num_heads: int = 4):
@@ -24,6 +26,8 @@ class AudioFusion(nn.Module):
             nn.Conv1d(channels, channels, 3, stride=2, padding=1), nn.ReLU(inplace=True))
         self.cross_attn = nn.MultiheadAttention(channels, num_heads, batch_first=True)
         self.norm = nn.LayerNorm(channels)
+        nn.init.zeros_(self.cross_attn.out_proj.weight)
+        nn.init.zeros_(self.cross_attn.out_proj.bias)
         self.film = nn.Linear(channels, 2 * channels)
         nn.init.zeros_(self.film.weight)
         nn.init.zeros_(self.film.bias)

@@ -12,7 +12,9 @@ from .positional_encoding import sine_positional_encoding
 class TemporalAttention(nn.Module):
     """For every level and location, the T frame features attend to each other (one
     pre-norm transformer layer with frame-position encoding); padded frames are masked
-    as keys and left unchanged. In/out: per level [B * T, C, H, W] (clip-major)."""
+    as keys and left unchanged. The layer's output projections start at zero, so an
+    untrained module is the identity (a model transferred from T4 starts where T4 ended).
+    In/out: per level [B * T, C, H, W] (clip-major)."""
 
     def __init__(self, channels: int, num_heads: int = 4, ffn_channels: int = 128,
                  levels: Sequence[int] = (0, 1, 2)):
@@ -20,6 +22,9 @@ class TemporalAttention(nn.Module):
         self.levels = tuple(levels)
         self.layer = nn.TransformerEncoderLayer(channels, num_heads, ffn_channels, 0.0,
                                                 batch_first=True, norm_first=True)
+        for proj in (self.layer.self_attn.out_proj, self.layer.linear2):
+            nn.init.zeros_(proj.weight)
+            nn.init.zeros_(proj.bias)
 
     def forward(self, feats: Sequence[Tensor], padding_mask: Tensor) -> Tuple[Tensor, ...]:
         b, t = padding_mask.shape
