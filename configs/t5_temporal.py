@@ -40,12 +40,15 @@ test_pipeline = [
     dict(type='PackDetInputs'),
 ]
 clip_length = 4
+# clip_collate keeps each clip's frame samples together (pseudo_collate would transpose)
 train_dataloader = dict(
     batch_size=4,  # clips: 16 frames per batch
+    collate_fn=dict(type='maxsight.clip_collate'),
     dataset=dict(ann_file='annotations/train_clips.json', clip_length=clip_length,
                  pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=4,
+    collate_fn=dict(type='maxsight.clip_collate'),
     dataset=dict(ann_file='annotations/val_clips.json', clip_length=clip_length,
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -46,6 +46,9 @@ def test_added_module_changes_outputs_and_gets_gradient(name, tiny_synth):
     if clips:
         assert tuple(data['padding_mask'].shape) == (2, 4)
         assert data['inputs'].shape[0] == 8  # 2 clips x 4 frames
+        meta = [(s.metainfo['clip_id'], s.metainfo['frame_index']) for s in data['data_samples']]
+        assert [f for _, f in meta] == [0, 1, 2, 3, 0, 1, 2, 3]  # clip-major, like inputs
+        assert len({c for c, _ in meta[:4]}) == 1 and meta[0][0] != meta[4][0]
     losses = model(**data, mode='loss')
     assert all(torch.isfinite(v) for v in losses.values())
     if clips:

@@ -8,7 +8,7 @@ from .det_data_preprocessor import DetDataPreprocessor
 @MODELS.register_module()
 class ClipDataPreprocessor(DetDataPreprocessor):
     """Flattens clip samples (``inputs`` [T, C, H, W], ``data_samples`` T per clip,
-    ``padding_mask`` [T]) into clip-major frames, normalises and pads them like
+    ``padding_mask`` [T]; batched by ``clip_collate``) into clip-major frames, normalises and pads them like
     :class:`DetDataPreprocessor`, and returns ``padding_mask`` [B, T]. Plain image batches
     pass through with ``padding_mask`` [B, 1] of False."""
 
@@ -20,7 +20,12 @@ class ClipDataPreprocessor(DetDataPreprocessor):
                                               device=out['inputs'].device)
             return out
         frames = [f for clip in inputs for f in clip]
-        samples = [s for clip in data['data_samples'] for s in clip]
+        clips = data['data_samples']
+        if len(clips) != len(inputs) or any(len(c) != len(x) for c, x in zip(clips, inputs)):
+            raise ValueError('ClipDataPreprocessor: data_samples must hold one list of frame '
+                             'samples per clip; use collate_fn=dict(type=\'maxsight.'
+                             'clip_collate\') in the dataloader')
+        samples = [s for clip in clips for s in clip]
         out = super().forward(dict(inputs=frames, data_samples=samples), training)
         out['padding_mask'] = torch.stack(list(data['padding_mask'])).to(out['inputs'].device)
         return out
