@@ -33,3 +33,20 @@ def test_class_count_mismatch_and_missing_data_are_clear(tiny_synth, tmp_path):
     cfg.embedded_dataset = None  # a user dataset: never generated, a clear error instead
     with pytest.raises(FileNotFoundError, match='train_dataloader: annotation file not found'):
         prepare_config(cfg)
+
+
+def test_tensorboard_switch(tiny_synth):
+    from maxsight.utils.config_preparation import enable_tensorboard
+    cfg = _cfg(tiny_synth)
+    enable_tensorboard(cfg)  # off by default: nothing added
+    assert [b['type'] for b in cfg.visualizer.vis_backends] == ['LocalVisBackend']
+    cfg.use_tensorboard = True
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match='optional tensorboard package'):
+            enable_tensorboard(cfg)
+    else:
+        enable_tensorboard(cfg)
+        assert [b['type'] for b in cfg.visualizer.vis_backends] == [
+            'LocalVisBackend', 'TensorboardVisBackend']
