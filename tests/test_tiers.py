@@ -26,6 +26,7 @@ def _setup(name, root):
     loader.update(batch_size=2, num_workers=0, persistent_workers=False)
     ensure_embedded_dataset(cfg, splits=('train',))
     cfg.model.bbox_head.num_classes = 8
+    cfg.model.bbox_head.test_cfg = dict(max_per_img=100, score_thr=0.0)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     batch = next(iter(Runner.build_dataloader(loader, seed=0)))

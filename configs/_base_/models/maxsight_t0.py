@@ -26,4 +26,5 @@ model = dict(
         loss_distance=dict(type='L1Loss', loss_weight=0.5),
         loss_urgency=dict(type='CrossEntropyLoss', loss_weight=0.5),
         loss_scene=dict(type='CrossEntropyLoss', loss_weight=0.2),
-        test_cfg=dict(max_per_img=100, score_thr=0.0, nms_iou_thr=None)))
+        # at most 100 detections per image (COCO maxDets) above score 0.05, as mmdetection
+        test_cfg=dict(max_per_img=100, score_thr=0.05, nms_iou_thr=None)))
