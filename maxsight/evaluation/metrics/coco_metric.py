@@ -65,18 +65,22 @@ def load_coco_gt(ann_file: str, backend: str = 'pycocotools'):
 def to_coco_results(results: Sequence[Dict[str, Any]], cat_ids: Sequence[int]
                     ) -> List[Dict[str, Any]]:
     """Per-image predictions (xyxy boxes, contiguous labels) -> COCO results list with
-    the annotation file's category ids, xywh boxes and the assistive fields."""
+    the annotation file's category ids, xywh boxes and the assistive fields (Python
+    floats/ints; arrays are converted once per image, not per detection)."""
     out = []
     for res in results:
-        boxes = res['bboxes']
-        for i in range(len(boxes)):
-            x0, y0, x1, y1 = (float(v) for v in boxes[i])
-            out.append(dict(image_id=int(res['img_id']),
-                            category_id=int(cat_ids[int(res['labels'][i])]),
-                            bbox=[x0, y0, x1 - x0, y1 - y0], score=float(res['scores'][i]),
-                            distance_m=float(res['distance_m'][i]),
-                            distance_zone=int(res['distance_zone'][i]),
-                            urgency=int(res['urgency'][i])))
+        boxes = np.asarray(res['bboxes'], dtype=np.float64).reshape(-1, 4)
+        xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1).tolist()
+        img_id = int(res['img_id'])
+        cats = [int(cat_ids[label]) for label in np.asarray(res['labels']).tolist()]
+        out.extend(
+            dict(image_id=img_id, category_id=cat, bbox=box, score=score, distance_m=dist,
+                 distance_zone=zone, urgency=urg)
+            for cat, box, score, dist, zone, urg in zip(
+                cats, xywh, np.asarray(res['scores'], np.float64).tolist(),
+                np.asarray(res['distance_m'], np.float64).tolist(),
+                np.asarray(res['distance_zone']).astype(int).tolist(),
+                np.asarray(res['urgency']).astype(int).tolist()))
     return out
 
 
