@@ -11,7 +11,6 @@ import os.path as osp
 import sys
 from collections import defaultdict
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 from torch.utils.flop_counter import FlopCounterMode

@@ -2,8 +2,6 @@
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
-import numpy as np
-
 from ...datasets.labels import LIGHTING_BUCKETS
 from ...registry import METRICS
 from .coco_metric import CocoMetric, coco_box_eval, load_coco_gt, to_coco_results

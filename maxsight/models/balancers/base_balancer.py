@@ -25,9 +25,18 @@ DEFAULT_TASKS = {
 class TaskBalancer(nn.Module):
     """Base class: grouping and logging; subclasses implement ``train_step``."""
 
+    #: buffers whose size is set on the first step (adopted from a checkpoint on load)
+    lazy_buffers: Tuple[str, ...] = ()
+
     def __init__(self, tasks: Optional[Dict[str, List[str]]] = None):
         super().__init__()
         self.tasks = {k: list(v) for k, v in (tasks or DEFAULT_TASKS).items()}
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name in self.lazy_buffers:
+            if prefix + name in state_dict:
+                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def task_losses(self, losses: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """Sum each task's losses; unknown loss names become their own task."""

@@ -17,6 +17,8 @@ class DynamicWeightAverage(TaskBalancer):
     Weights are 1 for the first two windows. A task whose loss falls slowly gets more
     weight."""
 
+    lazy_buffers = ('running_sum', 'prev_mean', 'prev2_mean', 'weights')
+
     def __init__(self, temperature: float = 2.0, window: int = 100,
                  tasks: Optional[Dict[str, List[str]]] = None):
         super().__init__(tasks)
@@ -62,9 +64,3 @@ class DynamicWeightAverage(TaskBalancer):
         optim_wrapper.update_params(total)
         self.observe(task_losses)
         return self.log_vars(losses, weights)
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        for name in ('running_sum', 'prev_mean', 'prev2_mean', 'weights'):
-            if prefix + name in state_dict:
-                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

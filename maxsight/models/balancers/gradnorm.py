@@ -36,6 +36,8 @@ class GradNorm(TaskBalancer):
         tasks: loss grouping (see :class:`TaskBalancer`).
     """
 
+    lazy_buffers = ('weights', 'initial_losses', 'exp_avg', 'exp_avg_sq')
+
     def __init__(self, alpha: float = 1.5, lr: float = 0.025,
                  shared_params: Sequence[str] = ('neck.output',), update_interval: int = 1,
                  tasks: Optional[Dict[str, List[str]]] = None):
@@ -112,10 +114,3 @@ class GradNorm(TaskBalancer):
         out = self.log_vars(losses, dict(zip(self.task_names, self.weights.tolist())))
         out.update({k: torch.as_tensor(v) for k, v in diag.items()})
         return out
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # buffers change size after the first step: adopt the checkpoint's sizes
-        for name in ('weights', 'initial_losses', 'exp_avg', 'exp_avg_sq'):
-            if prefix + name in state_dict:
-                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

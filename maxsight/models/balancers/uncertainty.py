@@ -6,7 +6,7 @@ from mmengine.optim import OptimWrapper
 from torch import Tensor, nn
 
 from ...registry import MODELS
-from .base_balancer import DEFAULT_TASKS, TaskBalancer
+from .base_balancer import TaskBalancer
 
 
 @MODELS.register_module()

@@ -4,7 +4,6 @@ import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.dist import all_reduce, get_world_size
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
@@ -165,7 +164,7 @@ class MultiTaskDenseHead(nn.Module):
         bsz, num_pts, _ = cls.shape
         cls_target = torch.zeros_like(cls)
         valid = torch.ones(bsz, num_pts, dtype=torch.bool, device=cls.device)
-        batch_idx, pred_idx, gt_sel = [], [], []
+        batch_idx, pred_idx = [], []
         gt_fields: Dict[str, List[Tensor]] = {k: [] for k in
                                               ('bboxes', 'labels', 'distance_m',
                                                'distance_zone', 'urgency', 'norm',

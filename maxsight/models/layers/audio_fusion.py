@@ -1,7 +1,6 @@
 """T4: per-image audio features fused into the visual pyramid."""
 from typing import Sequence, Tuple
 
-import torch
 from torch import Tensor, nn
 
 from ...registry import MODELS

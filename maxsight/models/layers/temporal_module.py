@@ -1,7 +1,6 @@
 """T5: temporal self-attention over the frames of a clip, per pyramid location."""
 from typing import Sequence, Tuple
 
-import torch
 from torch import Tensor, nn
 
 from ...registry import MODELS

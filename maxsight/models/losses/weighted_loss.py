@@ -1,7 +1,6 @@
 """Common base of MaxSight's losses: elementwise loss x weight, summed, / avg_factor."""
 from typing import Optional
 
-import torch
 from torch import Tensor, nn
 
 
