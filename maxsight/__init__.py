@@ -9,6 +9,6 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     the default registry scope (what ``default_scope = 'maxsight'`` in configs does)."""
     from mmengine.registry import DefaultScope
 
-    from . import datasets, evaluation, models  # noqa: F401
+    from . import datasets, engine, evaluation, models  # noqa: F401
     if init_default_scope and not DefaultScope.check_instance_created('maxsight'):
         DefaultScope.get_instance('maxsight', scope_name='maxsight')

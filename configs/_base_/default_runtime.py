@@ -5,10 +5,17 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # keep the last two epochs and the best one by val coco/bbox_mAP
+    # keep the last two epochs and the best one by val coco/bbox_mAP; checkpoints are written
+    # atomically (a kill mid-save never leaves a truncated file under a checkpoint name)
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2,
-                    save_best='coco/bbox_mAP', rule='greater'),
+                    save_best='coco/bbox_mAP', rule='greater',
+                    backend_args=dict(backend='maxsight_atomic')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # every epoch's random stream = f(seed, epoch); RNG states saved in checkpoints
+    randomness=dict(type='EpochRandomnessHook'),
+    # skip updates with a non-finite task loss, back the LR off, abort after 50 bad steps
+    stability=dict(type='StabilityHook', backoff_after=3, backoff_factor=0.1,
+                   recover_after=20, abort_after=50),
 )
 
 env_cfg = dict(

@@ -102,6 +102,12 @@ class StabilityHook(Hook):
         for task, n in self.skipped.items():
             runner.message_hub.update_scalar(f'train/skipped_steps/{task}', n)
 
+    def after_train(self, runner) -> None:
+        if self.skipped:
+            runner.logger.warning(f'StabilityHook: {sum(self.skipped.values())} updates '
+                                  f'skipped during training, by cause: '
+                                  f'{dict(sorted(self.skipped.items()))}')
+
     def state(self) -> dict:
         return dict(skipped=dict(self.skipped), consecutive_bad=self.consecutive_bad,
                     consecutive_good=self.consecutive_good, backed_off=self.backed_off)

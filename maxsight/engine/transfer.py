@@ -63,3 +63,31 @@ def transfer_checkpoint(path: str, model: nn.Module) -> Dict[str, List[str]]:
         raise ValueError(f'{path}: no weight matches the model by name and shape; is it a '
                          'MaxSight checkpoint?')
     return report
+
+
+def check_same_architecture(path: str, model: nn.Module, config: str) -> None:
+    """Raise ``ValueError`` unless checkpoint ``path`` holds exactly ``model``'s tensors
+    (names and shapes; the balancer's per-task state, sized on the first step, excepted).
+
+    Loading a checkpoint of another tier or width would otherwise leave part of the model
+    at its random initialisation, silently (mmengine loads non-strictly)."""
+    ckpt = safe_load_checkpoint(path, map_location='cpu')
+    src = ckpt.get('state_dict', ckpt)
+    dst = model.state_dict()
+    missing = [k for k in dst if k not in src]
+    unexpected = [k for k in src if k not in dst]
+    mismatched = [k for k in dst if k in src and dst[k].numel() > 0
+                  and tuple(src[k].shape) != tuple(dst[k].shape)]
+    if not (missing or unexpected or mismatched):
+        return
+
+    def modules(keys: List[str]) -> str:
+        groups = sorted({module_group(k) for k in keys})
+        return ', '.join(groups[:4]) + (', ...' if len(groups) > 4 else '')
+    parts = [f'{len(v)} {name} ({modules(v)})' for name, v in (
+        ('missing', missing), ('unexpected', unexpected), ('shape-mismatched', mismatched))
+        if v]
+    raise ValueError(
+        f'{path} does not match the model of {config}: {"; ".join(parts)} tensors. It was '
+        'trained with another tier or width: evaluate it with its own config, or grow it '
+        'into this one with tools/transfer.py (or load_from= in the config)')

@@ -1,4 +1,6 @@
-from . import balancers, backbones, data_preprocessors, detectors, heads, layers, losses, necks, task_modules  # noqa: F401,E501
+from . import (balancers, backbones, data_preprocessors, detectors, heads, layers,  # noqa: F401
+               losses, necks, task_modules)
+from .ema import ExponentialMovingAverage
 
-__all__ = ['balancers', 'backbones', 'data_preprocessors', 'detectors', 'heads', 'layers', 'losses', 'necks',
-           'task_modules']
+__all__ = ['balancers', 'backbones', 'data_preprocessors', 'detectors', 'heads', 'layers',
+           'losses', 'necks', 'task_modules', 'ExponentialMovingAverage']

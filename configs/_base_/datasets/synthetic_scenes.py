@@ -24,10 +24,13 @@ test_pipeline = [
     dict(type='PackDetInputs'),
 ]
 
+# Exact resume: workers are restarted every epoch (persistent_workers=False) and seeded from
+# the epoch's generator (maxsight.seed_worker), so augmentation depends only on (seed, epoch)
 train_dataloader = dict(
     batch_size=16,
     num_workers=1,
-    persistent_workers=True,
+    persistent_workers=False,
+    worker_init_fn=dict(type='maxsight.seed_worker'),
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(

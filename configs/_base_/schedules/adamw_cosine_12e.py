@@ -4,8 +4,9 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
+# GuardedOptimWrapper: an update whose gradients are not finite is skipped (and counted)
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='GuardedOptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
     clip_grad=dict(max_norm=10.0, norm_type=2),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))

@@ -5,8 +5,9 @@ the head's loss dict into a parameter update (through the optim wrapper, so grad
 accumulation, clipping and AMP keep working) and returns the values to log, including
 ``task_weight/<task>`` (no "loss" in the key, so they are logged, not summed).
 
-Losses are grouped into tasks by name (``tasks`` maps task -> loss names); losses not
-named in any group form a task of their own.
+Losses are grouped into tasks by name (``tasks`` maps task -> loss names); an auxiliary
+loss ``aux_<name>`` belongs to the task of ``<name>``; losses not named in any group form a
+task of their own.
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -46,7 +47,8 @@ class TaskBalancer(nn.Module):
             if 'loss' not in name:
                 continue
             value = sum(value) if isinstance(value, (list, tuple)) else value
-            task = known.get(name, name)
+            base = name[len('aux_'):] if name.startswith('aux_') else name
+            task = known.get(base, known.get(name, name))
             grouped[task] = grouped[task] + value if task in grouped else value
         return grouped
 

@@ -1,4 +1,5 @@
 """The MaxSight detector: backbone -> neck (FPN) -> optional encoder -> multi-task head."""
+import copy
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -26,6 +27,11 @@ class MaxSightDetector(BaseModel):
         audio_fusion: optional MODELS config (T4 ``AudioFusion``); the audio features come
             from each data sample's ``audio`` field (``LoadAudioFeatures`` in the pipeline).
         balancer: MODELS config of the task balancer (default: static weights 1).
+        aux_head: optional overrides (e.g. ``dict(stacked_convs=1)``) of a copy of
+            ``bbox_head`` trained as an auxiliary head on the intermediate pyramid (the neck
+            output, before attention, audio fusion and the encoder): deep supervision of the
+            FPN. Its losses are logged as ``aux_<name>`` x ``aux_weight`` and belong to the
+            task of ``<name>``. Training only; prediction uses ``bbox_head``.
         data_preprocessor: MODELS config (normalise, pad, stack).
 
     ``forward(inputs [B, 3, H, W], data_samples, mode)`` with mode ``loss`` (dict of
@@ -36,7 +42,8 @@ class MaxSightDetector(BaseModel):
     def __init__(self, backbone: dict, neck: dict, bbox_head: dict,
                  encoder: Optional[dict] = None, condition_film: Optional[dict] = None,
                  pyramid_attention: Optional[dict] = None, audio_fusion: Optional[dict] = None,
-                 balancer: Optional[dict] = None,
+                 balancer: Optional[dict] = None, aux_head: Optional[dict] = None,
+                 aux_weight: float = 0.5,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor or
@@ -49,16 +56,35 @@ class MaxSightDetector(BaseModel):
         self.balancer = MODELS.build(balancer or dict(type='StaticWeights'))
         self.encoder = MODELS.build(encoder) if encoder else None
         self.bbox_head = MODELS.build(bbox_head)
+        self.aux_head = None
+        if aux_head is not None:
+            aux_cfg = copy.deepcopy(dict(bbox_head))
+            aux_cfg.update(aux_head)
+            self.aux_head = MODELS.build(aux_cfg)
+        self.aux_weight = aux_weight
 
     def extract_feat(self, inputs: Tensor,
                      data_samples: Optional[Sequence[DetDataSample]] = None
                      ) -> Tuple[Tensor, ...]:
         """Pyramid features, finest first: [B, C, H / s, W / s] per level."""
+        return self.refine_feat(self.intermediate_feat(inputs, data_samples), inputs,
+                                data_samples)
+
+    def intermediate_feat(self, inputs: Tensor,
+                          data_samples: Optional[Sequence[DetDataSample]] = None
+                          ) -> Tuple[Tensor, ...]:
+        """Neck output (condition-modulated), the auxiliary head's input."""
         feats = self.neck(self.backbone(inputs))
         if self.condition_film is not None and data_samples:
             cond = condition_indices([s.metainfo.get('condition') for s in data_samples],
                                      device=inputs.device)
             feats = self.condition_film(feats, cond)
+        return feats
+
+    def refine_feat(self, feats: Tuple[Tensor, ...], inputs: Tensor,
+                    data_samples: Optional[Sequence[DetDataSample]] = None
+                    ) -> Tuple[Tensor, ...]:
+        """Attention, audio fusion and the encoder on top of :meth:`intermediate_feat`."""
         if self.pyramid_attention is not None:
             feats = self.pyramid_attention(feats)
         if self.audio_fusion is not None:
@@ -96,12 +122,26 @@ class MaxSightDetector(BaseModel):
             return {k: v.detach() for k, v in losses.items() if k not in bad and 'loss' in k}
         return self.balancer.train_step(self, losses, optim_wrapper)
 
+    def aux_losses(self, feats: Tuple[Tensor, ...], data_samples: Sequence[DetDataSample],
+                   keep: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Auxiliary head losses on intermediate features, ``aux_``-prefixed and weighted;
+        ``keep`` [N] bool selects the images that have targets (clips: real frames)."""
+        preds = self.aux_head(feats)
+        if keep is not None:
+            preds = {k: (v if k == 'points' else v[keep]) for k, v in preds.items()}
+        losses = self.aux_head.loss_by_preds(preds, data_samples)
+        return {f'aux_{k}': self.aux_weight * v for k, v in losses.items() if 'loss' in k}
+
     def forward(self, inputs: Tensor, data_samples: Optional[Sequence[DetDataSample]] = None,
                 mode: str = 'tensor') -> Union[Dict[str, Tensor], List[DetDataSample],
                                                Dict[str, Tensor]]:
-        feats = self.extract_feat(inputs, data_samples)
+        intermediate = self.intermediate_feat(inputs, data_samples)
+        feats = self.refine_feat(intermediate, inputs, data_samples)
         if mode == 'loss':
-            return self.bbox_head.loss(feats, data_samples)
+            losses = self.bbox_head.loss(feats, data_samples)
+            if self.aux_head is not None:
+                losses.update(self.aux_losses(intermediate, data_samples))
+            return losses
         if mode == 'predict':
             return self.bbox_head.predict(feats, data_samples)
         if mode == 'tensor':

@@ -29,7 +29,9 @@ class TemporalDetector(MaxSightDetector):
                 ) -> Union[Dict[str, Tensor], List[DetDataSample]]:
         if padding_mask is None:
             padding_mask = torch.zeros(len(inputs), 1, dtype=torch.bool, device=inputs.device)
-        feats = self.temporal(self.extract_feat(inputs, data_samples), padding_mask)
+        intermediate = self.intermediate_feat(inputs, data_samples)
+        feats = self.temporal(self.refine_feat(intermediate, inputs, data_samples),
+                              padding_mask)
         preds = self.bbox_head(feats)
         if mode == 'tensor':
             return preds
@@ -40,6 +42,8 @@ class TemporalDetector(MaxSightDetector):
             losses = self.bbox_head.loss_by_preds(frame_preds, kept)
             losses['loss_temporal'] = self.loss_temporal_weight * temporal_consistency(
                 preds['cls'], preds['scene'], padding_mask)
+            if self.aux_head is not None:
+                losses.update(self.aux_losses(intermediate, kept, valid))
             return losses
         if mode == 'predict':
             return self.bbox_head.predict_by_preds(frame_preds, kept)

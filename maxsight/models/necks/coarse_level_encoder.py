@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from ...registry import MODELS
+from ..layers.drop_path_encoder_layer import DropPathEncoderLayer
 from ..layers.positional_encoding import sine_positional_encoding
 
 
@@ -17,16 +18,24 @@ class CoarseLevelEncoder(nn.Module):
     global context across scales; the encoder's update (its output minus its input) is
     added to each level.
     Finer levels pass through unchanged. Shapes are preserved: [B, C, H_i, W_i].
+
+    ``drop_path``: stochastic-depth rate of the last layer, rising linearly from 0 over the
+    layers (regularisation; 0 disables it).
     """
 
     def __init__(self, channels: int = 64, levels: Sequence[int] = (1, 2), num_layers: int = 1,
-                 num_heads: int = 4, ffn_channels: int = 128, dropout: float = 0.0):
+                 num_heads: int = 4, ffn_channels: int = 128, dropout: float = 0.0,
+                 drop_path: float = 0.0):
         super().__init__()
         self.levels = tuple(levels)
         self.channels = channels
-        layer = nn.TransformerEncoderLayer(channels, num_heads, ffn_channels, dropout,
-                                           batch_first=True, norm_first=True)
+        if not 0.0 <= drop_path < 1.0:
+            raise ValueError(f'CoarseLevelEncoder: drop_path must be in [0, 1), got {drop_path}')
+        layer = DropPathEncoderLayer(channels, num_heads, ffn_channels, dropout)
         self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+        for i, lyr in enumerate(self.encoder.layers):  # linear rule: 0 ... drop_path
+            lyr.drop_path.p = drop_path * i / max(num_layers - 1, 1) if num_layers > 1 \
+                else drop_path
         self.level_embed = nn.Parameter(torch.zeros(len(self.levels), channels))
         nn.init.normal_(self.level_embed, std=0.02)
 

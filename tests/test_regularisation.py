@@ -1,0 +1,116 @@
+"""Regularisation from config: drop path in the transformer, auxiliary head, EMA."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import torch
+from mmengine.config import Config
+
+from maxsight.engine.checkpoint import safe_load_checkpoint
+from maxsight.models.balancers import StaticWeights
+from maxsight.models.layers.drop_path_encoder_layer import DropPathEncoderLayer
+from maxsight.models.necks.coarse_level_encoder import CoarseLevelEncoder
+from maxsight.registry import MODELS
+from test_tiers import _setup
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
+
+
+def test_drop_path_drops_whole_samples_at_its_rate_and_is_identity_in_eval():
+    torch.manual_seed(0)
+    layer = DropPathEncoderLayer(16, 2, 32, drop_path=0.5)
+    x = torch.randn(2000, 5, 16)
+    layer.train()
+    y = layer(x)
+    both_dropped = (y == x).flatten(1).all(1).float().mean().item()
+    assert abs(both_dropped - 0.25) < 0.03  # each branch kept with p 0.5: both gone 1/4
+    layer.eval()
+    ref = torch.nn.TransformerEncoderLayer(16, 2, 32, 0.0, batch_first=True, norm_first=True)
+    ref.load_state_dict(layer.state_dict())
+    ref.eval()
+    assert torch.allclose(layer(x), ref(x), atol=1e-6)
+
+
+def test_encoder_drop_path_rises_linearly_over_layers():
+    enc = CoarseLevelEncoder(channels=16, num_layers=3, num_heads=2, ffn_channels=32,
+                             drop_path=0.2)
+    assert [round(lyr.drop_path.p, 6) for lyr in enc.encoder.layers] == [0.0, 0.1, 0.2]
+
+
+def test_aux_head_loss_is_weighted_head_loss_on_intermediate_features(tiny_synth):
+    model, data = _setup('t2_default', tiny_synth)
+    assert model.aux_head is None
+    cfg = Config.fromfile('configs/t2_default.py')
+    cfg.model.bbox_head.num_classes = 8
+    cfg.model.bbox_head.test_cfg = dict(max_per_img=100, score_thr=0.0)
+    cfg.model.aux_head = dict(stacked_convs=1)
+    cfg.model.aux_weight = 0.25
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    def size(m):
+        return sum(p.numel() for p in m.parameters())
+    assert size(model.aux_head.cls_tower) * 2 == size(model.bbox_head.cls_tower)
+    losses = model(**data, mode='loss')
+    aux = {k for k in losses if k.startswith('aux_')}
+    assert aux == {f'aux_{k}' for k in losses if k.startswith('loss')}
+    inter = model.intermediate_feat(data['inputs'], data['data_samples'])
+    direct = model.aux_head.loss(inter, data['data_samples'])
+    for k, v in direct.items():
+        assert torch.allclose(losses[f'aux_{k}'], 0.25 * v)
+    # aux losses join their main loss's task; the aux head gets gradient
+    grouped = StaticWeights().task_losses(losses)
+    assert set(grouped) == {'cls', 'box', 'distance', 'urgency'}
+    assert torch.allclose(grouped['cls'], losses['loss_cls'] + losses['loss_obj'] +
+                          losses['aux_loss_cls'] + losses['aux_loss_obj'])
+    sum(losses.values()).backward()
+    assert model.aux_head.cls_out.weight.grad.abs().sum() > 0
+    # prediction does not use it
+    model.eval()
+    with torch.no_grad():
+        before = model(**data, mode='tensor')['cls'].clone()
+        for p in model.aux_head.parameters():
+            p.add_(1.0)
+        assert torch.equal(before, model(**data, mode='tensor')['cls'])
+
+
+def _run(args):
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+
+
+def _detections(path):
+    with open(path) as f:
+        return sorted((d['image_id'], d['category_id'], round(d['score'], 6),
+                       tuple(round(v, 3) for v in d['bbox'])) for d in json.load(f))
+
+
+def test_ema_weights_are_validated_and_saved(tiny_synth, tmp_path):
+    """EMAHook from config: validation runs on the averaged weights, the checkpoint holds
+    both sets, and tools/test.py evaluates the averaged ones (what validation saw)."""
+    work = str(tmp_path / 'ema')
+    data = [f'{s}_dataloader.dataset.data_root={tiny_synth}/' for s in ('train', 'val', 'test')]
+    val_pred = str(tmp_path / 'val_pred.json')
+    _run(['tools/train.py', CONFIG, '--work-dir', work, '--cfg-options',
+          'train_cfg.max_epochs=1', *data, 'default_hooks.ema.type=EMAHook',
+          'default_hooks.ema.momentum=0.2', f'val_evaluator.0.pred_out={val_pred}'])
+    ckpt = safe_load_checkpoint(osp.join(work, 'epoch_1.pth'))
+    # mmengine stores the EMA weights as state_dict and the raw ones as ema_state_dict
+    raw = {k[len('module.'):]: v for k, v in ckpt['ema_state_dict'].items()
+           if k.startswith('module.')}
+    moved = [k for k, v in ckpt['state_dict'].items() if not torch.equal(v, raw[k])]
+    assert len(moved) > len(raw) // 2
+    ema_pred = str(tmp_path / 'ema_pred.json')
+    _run(['tools/test.py', CONFIG, osp.join(work, 'epoch_1.pth'), '--work-dir', work,
+          '--pred-out', ema_pred, '--cfg-options', *data])
+    raw_ckpt = str(tmp_path / 'raw.pth')
+    torch.save({'state_dict': raw, 'meta': {}}, raw_ckpt)
+    raw_pred = str(tmp_path / 'raw_pred.json')
+    _run(['tools/test.py', CONFIG, raw_ckpt, '--work-dir', work, '--pred-out', raw_pred,
+          '--cfg-options', *data])
+    validated = _detections(val_pred)
+    assert len(validated) == 8 * 100  # top-100 of each of the 8 val images
+    assert validated == _detections(ema_pred)
+    assert validated != _detections(raw_pred)
