@@ -19,6 +19,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.datasets.transforms import VISION_CONDITIONS  # noqa: E402
 from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
+from maxsight.engine.transfer import check_same_architecture  # noqa: E402
+from maxsight.utils.cli import (check_config_values, clean_work_dir_on_failure,  # noqa: E402
+                                run_tool, unwrap_model)
 from maxsight.utils import (apply_condition, init_cpu_distributed, load_config,  # noqa: E402
                             prepare_config)
 
@@ -71,6 +74,7 @@ def build_config(args: argparse.Namespace) -> Config:
                         suffix_work_dir=not args.work_dir)
     cfg.load_from = args.checkpoint
     cfg.resume = False
+    check_config_values(cfg)
     metrics = _metric_list(cfg)
     if args.pred_out:
         coco = [m for m in metrics if m.get('type') == 'CocoMetric']
@@ -110,8 +114,14 @@ def main(argv=None) -> dict:
     register_all_modules()
     cfg = build_config(args)
     init_cpu_distributed(args.launcher)
+    with clean_work_dir_on_failure(cfg.work_dir):
+        return _evaluate(args, cfg)
+
+
+def _evaluate(args: argparse.Namespace, cfg: Config) -> dict:
     start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
+    check_same_architecture(args.checkpoint, unwrap_model(runner.model), args.config)
     timer = _Timer(runner.test_loop.evaluator)
     metrics = runner.test()
     total = time.perf_counter() - start
@@ -143,4 +153,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -12,8 +12,12 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.datasets.transforms import VISION_CONDITIONS  # noqa: E402
+from maxsight.engine.transfer import (check_same_architecture, format_report,  # noqa: E402
+                                     transfer_checkpoint)
 from maxsight.utils import (apply_condition, init_cpu_distributed, load_config,  # noqa: E402
                             prepare_config)
+from maxsight.utils.cli import (ToolError, check_config_values,  # noqa: E402
+                                clean_work_dir_on_failure, run_tool, unwrap_model)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -55,11 +59,28 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = cfg.work_dir.rstrip('/') + '_smoke'
         smoke_config(cfg)
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        from maxsight.engine.resume import find_resume_checkpoint
+        latest = find_resume_checkpoint(cfg.work_dir)
+        if latest is None:
+            print(f'--resume: no complete checkpoint in {cfg.work_dir}; training from the start')
+        else:
+            cfg.resume, cfg.load_from = True, latest
     elif args.resume:
         if not osp.isfile(args.resume):
             raise SystemExit(f'error: --resume checkpoint not found: {args.resume}')
         cfg.resume, cfg.load_from = True, args.resume
+    if cfg.get('resume'):
+        from maxsight.engine.atomic_backend import remove_partial_writes
+        remove_partial_writes(cfg.work_dir)  # temporary files of saves that were killed
+    if not cfg.get('resume') and not args.smoke:
+        from maxsight.engine.resume import numbered_checkpoints
+        earlier = numbered_checkpoints(cfg.work_dir)
+        if earlier:
+            names = ', '.join(osp.basename(p) for p in earlier[:3])
+            raise ToolError(f'{cfg.work_dir} already holds checkpoints of an earlier run '
+                            f'({names}); add --resume to continue it, or choose another '
+                            '--work-dir (a new run would overwrite them)')
+    check_config_values(cfg)
     if args.amp:
         import torch
         if not torch.cuda.is_available():
@@ -75,15 +96,19 @@ def main(argv=None) -> None:
     register_all_modules()
     cfg = build_config(args)
     init_cpu_distributed(args.launcher)
+    with clean_work_dir_on_failure(cfg.work_dir):
+        _train(args, cfg)
+
+
+def _train(args: argparse.Namespace, cfg: Config) -> None:
     # load_from (not resume): transfer every shape-compatible weight, with a report
     transfer_from = cfg.get('load_from') if not cfg.get('resume') else None
     cfg.load_from = None if transfer_from else cfg.get('load_from')
     runner = Runner.from_cfg(cfg)
+    if cfg.get('resume') and cfg.get('load_from'):
+        check_same_architecture(cfg.load_from, unwrap_model(runner.model), args.config)
     if transfer_from:
-        from mmengine.model import is_model_wrapper
-
-        from maxsight.engine.transfer import format_report, transfer_checkpoint
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         report = transfer_checkpoint(transfer_from, model)
         runner.logger.info(f'weights transferred from {transfer_from}:\n'
                            f'{format_report(report)}')
@@ -109,4 +134,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -1,0 +1,134 @@
+"""What the command-line tools share: one-line errors, a clean work dir after a failure,
+and checks of config values and checkpoints before anything runs."""
+import os
+import os.path as osp
+import re
+import shutil
+import sys
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterator, List, Optional
+
+from mmengine.config import Config
+
+from ..datasets.coco_parsing import AnnotationError
+from ..engine.checkpoint import UnsafeCheckpointError
+
+DEBUG_ENV = 'MAXSIGHT_DEBUG'
+
+
+class ToolError(Exception):
+    """A user error a tool reports as one line (``error: ...``) and exit status 2."""
+
+
+# what a user's input (files, config, flags, disk) can cause; anything else is a bug and
+# keeps its traceback. MAXSIGHT_DEBUG=1 shows the traceback for these too.
+USER_ERRORS = (ToolError, AnnotationError, UnsafeCheckpointError, OSError, KeyError,
+               ValueError, TypeError, SyntaxError)
+
+
+def one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line; for an error re-raised from a data-loader worker,
+    the original error's last line."""
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    text = str(text)
+    if 'Original Traceback' in text:
+        lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+        text = lines[-1]
+    if isinstance(exc, OSError) and exc.strerror:
+        text = f'{exc.strerror}: {exc.filename}' if exc.filename else exc.strerror
+    return ' '.join(text.split())
+
+
+def run_tool(main: Callable[[Optional[List[str]]], object],
+             argv: Optional[List[str]] = None) -> object:
+    """Run a tool's ``main``; a user error ends it with ``error: <one line>`` on stderr and
+    exit status 2."""
+    try:
+        return main(argv)
+    except SystemExit as exc:  # raise SystemExit('error: ...') in the tools, argparse
+        if isinstance(exc.code, str):
+            message = exc.code if exc.code.startswith('error:') else f'error: {exc.code}'
+            print(message, file=sys.stderr)
+            raise SystemExit(2) from None
+        raise
+    except USER_ERRORS as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(f'error: {one_line(exc)}', file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+_RUN_DIR = re.compile(r'^\d{8}_\d{6}$')
+_CHECKPOINT = re.compile(r'^(epoch|iter)_\d+\.pth$|^best_.*\.pth$')
+
+
+@contextmanager
+def clean_work_dir_on_failure(work_dir: str) -> Iterator[None]:
+    """If the body fails before it wrote a checkpoint, remove what it added to ``work_dir``
+    (the run's log folder, the dumped config, the folder itself if it created it); files
+    that were there before are never touched. A run that saved a checkpoint is resumable
+    and keeps its files."""
+    existed = osp.isdir(work_dir)
+    before = set(os.listdir(work_dir)) if existed else set()
+    try:
+        yield
+    except BaseException as exc:
+        if isinstance(exc, SystemExit) and exc.code in (0, None):
+            raise
+        if osp.isdir(work_dir):
+            added = set(os.listdir(work_dir)) - before
+            if not any(_CHECKPOINT.match(n) for n in added):
+                for name in added:
+                    path = osp.join(work_dir, name)
+                    if osp.isdir(path) and not osp.islink(path) and _RUN_DIR.match(name):
+                        shutil.rmtree(path, ignore_errors=True)
+                    elif osp.isfile(path) or osp.islink(path):
+                        os.remove(path)
+                if not existed and not os.listdir(work_dir):
+                    os.rmdir(work_dir)
+        raise
+
+
+def unwrap_model(model):
+    """The model inside a DDP / mmengine wrapper, or ``model``."""
+    from mmengine.model import is_model_wrapper
+    return model.module if is_model_wrapper(model) else model
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def check_config_values(cfg: Config) -> None:
+    """Type and range checks of the values users edit most, naming the key (mmengine would
+    fail later, deep inside torch, with a message that names neither)."""
+    problems: List[str] = []
+
+    def check(key: str, value, ok: bool, expected: str) -> None:
+        if not ok:
+            problems.append(f'{key} must be {expected}, got {value!r} '
+                            f'({type(value).__name__})')
+
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        bs = loader.get('batch_size')
+        check(f'{split}_dataloader.batch_size', bs, _positive_int(bs), 'a positive int')
+        nw = loader.get('num_workers', 0)
+        check(f'{split}_dataloader.num_workers', nw,
+              isinstance(nw, int) and not isinstance(nw, bool) and nw >= 0,
+              'an int >= 0')
+    train_cfg = cfg.get('train_cfg') or {}
+    for key in ('max_epochs', 'max_iters', 'val_interval'):
+        if key in train_cfg:
+            check(f'train_cfg.{key}', train_cfg[key], _positive_int(train_cfg[key]),
+                  'a positive int')
+    optimizer: Dict = (cfg.get('optim_wrapper') or {}).get('optimizer') or {}
+    if 'lr' in optimizer:
+        lr = optimizer['lr']
+        check('optim_wrapper.optimizer.lr', lr,
+              isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0,
+              'a positive number')
+    if problems:
+        raise ToolError('config: ' + '; '.join(problems))
