@@ -162,11 +162,11 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     merged, and ``work_dir`` = the given one, else the config's, else
     ``work_dirs/<config name>``."""
     if not osp.isfile(path):
-        raise SystemExit(f'error: config file not found: {path}')
+        raise FileNotFoundError(f'config file not found: {path}')
     try:
         cfg = Config.fromfile(path)
     except SyntaxError as e:
-        raise SystemExit(f'error: {path}: Python syntax error in the config or a file it '
+        raise ValueError(f'{path}: Python syntax error in the config or a file it '
                          f'inherits: {e.msg} (line {e.lineno})') from None
     cfg.merge_from_dict(cfg_options or {})
     if work_dir:

@@ -1,0 +1,138 @@
+"""Use a trained model from Python: ``init_model`` + ``inference``.
+
+    from maxsight.apis import inference, init_model
+    model = init_model('configs/t2_default.py', 'work_dirs/t2_default/epoch_12.pth')
+    for obj in inference(model, 'street.png').objects():
+        print(obj['class_name'], obj['score'], obj['distance_m'], obj['urgency'])
+"""
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+
+from ..datasets.coco_parsing import load_json, parse_categories
+from ..datasets.labels import URGENCY_NAMES, ZONE_NAMES
+from ..datasets.transforms.loading import read_rgb
+from ..engine.checkpoint import safe_load_checkpoint
+from ..engine.transfer import check_same_architecture
+from ..registry import MODELS
+from ..utils.config_preparation import dataset_ann_file, load_config, resolve_num_classes
+
+ImageInput = Union[str, np.ndarray]
+_LOADERS = ('LoadImageFromFile', 'LoadAnnotations', 'LoadAudioFeatures')
+
+
+@dataclass
+class DetectionResult:
+    """Detections of one image. Boxes are xyxy in pixels of the input image.
+
+    ``distance_m``: metres; ``distance_zone`` / ``urgency``: indices into ``ZONE_NAMES``
+    ('near', 'medium', 'far') / ``URGENCY_NAMES`` ('safe' ... 'danger');
+    ``scene_urgency``: the whole scene's urgency index.
+    """
+    boxes: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray
+    class_names: List[str]
+    distance_m: np.ndarray
+    distance_zone: np.ndarray
+    urgency: np.ndarray
+    scene_urgency: int
+    image_shape: tuple = field(default=(0, 0))
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def objects(self) -> List[Dict[str, Any]]:
+        """One dict per detection, highest score first, with names instead of indices."""
+        return [dict(box=self.boxes[i].tolist(), score=float(self.scores[i]),
+                     class_name=self.class_names[i], label=int(self.labels[i]),
+                     distance_m=float(self.distance_m[i]),
+                     distance_zone=ZONE_NAMES[int(self.distance_zone[i])],
+                     urgency=URGENCY_NAMES[int(self.urgency[i])])
+                for i in np.argsort(-self.scores)]
+
+
+def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
+               device: str = 'cpu', cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """Build the model of ``config`` and load ``checkpoint`` (safely, and refusing one of
+    another architecture). The class names come from the checkpoint (else from the
+    config's annotation file); the model keeps its config in ``model.cfg``."""
+    from .. import register_all_modules
+    register_all_modules()
+    cfg = load_config(config, cfg_options) if isinstance(config, str) else copy.deepcopy(config)
+    classes = None
+    if checkpoint is not None:
+        meta = safe_load_checkpoint(checkpoint).get('meta', {}) or {}
+        classes = (meta.get('dataset_meta') or {}).get('classes')
+    if classes is not None:
+        cfg.model.bbox_head.num_classes = len(classes)
+    else:
+        resolve_num_classes(cfg, 'test')
+        ann = dataset_ann_file(cfg.test_dataloader.dataset)
+        classes = parse_categories(load_json(ann), ann)[0]
+    if cfg.model.get('type') == 'TemporalDetector':
+        raise ValueError(f'{config}: init_model/inference take single images; T5 configs '
+                         'run on clips (use tools/test.py, or a T0-T4 config)')
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        check_same_architecture(checkpoint, model, str(config))
+        state = safe_load_checkpoint(checkpoint)
+        model.load_state_dict(state.get('state_dict', state), strict=False)
+    model.cfg = cfg
+    model.class_names = list(classes)
+    return model.to(device).eval()
+
+
+def _pipeline(cfg: Config) -> Compose:
+    steps = [t for t in cfg.test_dataloader.dataset.pipeline if t['type'] not in _LOADERS]
+    return Compose([copy.deepcopy(t) for t in steps])
+
+
+@torch.no_grad()
+def inference(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageInput]],
+              audio: Optional[Union[np.ndarray, Sequence[np.ndarray]]] = None
+              ) -> Union[DetectionResult, List[DetectionResult]]:
+    """Detect objects in one image or a list of images (file paths, or RGB uint8 arrays
+    [H, W, 3]). T4 models also need each image's log-mel ``audio`` [n_mels, frames].
+    Returns one :class:`DetectionResult` per image (a single one for a single image)."""
+    single = isinstance(images, (str, np.ndarray))
+    images = [images] if single else list(images)
+    if audio is not None and single:
+        audio = [audio]
+    if getattr(model, 'audio_fusion', None) is not None and audio is None:
+        raise ValueError('this model fuses audio (T4): pass audio=<log-mel [n_mels, frames]> '
+                         'for each image')
+    pipeline = _pipeline(model.cfg)
+    batch = []
+    for i, image in enumerate(images):
+        img = read_rgb(image) if isinstance(image, str) else np.ascontiguousarray(image)
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+            raise ValueError(f'image {i}: expected RGB uint8 [H, W, 3], got {img.dtype} '
+                             f'{list(img.shape)}')
+        h, w = img.shape[:2]
+        results = dict(img=img, img_shape=(h, w), ori_shape=(h, w), img_id=i,
+                       img_path=image if isinstance(image, str) else None)
+        if audio is not None:
+            results['audio'] = np.asarray(audio[i], dtype=np.float32)
+        batch.append(pipeline(results))
+    samples = model.test_step(pseudo_collate(batch))
+    return (_to_result(samples[0], model.class_names) if single
+            else [_to_result(s, model.class_names) for s in samples])
+
+
+def _to_result(sample, class_names: List[str]) -> DetectionResult:
+    pred = sample.pred_instances
+    labels = pred.labels.cpu().numpy()
+    return DetectionResult(
+        boxes=pred.bboxes.cpu().numpy(), scores=pred.scores.cpu().numpy(), labels=labels,
+        class_names=[class_names[int(c)] for c in labels],
+        distance_m=pred.distance_m.cpu().numpy(),
+        distance_zone=pred.distance_zone.cpu().numpy(),
+        urgency=pred.urgency.cpu().numpy(),
+        scene_urgency=int(sample.metainfo.get('pred_scene_urgency', 0)),
+        image_shape=tuple(sample.metainfo['ori_shape']))
