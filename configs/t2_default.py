@@ -14,3 +14,6 @@ model = dict(
     encoder=dict(type='CoarseLevelEncoder', channels=64, levels=(1, 2), num_layers=1,
                  num_heads=4, ffn_channels=128),
 )
+# the GradNorm asymmetry alpha joins the default search space (tools/automl.py)
+automl = dict(search_space={
+    'model.balancer.alpha': dict(type='float', low=0.5, high=2.5)})

@@ -40,3 +40,22 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0)
+
+# Hyper-parameter search (tools/automl.py, needs optuna): each search_space key is a config
+# key; type float (low, high, log), int (low, high, step, log) or categorical (choices).
+# The objective is the val `metric` after the last epoch, reported every epoch so the
+# pruner can stop poor trials early.
+automl = dict(
+    metric='coco/bbox_mAP',
+    direction='maximize',
+    sampler=dict(type='TPESampler', seed=0),
+    pruner=dict(type='MedianPruner', n_startup_trials=3, n_warmup_steps=1),
+    search_space={
+        'optim_wrapper.optimizer.lr': dict(type='float', low=5e-4, high=5e-3, log=True),
+        'optim_wrapper.optimizer.weight_decay': dict(type='float', low=1e-3, high=0.2,
+                                                     log=True),
+        'train_dataloader.batch_size': dict(type='categorical', choices=[8, 16, 32]),
+        'optim_wrapper.clip_grad.max_norm': dict(type='float', low=1.0, high=20.0, log=True),
+        'model.bbox_head.loss_cls.loss_weight': dict(type='float', low=1.0, high=4.0),
+        'model.bbox_head.loss_bbox.loss_weight': dict(type='float', low=2.0, high=8.0),
+    })
