@@ -121,6 +121,10 @@ def main(argv=None) -> dict:
 def _evaluate(args: argparse.Namespace, cfg: Config) -> dict:
     start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
+    if cfg.get('quantization'):  # the checkpoint holds the prepared (QAT / PTQ) model
+        from maxsight.quantization.tool_support import prepare_for_tool
+        runner.logger.info(prepare_for_tool(unwrap_model(runner.model), cfg, 'test',
+                                            train=False))
     check_same_architecture(args.checkpoint, unwrap_model(runner.model), args.config)
     timer = _Timer(runner.test_loop.evaluator)
     metrics = runner.test()

@@ -105,13 +105,16 @@ def _train(args: argparse.Namespace, cfg: Config) -> None:
     transfer_from = cfg.get('load_from') if not cfg.get('resume') else None
     cfg.load_from = None if transfer_from else cfg.get('load_from')
     runner = Runner.from_cfg(cfg)
-    if cfg.get('resume') and cfg.get('load_from'):
-        check_same_architecture(cfg.load_from, unwrap_model(runner.model), args.config)
+    model = unwrap_model(runner.model)
     if transfer_from:
-        model = unwrap_model(runner.model)
         report = transfer_checkpoint(transfer_from, model)
         runner.logger.info(f'weights transferred from {transfer_from}:\n'
                            f'{format_report(report)}')
+    if cfg.get('quantization'):  # QAT: after the float weights, before the optimiser
+        from maxsight.quantization.tool_support import prepare_for_tool
+        runner.logger.info(prepare_for_tool(model, cfg, 'train', train=True))
+    if cfg.get('resume') and cfg.get('load_from'):
+        check_same_architecture(cfg.load_from, model, args.config)
     start = time.perf_counter()
     runner.train()
     elapsed = time.perf_counter() - start
