@@ -114,6 +114,41 @@ def _export_onnx(deploy: nn.Module, x: torch.Tensor, path: str):
                         session.run(None, {'images': inp.numpy()})]
 
 
+def _onnx_int8_from_float(float_path: str, calib: List[torch.Tensor], path: str):
+    """int8 ONNX by onnxruntime static quantisation (QDQ, per-channel weights) of the float
+    ONNX, calibrated on the same training images as PTQ (torch's int8 FX graph does not
+    export to ONNX)."""
+    import onnxruntime as ort
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter([{'images': x.numpy()} for x in calib])
+
+        def get_next(self):
+            return next(self.items, None)
+    quantize_static(float_path, path, Reader(), quant_format=QuantFormat.QDQ,
+                    per_channel=True, weight_type=QuantType.QInt8,
+                    activation_type=QuantType.QUInt8)
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    return lambda inp: [torch.from_numpy(o) for o in
+                        session.run(None, {'images': inp.numpy()})]
+
+
+def _calibration_inputs(model: nn.Module, cfg, shape, limit: int) -> List[torch.Tensor]:
+    """Training images, one per input, cropped / zero-padded to the exported shape."""
+    from maxsight.quantization.tool_support import normalised_batches
+    out = []
+    for batch in normalised_batches(model, cfg, 'train', limit):
+        for img in batch:
+            canvas = torch.zeros(shape[1:])
+            h, w = min(img.shape[1], shape[2]), min(img.shape[2], shape[3])
+            canvas[:, :h, :w] = img[:, :h, :w]
+            out.append(canvas[None])
+    return out
+
+
 def _evaluate(runner: Runner, model: nn.Module) -> Dict[str, float]:
     runner.model = model
     return {k: float(v) for k, v in runner.test().items()}
@@ -169,6 +204,20 @@ def main(argv=None) -> dict:
                 row[f'{fmt}_error'] = f'{type(e).__name__}: {str(e).splitlines()[0][:200]}'
                 if osp.exists(path):
                     os.remove(path)
+        float_onnx = osp.join(out_dir, 'model_float.onnx')
+        if name == 'int8' and 'onnx' in args.formats and osp.exists(float_onnx):
+            path = osp.join(out_dir, 'model_int8_ort.onnx')
+            calib = _calibration_inputs(model, cfg, tuple(x.shape),
+                                        int(qcfg.get('calib_batches', 8)))
+            try:
+                run = _onnx_int8_from_float(float_onnx, calib, path)
+                row['onnx_ort_int8_max_abs_diff_vs_float'] = _max_diff(
+                    _outputs(DeployModel(variants['float']).eval(), x),
+                    [o.float() for o in run(x)]) if 'float' in variants else None
+                row['onnx_ort_int8_size_mb'] = osp.getsize(path) / 2**20
+                row['latency_ms_onnx_ort_int8'] = _latency_ms(run, x, args.latency_runs)
+            except Exception as e:  # noqa: BLE001
+                row['onnx_ort_int8_error'] = f'{type(e).__name__}: {str(e).splitlines()[0][:200]}'
         if not args.no_eval:
             row['coco/bbox_mAP'] = _evaluate(runner, variant)['coco/bbox_mAP']
         report[name] = row
@@ -207,6 +256,13 @@ def _markdown(report: Dict[str, dict]) -> str:
         m = f'{r["coco/bbox_mAP"]:.4f}' if 'coco/bbox_mAP' in r else '-'
         lines.append(f'| {name} | {m} | {r["latency_ms_eager"]:.1f} | {cells[0]} | '
                      f'{cells[1]} |')
+    if 'latency_ms_onnx_ort_int8' in report.get('int8', {}):
+        r = report['int8']
+        diff = r.get('onnx_ort_int8_max_abs_diff_vs_float')
+        lines.append(f'| int8 ONNX (onnxruntime static quantisation of the float ONNX) | - | - '
+                     f'| - | {r["latency_ms_onnx_ort_int8"]:.1f} / '
+                     f'{r["onnx_ort_int8_size_mb"]:.2f} / '
+                     f'{"-" if diff is None else f"{diff:.2e}"} vs float |')
     if 'int8_vs_float' in report:
         lines.append('')
         lines.append('int8 vs float: ' + ', '.join(f'{k} {v:.4g}' for k, v in
