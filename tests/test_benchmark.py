@@ -1,0 +1,33 @@
+"""tools/analysis_tools/benchmark.py: the FLOP accounting behind 'fraction of peak'."""
+import importlib.util
+import os.path as osp
+
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+spec = importlib.util.spec_from_file_location(
+    'maxsight_benchmark', osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'))
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def test_measure_counts_training_flops_per_image_exactly():
+    a, b = torch.randn(64, 96), torch.randn(96, 32)
+    row = bench.measure('matmul', lambda i: a @ b, lambda bs: a @ b, batch_size=4, iters=2,
+                        warmup=0, device=torch.device('cpu'), peak=1e12)
+    assert row['train_gflops_per_img'] == 2 * 64 * 96 * 32 / 4 / 1e9
+    assert abs(row['train_flops_fraction_of_peak'] -
+               row['train_gflops_per_img'] * 1e9 * row['train_img_s'] / 1e12) < 1e-15
+    assert row['infer_img_s_b8'] > 0 and row['train_peak_mb'] > 0
+
+
+def test_fcos_peer_is_resnet18_fpn_from_scratch():
+    model = bench.fcos_peer(num_classes=8, img_hw=(96, 128))
+    body = model.backbone.body
+    assert body.layer4[0].conv1.in_channels == 256  # ResNet-18/34 widths, BasicBlocks
+    assert len(body.layer1) == 2 and len(body.layer4) == 2  # ResNet-18 depth
+    assert model.head.classification_head.num_classes == 8
+    model.eval()
+    with torch.no_grad():
+        out = model([torch.rand(3, 96, 128)])
+    assert set(out[0]) == {'boxes', 'scores', 'labels'}
