@@ -4,6 +4,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -45,6 +46,22 @@ def test_ptq_int8_trunk_tracks_float_and_is_smaller():
         assert rel < 0.1, rel  # int8 error, not a broken model
     packed = [m for m in int8.backbone.modules() if 'quantized' in type(m).__module__]
     assert len(packed) >= 10  # the convolutions really run in int8
+
+
+def test_qat_checkpoint_matches_a_freshly_prepared_model(tmp_path):
+    """tools/test.py and export check a QAT checkpoint against a model prepared from
+    scratch, whose observers are not sized yet."""
+    from maxsight.engine.transfer import check_same_architecture
+    trained = _model().train()
+    prepare_trunk(trained, dict(mode='qat'), _images(2, 0))
+    trained.neck(trained.backbone(_images(2, 1)))
+    path = str(tmp_path / 'qat.pth')
+    torch.save({'state_dict': trained.state_dict()}, path)
+    fresh = _model()
+    prepare_trunk(fresh, dict(mode='qat'), _images(2, 0))
+    check_same_architecture(path, fresh, 'qat config')  # no error
+    with pytest.raises(ValueError, match='missing'):
+        check_same_architecture(path, _model(), 'float config')
 
 
 def test_qat_trains_and_converts_to_what_it_simulated():

@@ -65,9 +65,15 @@ def transfer_checkpoint(path: str, model: nn.Module) -> Dict[str, List[str]]:
     return report
 
 
+def _self_sizing(key: str) -> bool:
+    """Quantisation observer state: sized on the first forward, resized on load."""
+    return 'activation_post_process' in key or 'fake_quant' in key
+
+
 def check_same_architecture(path: str, model: nn.Module, config: str) -> None:
     """Raise ``ValueError`` unless checkpoint ``path`` holds exactly ``model``'s tensors
-    (names and shapes; the balancer's per-task state, sized on the first step, excepted).
+    (names and shapes; state that takes its size from what it loads is excepted: the
+    balancer's per-task buffers and quantisation observers / fake-quantisers).
 
     Loading a checkpoint of another tier or width would otherwise leave part of the model
     at its random initialisation, silently (mmengine loads non-strictly)."""
@@ -77,7 +83,7 @@ def check_same_architecture(path: str, model: nn.Module, config: str) -> None:
     missing = [k for k in dst if k not in src]
     unexpected = [k for k in src if k not in dst]
     mismatched = [k for k in dst if k in src and dst[k].numel() > 0
-                  and tuple(src[k].shape) != tuple(dst[k].shape)]
+                  and not _self_sizing(k) and tuple(src[k].shape) != tuple(dst[k].shape)]
     if not (missing or unexpected or mismatched):
         return
 
