@@ -36,8 +36,13 @@ def test_injected_nan_and_inf_are_skipped_and_reported_by_task(tiny_synth, tmp_p
     assert osp.isfile(str(tmp_path / 'w' / 'memory.json'))
 
 
-def test_memory_growth_is_measured_from_the_first_sample_after_warmup():
-    samples = [(50, 900), (100, 1000), (150, 1010), (200, 1030)]
-    assert memory_growth(samples, warmup_iters=100) == (1000, 1030, 0.03)
-    assert memory_growth(samples, warmup_iters=60) == (1000, 1030, 0.03)
-    assert memory_growth(samples, warmup_iters=200) is None
+def test_memory_growth_compares_peaks_not_points_of_a_sawtooth():
+    # a sawtooth between 900 and 1000 that does not grow: 0 %, whichever tooth ends it
+    flat = [(i * 50, 900 if i % 3 else 1000) for i in range(1, 41)]
+    assert memory_growth(flat, warmup_iters=100)[2] == 0.0
+    # a leak of 1 per sample shows in the peaks: 39 samples after warm-up, quarters of 9;
+    # first quarter's highest tooth 1000 + 9, last quarter's 1000 + 39
+    leak = [(i * 50, (900 if i % 3 else 1000) + i) for i in range(1, 41)]
+    ref, last, growth = memory_growth(leak, warmup_iters=100)
+    assert (ref, last) == (1009, 1039) and growth == 30 / 1009
+    assert memory_growth(flat, warmup_iters=2000) is None

@@ -19,15 +19,20 @@ def current_rss_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def memory_growth(samples: List[Tuple[int, int]], warmup_iters: int
+def memory_growth(samples: List[Tuple[int, int]], warmup_iters: int, window: float = 0.25
                   ) -> Optional[Tuple[int, int, float]]:
-    """``(rss after warm-up, last rss, relative growth)`` from ``(iteration, rss)`` samples;
-    the reference is the first sample at or after ``warmup_iters``; None if there is none
-    or it is the last."""
-    after = [s for s in samples if s[0] >= warmup_iters]
+    """``(reference rss, final rss, relative growth)`` from ``(iteration, rss)`` samples.
+
+    Resident memory in a training loop is a sawtooth (allocator pools, data-loader worker
+    start-up): comparing two single samples measures where on the tooth they fell. Compared
+    instead: the highest sample in the first ``window`` of the samples after
+    ``warmup_iters`` against the highest in the last ``window``. None with fewer than two
+    samples after warm-up."""
+    after = [rss for it, rss in samples if it >= warmup_iters]
     if len(after) < 2:
         return None
-    ref, last = after[0][1], after[-1][1]
+    n = max(1, int(len(after) * window))
+    ref, last = max(after[:n]), max(after[-n:])
     return ref, last, (last - ref) / ref
 
 
@@ -35,7 +40,8 @@ def memory_growth(samples: List[Tuple[int, int]], warmup_iters: int
 class MemoryMonitorHook(Hook):
     """Samples the training process's resident memory every ``interval`` iterations (logged
     as ``rss_mb``), and at the end reports the growth after warm-up (the first
-    ``warmup_fraction`` of the iterations) and writes ``<work_dir>/memory.json``.
+    ``warmup_fraction`` of the iterations; see :func:`memory_growth`) and writes
+    ``<work_dir>/memory.json``.
     ``max_growth`` (e.g. 0.05): fail the run when the growth exceeds it.
     """
     priority = 'LOW'
@@ -59,11 +65,11 @@ class MemoryMonitorHook(Hook):
                       warmup_iters=warmup)
         if growth is not None:
             ref, last, rel = growth
-            report.update(rss_mb_after_warmup=ref / 2**20, rss_mb_last=last / 2**20,
+            report.update(peak_rss_mb_after_warmup=ref / 2**20, peak_rss_mb_at_end=last / 2**20,
                           growth=rel)
-            runner.logger.info(f'MemoryMonitorHook: resident memory {ref / 2**20:.1f} MiB '
-                               f'after warm-up (iteration {warmup}) -> {last / 2**20:.1f} MiB '
-                               f'at the end: {100 * rel:+.2f} %')
+            runner.logger.info(f'MemoryMonitorHook: peak resident memory {ref / 2**20:.1f} MiB '
+                               f'just after warm-up (iteration {warmup}) -> '
+                               f'{last / 2**20:.1f} MiB at the end: {100 * rel:+.2f} %')
         with open(osp.join(runner.work_dir, 'memory.json'), 'w') as f:
             json.dump(report, f, indent=1)
         if growth is not None and self.max_growth is not None and growth[2] > self.max_growth:
