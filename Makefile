@@ -20,7 +20,7 @@ $(STAMP): $(PY) setup.py requirements/runtime.txt requirements/tests.txt
 venv: $(STAMP)
 
 train: $(STAMP)
-	$(PY) tools/train.py $(CONFIG)
+	$(PY) tools/train.py $(CONFIG) --resume
 
 test: $(STAMP)
 	$(PY) -m pytest tests -q
