@@ -31,3 +31,18 @@ def test_fcos_peer_is_resnet18_fpn_from_scratch():
     with torch.no_grad():
         out = model([torch.rand(3, 96, 128)])
     assert set(out[0]) == {'boxes', 'scores', 'labels'}
+
+
+def test_peer_detections_go_back_to_original_pixels_with_file_category_ids():
+    spec2 = importlib.util.spec_from_file_location(
+        'maxsight_train_peer', osp.join(ROOT, 'tools', 'analysis_tools', 'train_peer.py'))
+    peer = importlib.util.module_from_spec(spec2)
+    spec2.loader.exec_module(peer)
+    from maxsight.evaluation.metrics.coco_metric import to_coco_results
+    det = dict(boxes=torch.tensor([[10.0, 20.0, 50.0, 60.0]]), scores=torch.tensor([0.9]),
+               labels=torch.tensor([1]))
+    res = peer.to_original(det, dict(img_id=7, scale_factor=(0.5, 0.25)))
+    assert res['bboxes'].tolist() == [[20.0, 80.0, 100.0, 240.0]]
+    coco = to_coco_results([res], cat_ids=[3, 11])
+    assert coco[0]['image_id'] == 7 and coco[0]['category_id'] == 11
+    assert coco[0]['bbox'] == [20.0, 80.0, 80.0, 160.0]

@@ -152,15 +152,9 @@ def maxsight_fns(cfg, batches, device):
 
 
 def fcos_peer(num_classes: int, img_hw):
-    """torchvision FCOS with a ResNet-18 FPN backbone (P3-P7), random initialisation."""
-    from torchvision.models.detection import FCOS
-    from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
-    from torchvision.ops.feature_pyramid_network import LastLevelP6P7
-    backbone = resnet_fpn_backbone(backbone_name='resnet18', weights=None,
-                                   trainable_layers=5, returned_layers=[2, 3, 4],
-                                   extra_blocks=LastLevelP6P7(256, 256))
-    h, w = img_hw
-    return FCOS(backbone, num_classes=num_classes, min_size=min(h, w), max_size=max(h, w))
+    """The peer: torchvision FCOS, ResNet-18 FPN, from scratch (maxsight.models.peers)."""
+    from maxsight.models.peers import fcos_resnet18_fpn
+    return fcos_resnet18_fpn(num_classes, img_hw)
 
 
 def fcos_fns(num_classes: int, batches, device, lr: float):

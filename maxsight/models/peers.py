@@ -1,0 +1,18 @@
+"""Reference detectors the benchmarks compare MaxSight with (not MaxSight components)."""
+from typing import Tuple
+
+from torch import nn
+
+
+def fcos_resnet18_fpn(num_classes: int, img_hw: Tuple[int, int]) -> nn.Module:
+    """torchvision FCOS with a ResNet-18 FPN backbone (P3-P7, 256 channels), random
+    initialisation (no download). Its transform keeps images of size ``img_hw`` as they
+    are (min_size / max_size = the shorter / longer side)."""
+    from torchvision.models.detection import FCOS
+    from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
+    from torchvision.ops.feature_pyramid_network import LastLevelP6P7
+    backbone = resnet_fpn_backbone(backbone_name='resnet18', weights=None,
+                                   trainable_layers=5, returned_layers=[2, 3, 4],
+                                   extra_blocks=LastLevelP6P7(256, 256))
+    h, w = img_hw
+    return FCOS(backbone, num_classes=num_classes, min_size=min(h, w), max_size=max(h, w))
