@@ -12,7 +12,6 @@ tools/train.py trains as is.
 """
 import argparse
 import copy
-import json
 import os
 import os.path as osp
 import sys
@@ -25,6 +24,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
 from maxsight import register_all_modules  # noqa: E402
+from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
 from maxsight.utils import load_config, prepare_config  # noqa: E402
 from maxsight.utils.cli import ToolError, run_tool  # noqa: E402
 
@@ -152,8 +152,7 @@ def main(argv=None) -> dict:
     os.makedirs(work_dir, exist_ok=True)
     result = dict(metric=metric, value=best.value, trial=best.number, params=best.params,
                   n_trials=len(study.trials), states=states)
-    with open(osp.join(work_dir, 'best_hyperparameters.json'), 'w') as f:
-        json.dump(result, f, indent=2)
+    write_json_atomic(osp.join(work_dir, 'best_hyperparameters.json'), result, indent=2)
     best_cfg = copy.deepcopy(base)
     best_cfg.merge_from_dict(dict(best.params))
     best_cfg.work_dir = osp.join(work_dir, 'best')

@@ -19,7 +19,6 @@ coco/bbox_mAP of the float and int8 eager models, file sizes and batch-1 latency
 """
 import argparse
 import copy
-import json
 import os
 import os.path as osp
 import statistics
@@ -35,6 +34,7 @@ from torch import nn
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
 from maxsight import register_all_modules  # noqa: E402
+from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
 from maxsight.engine.checkpoint import safe_load_checkpoint  # noqa: E402
 from maxsight.engine.transfer import check_same_architecture  # noqa: E402
 from maxsight.quantization import convert_trunk  # noqa: E402
@@ -229,8 +229,7 @@ def main(argv=None) -> dict:
             **({'mAP_change': q8['coco/bbox_mAP'] - fl['coco/bbox_mAP']}
                if 'coco/bbox_mAP' in q8 else {}),
             **({'latency_speedup_eager': fl['latency_ms_eager'] / q8['latency_ms_eager']}))
-    with open(osp.join(out_dir, 'report.json'), 'w') as f:
-        json.dump(report, f, indent=2)
+    write_json_atomic(osp.join(out_dir, 'report.json'), report, indent=2)
     with open(osp.join(out_dir, 'report.md'), 'w') as f:
         f.write(_markdown(report))
     print(_markdown(report))

@@ -14,7 +14,6 @@ Timings are medians over --iters steps after --warmup steps; both models see the
 pre-loaded batches, so data loading is not timed.
 """
 import argparse
-import json
 import os.path as osp
 import statistics
 import sys
@@ -30,6 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight import register_all_modules  # noqa: E402
+from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
 from maxsight.registry import MODELS  # noqa: E402
 from maxsight.utils import load_config, prepare_config  # noqa: E402
 from maxsight.utils.cli import run_tool  # noqa: E402
@@ -221,8 +221,7 @@ def main(argv=None) -> dict:
         results['ratio_maxsight_over_fcos'] = ratios
         print('maxsight / fcos_r18: ' + ', '.join(f'{k} {v:.3g}' for k, v in ratios.items()))
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=2)
+        write_json_atomic(args.out, results, indent=2)
     return results
 
 

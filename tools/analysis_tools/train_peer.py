@@ -9,7 +9,6 @@ iterations, then cosine decay over the number of iterations the budget allows (e
 from the iterations' speed after warm-up). Prints val coco/bbox_mAP and AP50.
 """
 import argparse
-import json
 import math
 import os.path as osp
 import sys
@@ -23,7 +22,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.evaluation.metrics.coco_metric import (coco_box_eval, load_coco_gt,  # noqa: E402
-                                                      to_coco_results)
+                                                      to_coco_results, write_json_atomic)
 from maxsight.models.peers import fcos_resnet18_fpn  # noqa: E402
 from maxsight.utils import load_config, prepare_config  # noqa: E402
 from maxsight.utils.cli import run_tool  # noqa: E402
@@ -119,8 +118,7 @@ def main(argv=None) -> dict:
     print(f'FCOS ResNet-18 FPN: {it} iterations in {trained_s / 60:.1f} min; val '
           f'coco/bbox_mAP {out["coco/bbox_mAP"]:.4f}, AP50 {out["coco/bbox_mAP_50"]:.4f}')
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(out, f, indent=2)
+        write_json_atomic(args.out, out, indent=2)
     return out
 
 

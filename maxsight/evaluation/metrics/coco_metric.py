@@ -2,8 +2,6 @@
 import contextlib
 import io
 import json
-import os
-import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -180,14 +178,12 @@ class CocoMetric(BaseMetric):
         return metrics
 
 
-def write_json_atomic(path: str, obj: Any) -> None:
-    """Write JSON to ``path`` via a temporary file and rename (never a half-written file)."""
-    d = osp.dirname(osp.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    tmp = f'{path}.tmp.{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, default=_json_default)
-    os.replace(tmp, path)
+def write_json_atomic(path: str, obj: Any, indent: Optional[int] = None) -> None:
+    """Write JSON to ``path`` atomically (never a half-written file; see
+    :func:`maxsight.engine.atomic_backend.atomic_write_bytes`)."""
+    from ...engine.atomic_backend import atomic_write_bytes
+    atomic_write_bytes(json.dumps(obj, default=_json_default, indent=indent).encode('utf-8'),
+                       path)
 
 
 def _json_default(o: Any) -> Any:
