@@ -22,7 +22,8 @@ def test_measure_counts_training_flops_per_image_exactly():
 
 
 def test_fcos_peer_is_resnet18_fpn_from_scratch():
-    model = bench.fcos_peer(num_classes=8, img_hw=(96, 128))
+    from maxsight.models.peers import fcos_resnet18_fpn
+    model = fcos_resnet18_fpn(num_classes=8, img_hw=(96, 128))
     body = model.backbone.body
     assert body.layer4[0].conv1.in_channels == 256  # ResNet-18/34 widths, BasicBlocks
     assert len(body.layer1) == 2 and len(body.layer4) == 2  # ResNet-18 depth

@@ -1,6 +1,7 @@
 """Reference detectors the benchmarks compare MaxSight with (not MaxSight components)."""
-from typing import Tuple
+from typing import List, Tuple
 
+import torch
 from torch import nn
 
 
@@ -19,3 +20,13 @@ def fcos_resnet18_fpn(num_classes: int, img_hw: Tuple[int, int]) -> nn.Module:
     h, w = img_hw
     return FCOS(backbone, num_classes=num_classes, min_size=min(h, w), max_size=max(h, w),
                 score_thresh=0.05, detections_per_img=100)
+
+
+def peer_inputs(batch: dict, device: torch.device) -> Tuple[List[torch.Tensor], List[dict]]:
+    """A MaxSight packed batch -> torchvision detector images (float 0-1, [3, H, W]) and
+    targets (``boxes`` xyxy pixels of the resized image, ``labels`` contiguous)."""
+    imgs = [x.to(device).float() / 255 for x in batch['inputs']]
+    targets = [dict(boxes=s.gt_instances.bboxes.to(device).float(),
+                    labels=s.gt_instances.labels.to(device).long())
+               for s in batch['data_samples']]
+    return imgs, targets

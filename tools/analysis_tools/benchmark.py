@@ -30,6 +30,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
+from maxsight.models.peers import fcos_resnet18_fpn, peer_inputs  # noqa: E402
 from maxsight.registry import MODELS  # noqa: E402
 from maxsight.utils import load_config, prepare_config  # noqa: E402
 from maxsight.utils.cli import run_tool  # noqa: E402
@@ -151,25 +152,13 @@ def maxsight_fns(cfg, batches, device):
     return train_step, infer
 
 
-def fcos_peer(num_classes: int, img_hw):
-    """The peer: torchvision FCOS, ResNet-18 FPN, from scratch (maxsight.models.peers)."""
-    from maxsight.models.peers import fcos_resnet18_fpn
-    return fcos_resnet18_fpn(num_classes, img_hw)
-
-
 def fcos_fns(num_classes: int, batches, device, lr: float):
     torch.manual_seed(0)
     first = batches[0]['inputs'][0]
-    model = fcos_peer(num_classes, tuple(first.shape[-2:])).to(device)
+    model = fcos_resnet18_fpn(num_classes, tuple(first.shape[-2:])).to(device)
     optim = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
 
-    def to_peer(batch):
-        imgs = [x.to(device).float() / 255 for x in batch['inputs']]
-        targets = [dict(boxes=s.gt_instances.bboxes.to(device).float(),
-                        labels=s.gt_instances.labels.to(device).long())
-                   for s in batch['data_samples']]
-        return imgs, targets
-    peer_batches = [to_peer(b) for b in batches]
+    peer_batches = [peer_inputs(b, device) for b in batches]
 
     def train_step(i: int) -> None:
         model.train()

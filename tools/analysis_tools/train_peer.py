@@ -23,18 +23,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.evaluation.metrics.coco_metric import (coco_box_eval, load_coco_gt,  # noqa: E402
                                                       to_coco_results, write_json_atomic)
-from maxsight.models.peers import fcos_resnet18_fpn  # noqa: E402
-from maxsight.utils import load_config, prepare_config  # noqa: E402
+from maxsight.models.peers import fcos_resnet18_fpn, peer_inputs  # noqa: E402
+from maxsight.utils import dataset_ann_file, load_config, prepare_config  # noqa: E402
 from maxsight.utils.cli import run_tool  # noqa: E402
-
-
-def peer_inputs(batch: dict, device: torch.device):
-    """MaxSight packed batch -> FCOS images (float 0-1, [3, H, W]) and targets."""
-    imgs = [x.to(device).float() / 255 for x in batch['inputs']]
-    targets = [dict(boxes=s.gt_instances.bboxes.to(device).float(),
-                    labels=s.gt_instances.labels.to(device).long())
-               for s in batch['data_samples']]
-    return imgs, targets
 
 
 def to_original(detections: dict, metainfo: dict) -> dict:
@@ -107,8 +98,7 @@ def main(argv=None) -> dict:
             imgs, _ = peer_inputs(batch, device)
             for det, sample in zip(model(imgs), batch['data_samples']):
                 results.append(to_original(det, sample.metainfo))
-    ann_file = osp.join(cfg.val_dataloader.dataset.data_root,
-                        cfg.val_dataloader.dataset.ann_file)
+    ann_file = dataset_ann_file(cfg.val_dataloader.dataset)
     meta = val_loader.dataset.metainfo
     coco = to_coco_results(results, meta['cat_ids'])
     stats = coco_box_eval(load_coco_gt(ann_file), coco, quiet=True).stats if coco else [0.0] * 12
