@@ -1,19 +1,14 @@
 """The quantisation step of tools/train.py, tools/test.py and tools/export.py."""
 from mmengine.config import Config
-from mmengine.runner import Runner
 from torch import Tensor, nn
 
+from ..utils.config_preparation import preload_batches
 from .trunk import calibrate, check_quantization_cfg, prepare_trunk
 
 
 def normalised_batches(model: nn.Module, cfg: Config, split: str, limit: int):
     """Up to ``limit`` preprocessed image batches [B, 3, H, W] of ``split``'s dataloader."""
-    loader_cfg = cfg[f'{split}_dataloader'].copy()
-    loader_cfg.update(num_workers=0, persistent_workers=False)
-    loader_cfg.pop('worker_init_fn', None)
-    for i, batch in enumerate(Runner.build_dataloader(loader_cfg, seed=0)):
-        if i >= limit:
-            return
+    for batch in preload_batches(cfg[f'{split}_dataloader'], limit):
         yield model.data_preprocessor(batch, False)['inputs']
 
 

@@ -5,6 +5,8 @@
 * fill the COCO evaluators' ``ann_file`` from their dataloader's dataset;
 * use gloo instead of nccl for distributed runs without a GPU.
 """
+import copy
+import itertools
 import os.path as osp
 from typing import Iterator, Optional, Sequence, Tuple
 
@@ -15,6 +17,16 @@ from mmengine.logging import print_log
 from ..datasets.coco_parsing import load_json, parse_categories
 
 SPLITS = ('train', 'val', 'test')
+
+
+def preload_batches(loader_cfg: dict, n: int, **overrides) -> list:
+    """The first ``n`` batches of dataloader config ``loader_cfg`` (a copy, with
+    ``overrides`` such as ``batch_size`` applied), loaded in this process: no worker
+    processes, sampler seed 0. What the analysis tools time or calibrate on."""
+    from mmengine.runner import Runner
+    cfg = copy.deepcopy(loader_cfg)
+    cfg.update(num_workers=0, persistent_workers=False, **overrides)
+    return list(itertools.islice(Runner.build_dataloader(cfg, seed=0), n))
 
 
 def dataset_ann_file(dataset_cfg: dict) -> str:

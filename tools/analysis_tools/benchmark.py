@@ -18,12 +18,11 @@ import os.path as osp
 import statistics
 import sys
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict
 
 import torch
 from mmengine.config import DictAction
 from mmengine.optim import build_optim_wrapper
-from mmengine.runner import Runner
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -32,7 +31,7 @@ from maxsight import register_all_modules  # noqa: E402
 from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
 from maxsight.models.peers import fcos_resnet18_fpn, peer_inputs  # noqa: E402
 from maxsight.registry import MODELS  # noqa: E402
-from maxsight.utils import load_config, prepare_config  # noqa: E402
+from maxsight.utils import load_config, preload_batches, prepare_config  # noqa: E402
 from maxsight.utils.cli import run_tool  # noqa: E402
 
 
@@ -122,18 +121,6 @@ def measure(name: str, train_step: Callable[[int], None], infer: Callable[[int],
     return row
 
 
-def _batches(cfg, n: int) -> List[dict]:
-    loader_cfg = cfg.train_dataloader.copy()
-    loader_cfg.update(num_workers=0, persistent_workers=False)
-    loader_cfg.pop('worker_init_fn', None)
-    out = []
-    for batch in Runner.build_dataloader(loader_cfg, seed=0):
-        out.append(batch)
-        if len(out) == n:
-            return out
-    return out
-
-
 def maxsight_fns(cfg, batches, device):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).to(device).train()
@@ -190,7 +177,7 @@ def main(argv=None) -> dict:
     prepare_config(cfg, splits=('train',))
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     batch_size = int(cfg.train_dataloader.batch_size)
-    batches = _batches(cfg, max(8 // batch_size, 2))
+    batches = preload_batches(cfg.train_dataloader, max(8 // batch_size, 2))
     peak = matmul_peak_flops(device)
     print(f'device {device}, threads {torch.get_num_threads()}, fp32 matmul peak '
           f'{peak / 1e9:.1f} GFLOP/s', flush=True)

@@ -16,13 +16,12 @@ import time
 import torch
 from mmengine.config import DictAction
 from mmengine.optim import OptimWrapper
-from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.registry import MODELS  # noqa: E402
-from maxsight.utils import load_config, prepare_config  # noqa: E402
+from maxsight.utils import load_config, preload_batches, prepare_config  # noqa: E402
 
 
 def main(argv=None) -> dict:
@@ -34,9 +33,7 @@ def main(argv=None) -> dict:
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options)
     prepare_config(cfg, splits=('train',))
-    loader_cfg = cfg.train_dataloader.copy()
-    loader_cfg.update(num_workers=0, persistent_workers=False)
-    batches = [b for b, _ in zip(Runner.build_dataloader(loader_cfg, seed=0), range(3))]
+    batches = preload_batches(cfg.train_dataloader, 3)
     torch.manual_seed(0)
     tested = MODELS.build(cfg.model)
     static_cfg = copy.deepcopy(cfg.model)

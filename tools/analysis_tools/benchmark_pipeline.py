@@ -16,7 +16,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.registry import MODELS  # noqa: E402
-from maxsight.utils import load_config, prepare_config  # noqa: E402
+from maxsight.utils import load_config, preload_batches, prepare_config  # noqa: E402
 
 
 def pipeline_rate(cfg: Config, workers: int, batches: int) -> float:
@@ -34,10 +34,7 @@ def pipeline_rate(cfg: Config, workers: int, batches: int) -> float:
 
 def model_rate(cfg: Config, batches: int) -> float:
     """Images/s of forward + backward + AdamW step on pre-loaded batches."""
-    loader_cfg = cfg.train_dataloader.copy()
-    loader_cfg.update(num_workers=0, persistent_workers=False)
-    loader = Runner.build_dataloader(loader_cfg, seed=0)
-    data = [b for b, _ in zip(loader, range(4))]
+    data = preload_batches(cfg.train_dataloader, 4)
     model = MODELS.build(cfg.model)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)

@@ -12,21 +12,18 @@ import sys
 from collections import defaultdict
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.registry import MODELS  # noqa: E402
-from maxsight.utils import load_config, prepare_config  # noqa: E402
+from maxsight.utils import load_config, preload_batches, prepare_config  # noqa: E402
 
 
 def count(cfg: Config, depth: int = 1) -> dict:
     """``{'params': {module: n}, 'flops': {module: n}, 'frames': T, 'input': (h, w)}``."""
-    loader_cfg = cfg.val_dataloader.copy()
-    loader_cfg.update(batch_size=1, num_workers=0, persistent_workers=False)
-    batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
+    batch = preload_batches(cfg.val_dataloader, 1, batch_size=1)[0]
     model = MODELS.build(cfg.model).eval()
     data = model.data_preprocessor(batch, training=False)
     frames = int(data['inputs'].shape[0])
