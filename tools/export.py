@@ -35,8 +35,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from maxsight import register_all_modules  # noqa: E402
 from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
-from maxsight.engine.checkpoint import safe_load_checkpoint  # noqa: E402
-from maxsight.engine.transfer import check_same_architecture  # noqa: E402
+from maxsight.engine.transfer import load_same_architecture  # noqa: E402
 from maxsight.quantization import convert_trunk  # noqa: E402
 from maxsight.quantization.tool_support import example_input, prepare_for_tool  # noqa: E402
 from maxsight.utils import load_config, prepare_config  # noqa: E402
@@ -68,12 +67,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-eval', action='store_true', help='skip the mAP evaluation')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     return parser.parse_args(argv)
-
-
-def _load(model: nn.Module, path: str, config: str) -> None:
-    check_same_architecture(path, model, config)
-    state = safe_load_checkpoint(path)
-    model.load_state_dict(state.get('state_dict', state), strict=False)
 
 
 def _outputs(model: nn.Module, x: torch.Tensor) -> List[torch.Tensor]:
@@ -172,20 +165,20 @@ def main(argv=None) -> dict:
     qcfg = cfg.get('quantization')
     variants: Dict[str, nn.Module] = {}
     if not qcfg:
-        _load(model, args.checkpoint, args.config)
+        load_same_architecture(args.checkpoint, model, args.config)
         variants['float'] = model
     else:
         float_ckpt: Optional[str] = args.checkpoint if qcfg['mode'] == 'ptq' else \
             qcfg.get('float_checkpoint')
         if float_ckpt:
             float_model = copy.deepcopy(model)
-            _load(float_model, float_ckpt, args.config)
+            load_same_architecture(float_ckpt, float_model, args.config)
             variants['float'] = float_model.eval()
         if qcfg['mode'] == 'ptq':
-            _load(model, args.checkpoint, args.config)
+            load_same_architecture(args.checkpoint, model, args.config)
         runner.logger.info(prepare_for_tool(model, cfg, 'test', train=False))
         if qcfg['mode'] == 'qat':
-            _load(model, args.checkpoint, args.config)
+            load_same_architecture(args.checkpoint, model, args.config)
         variants['int8'] = convert_trunk(model)
     report: Dict[str, dict] = {}
     for name, variant in variants.items():

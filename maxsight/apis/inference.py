@@ -18,7 +18,7 @@ from ..datasets.coco_parsing import load_json, parse_categories
 from ..datasets.labels import URGENCY_NAMES, ZONE_NAMES
 from ..datasets.transforms.loading import read_rgb
 from ..engine.checkpoint import safe_load_checkpoint
-from ..engine.transfer import check_same_architecture
+from ..engine.transfer import load_same_architecture
 from ..registry import MODELS
 from ..utils.config_preparation import dataset_ann_file, load_config, resolve_num_classes
 
@@ -65,10 +65,10 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     from .. import register_all_modules
     register_all_modules()
     cfg = load_config(config, cfg_options) if isinstance(config, str) else copy.deepcopy(config)
-    classes = None
+    classes, ckpt = None, None
     if checkpoint is not None:
-        meta = safe_load_checkpoint(checkpoint).get('meta', {}) or {}
-        classes = (meta.get('dataset_meta') or {}).get('classes')
+        ckpt = safe_load_checkpoint(checkpoint)
+        classes = ((ckpt.get('meta') or {}).get('dataset_meta') or {}).get('classes')
     if classes is not None:
         cfg.model.bbox_head.num_classes = len(classes)
     else:
@@ -79,10 +79,8 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
         raise ValueError(f'{config}: init_model/inference take single images; T5 configs '
                          'run on clips (use tools/test.py, or a T0-T4 config)')
     model = MODELS.build(cfg.model)
-    if checkpoint is not None:
-        check_same_architecture(checkpoint, model, str(config))
-        state = safe_load_checkpoint(checkpoint)
-        model.load_state_dict(state.get('state_dict', state), strict=False)
+    if ckpt is not None:
+        load_same_architecture(ckpt, model, str(config), source=checkpoint)
     model.cfg = cfg
     model.class_names = list(classes)
     return model.to(device).eval()

@@ -1,6 +1,6 @@
 """Tier-to-tier transfer: copy every shape-compatible weight of a checkpoint into a model."""
 from collections import OrderedDict, defaultdict
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from torch import nn
@@ -70,14 +70,19 @@ def _self_sizing(key: str) -> bool:
     return 'activation_post_process' in key or 'fake_quant' in key
 
 
-def check_same_architecture(path: str, model: nn.Module, config: str) -> None:
-    """Raise ``ValueError`` unless checkpoint ``path`` holds exactly ``model``'s tensors
-    (names and shapes; state that takes its size from what it loads is excepted: the
-    balancer's per-task buffers and quantisation observers / fake-quantisers).
+def check_same_architecture(checkpoint: Union[str, dict], model: nn.Module, config: str,
+                            source: Optional[str] = None) -> None:
+    """Raise ``ValueError`` unless ``checkpoint`` (a path, or an already loaded checkpoint
+    named ``source``) holds exactly ``model``'s tensors (names and shapes; state that takes
+    its size from what it loads is excepted: the balancer's per-task buffers and
+    quantisation observers / fake-quantisers).
 
     Loading a checkpoint of another tier or width would otherwise leave part of the model
     at its random initialisation, silently (mmengine loads non-strictly)."""
-    ckpt = safe_load_checkpoint(path, map_location='cpu')
+    if isinstance(checkpoint, str):
+        path, ckpt = checkpoint, safe_load_checkpoint(checkpoint, map_location='cpu')
+    else:
+        path, ckpt = source or 'the checkpoint', checkpoint
     src = ckpt.get('state_dict', ckpt)
     dst = model.state_dict()
     missing = [k for k in dst if k not in src]
@@ -97,3 +102,13 @@ def check_same_architecture(path: str, model: nn.Module, config: str) -> None:
         f'{path} does not match the model of {config}: {"; ".join(parts)} tensors. It was '
         'trained with another tier or width: evaluate it with its own config, or grow it '
         'into this one with tools/transfer.py (or load_from= in the config)')
+
+
+def load_same_architecture(checkpoint: Union[str, dict], model: nn.Module, config: str,
+                           source: Optional[str] = None) -> None:
+    """:func:`check_same_architecture`, then load the checkpoint's weights into ``model``
+    (a path is read once)."""
+    if isinstance(checkpoint, str):
+        source, checkpoint = checkpoint, safe_load_checkpoint(checkpoint, map_location='cpu')
+    check_same_architecture(checkpoint, model, config, source)
+    model.load_state_dict(checkpoint.get('state_dict', checkpoint), strict=False)
