@@ -28,6 +28,11 @@ def test_fcos_peer_is_resnet18_fpn_from_scratch():
     assert body.layer4[0].conv1.in_channels == 256  # ResNet-18/34 widths, BasicBlocks
     assert len(body.layer1) == 2 and len(body.layer4) == 2  # ResNet-18 depth
     assert model.head.classification_head.num_classes == 8
+    # from scratch: trainable BatchNorm (torchvision's FrozenBatchNorm2d default would
+    # freeze every BN as the identity of a random init)
+    norms = [m for m in body.modules() if 'BatchNorm' in type(m).__name__]
+    assert len(norms) == 20 and all(type(m) is torch.nn.BatchNorm2d for m in norms)
+    assert all(m.weight.requires_grad for m in norms)
     model.eval()
     with torch.no_grad():
         out = model([torch.rand(3, 96, 128)])

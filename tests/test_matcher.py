@@ -66,3 +66,49 @@ def test_outside_prior_adds_cost_only_outside():
                                points)
     base = -generalized_box_iou(boxes, gts)
     assert torch.allclose(cost, base + torch.tensor([[0.0], [7.0]]))
+
+
+def brute_force_one_to_k(cost: np.ndarray, k: int) -> float:
+    """Minimum total cost over all assignments giving each prediction at most one ground
+    truth and each ground truth at most k predictions, with min(N, k * M) pairs."""
+    n, m = cost.shape
+    size = min(n, k * m)
+    best = np.inf
+    for choice in itertools.product(range(-1, m), repeat=n):  # -1: unmatched
+        used = [c for c in choice if c >= 0]
+        if len(used) != size or any(used.count(j) > k for j in range(m)):
+            continue
+        best = min(best, sum(cost[i, c] for i, c in enumerate(choice) if c >= 0))
+    return float(best) if size else 0.0
+
+
+@pytest.mark.parametrize('n,m,k', [(6, 2, 2), (5, 2, 3), (4, 3, 2), (3, 2, 2), (6, 1, 4),
+                                   (2, 3, 2), (5, 0, 2), (0, 2, 3)])
+def test_one_to_k_matching_matches_brute_force(n, m, k):
+    """num_matches_per_gt=k: the assignment is the cheapest with <= k predictions per ground
+    truth, and every prediction used at most once (also with more GTs than predictions)."""
+    rng = np.random.default_rng(100 * n + 10 * m + k)
+    matcher = HungarianMatcher(num_matches_per_gt=k)
+    for _ in range(4):
+        cost = rng.uniform(-3, 5, size=(n, m))
+        matcher.cost_matrix = lambda *args, c=cost, **kw: torch.as_tensor(c)
+        pred_idx, gt_idx = matcher.match(torch.zeros(n, 2), torch.zeros(n, 4),
+                                         torch.zeros(m, dtype=torch.long), torch.zeros(m, 4),
+                                         (10, 10))
+        p, g = pred_idx.numpy(), gt_idx.numpy()
+        assert len(p) == min(n, k * m) and len(set(p.tolist())) == len(p)
+        assert all((g == j).sum() <= k for j in range(m))
+        assert cost[p, g].sum() == pytest.approx(brute_force_one_to_k(cost, k), abs=1e-9)
+
+
+def test_one_to_k_requires_valid_k_and_nms_in_the_head():
+    with pytest.raises(ValueError, match='num_matches_per_gt'):
+        HungarianMatcher(num_matches_per_gt=0)
+    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
+    with pytest.raises(ValueError, match='nms_iou_thr'):
+        MultiTaskDenseHead(num_classes=3, matcher=dict(type='HungarianMatcher',
+                                                       num_matches_per_gt=2))
+    head = MultiTaskDenseHead(num_classes=3, matcher=dict(type='HungarianMatcher',
+                                                          num_matches_per_gt=2),
+                              test_cfg=dict(nms_iou_thr=0.6))
+    assert head.matcher.num_matches_per_gt == 2

@@ -81,3 +81,60 @@ def test_encoder_changes_output_and_gets_gradient():
             p.add_(0.1)
         after = model(data['inputs'])['cls']
     assert not torch.allclose(before, after)
+
+
+def _losses(model, urgency):
+    batch = _batch()
+    for s in batch['data_samples']:
+        s.gt_instances.urgency = torch.tensor([urgency])
+    data = model.data_preprocessor(batch, training=True)
+    return model(**data, mode='loss')
+
+
+def test_hazard_loss_weight_scales_box_losses_of_hazards_only():
+    base, weighted = _model(), _model()
+    weighted.bbox_head.hazard_loss_weight = 3.0
+    for urgency, factor in ((2, 3.0), (3, 3.0), (1, 1.0)):
+        ref, out = _losses(base, urgency), _losses(weighted, urgency)
+        for key in ('loss_bbox', 'loss_giou'):
+            assert torch.allclose(out[key], factor * ref[key], rtol=1e-6), (urgency, key)
+        assert torch.equal(out['loss_zone'], ref['loss_zone'])
+        if factor == 1.0:
+            assert torch.equal(out['loss_cls'], ref['loss_cls'])
+        else:  # positives weigh 3x, negatives 1x
+            assert ref['loss_cls'] < out['loss_cls'] < 3 * ref['loss_cls']
+
+
+def test_urgency_decision_cost_sensitive_rule():
+    from maxsight.models.heads.multitask_dense_head import urgency_decision
+    prob = torch.tensor([[0.50, 0.10, 0.25, 0.15],   # P(hazard) 0.40
+                         [0.10, 0.60, 0.05, 0.25],   # 0.30
+                         [0.05, 0.05, 0.20, 0.70],   # 0.90
+                         [0.20, 0.60, 0.18, 0.02]])  # 0.20
+    logits = prob.log()
+    assert urgency_decision(logits).tolist() == [0, 1, 3, 1]
+    assert urgency_decision(logits, 0.35).tolist() == [2, 1, 3, 1]
+    assert urgency_decision(logits, 0.29).tolist() == [2, 3, 3, 1]
+    assert urgency_decision(logits, 0.2).tolist() == [2, 3, 3, 2]
+
+
+def test_channels_last_same_parameters_and_outputs():
+    plain = _model()
+    cfg = CFG.model.copy()
+    cfg.bbox_head = dict(cfg.bbox_head, num_classes=3)
+    cfg.channels_last = True
+    torch.manual_seed(0)
+    fast = MODELS.build(cfg)
+    fast.init_weights()
+    assert fast.bbox_head.cls_out.weight.is_contiguous(memory_format=torch.channels_last)
+    assert list(fast.state_dict()) == list(plain.state_dict())
+    fast.load_state_dict(plain.state_dict())
+    assert fast.bbox_head.cls_out.weight.is_contiguous(memory_format=torch.channels_last)
+    plain.eval(), fast.eval()
+    data = plain.data_preprocessor(_batch(), training=False)
+    with torch.no_grad():
+        a = plain(**data, mode='tensor')
+        b = fast(**data, mode='tensor')
+    for key in a:
+        if torch.is_tensor(a[key]) and a[key].is_floating_point():
+            assert torch.allclose(a[key], b[key], atol=1e-4, rtol=1e-4), key

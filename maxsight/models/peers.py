@@ -10,13 +10,20 @@ def fcos_resnet18_fpn(num_classes: int, img_hw: Tuple[int, int]) -> nn.Module:
     initialisation (no download). Its transform keeps images of size ``img_hw`` as they
     are (min_size / max_size = the shorter / longer side). Evaluated like MaxSight: up to
     100 detections per image above score 0.05 (torchvision's default threshold, 0.2, would
-    hide an undertrained model's detections from COCO mAP)."""
+    hide an undertrained model's detections from COCO mAP).
+
+    Trainable BatchNorm, as torchvision's own ``fcos_resnet50_fpn`` uses when it is not
+    loading pretrained weights: ``resnet_fpn_backbone``'s default, FrozenBatchNorm2d, is
+    meant for pretrained statistics and with random initialisation freezes every BN as an
+    identity (mean 0, variance 1), i.e. a ResNet-18 trained from scratch without
+    normalisation."""
     from torchvision.models.detection import FCOS
     from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
     from torchvision.ops.feature_pyramid_network import LastLevelP6P7
     backbone = resnet_fpn_backbone(backbone_name='resnet18', weights=None,
                                    trainable_layers=5, returned_layers=[2, 3, 4],
-                                   extra_blocks=LastLevelP6P7(256, 256))
+                                   extra_blocks=LastLevelP6P7(256, 256),
+                                   norm_layer=nn.BatchNorm2d)
     h, w = img_hw
     return FCOS(backbone, num_classes=num_classes, min_size=min(h, w), max_size=max(h, w),
                 score_thresh=0.05, detections_per_img=100)

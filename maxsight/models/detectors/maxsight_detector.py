@@ -33,6 +33,10 @@ class MaxSightDetector(BaseModel):
             FPN. Its losses are logged as ``aux_<name>`` x ``aux_weight`` and belong to the
             task of ``<name>``. Training only; prediction uses ``bbox_head``.
         data_preprocessor: MODELS config (normalise, pad, stack).
+        channels_last: keep the 4-D weights (hence the convolution outputs) in channels-last
+            memory layout, which oneDNN (CPU) and cuDNN convolve faster: 0.40 -> 0.355 s per
+            T2 training step on the 2-core CPU (docs/benchmarks.md). Same parameters and
+            state-dict keys; results equal up to float rounding.
 
     ``forward(inputs [B, 3, H, W], data_samples, mode)`` with mode ``loss`` (dict of
     losses), ``predict`` (data samples with ``pred_instances``) or ``tensor`` (raw head
@@ -44,7 +48,7 @@ class MaxSightDetector(BaseModel):
                  pyramid_attention: Optional[dict] = None, audio_fusion: Optional[dict] = None,
                  balancer: Optional[dict] = None, aux_head: Optional[dict] = None,
                  aux_weight: float = 0.5,
-                 data_preprocessor: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None, channels_last: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor or
                          dict(type='DetDataPreprocessor'), init_cfg=init_cfg)
@@ -62,6 +66,18 @@ class MaxSightDetector(BaseModel):
             aux_cfg.update(aux_head)
             self.aux_head = MODELS.build(aux_cfg)
         self.aux_weight = aux_weight
+        self.channels_last = channels_last
+        self._apply_memory_format()
+
+    def _apply_memory_format(self) -> None:
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    def init_weights(self) -> None:
+        """mmengine's initialisation, then the configured memory layout again (an
+        initialiser may replace a weight tensor)."""
+        super().init_weights()
+        self._apply_memory_format()
 
     def extract_feat(self, inputs: Tensor,
                      data_samples: Optional[Sequence[DetDataSample]] = None

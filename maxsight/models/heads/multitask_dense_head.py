@@ -17,6 +17,19 @@ NUM_ZONES = 3
 NUM_URGENCY = 4
 
 
+def urgency_decision(logits: Tensor, hazard_prob_thr: Optional[float] = None) -> Tensor:
+    """Urgency levels [N] from logits [N, 4] (safe, caution, warning, danger).
+
+    ``None``: the most likely level. ``p``: a hazard level (warning or danger, whichever is
+    more likely) whenever P(warning) + P(danger) >= p, otherwise safe or caution.
+    """
+    if hazard_prob_thr is None:
+        return logits.argmax(-1)
+    prob = logits.float().softmax(-1)
+    hazard = prob[:, 2:].sum(-1) >= hazard_prob_thr
+    return torch.where(hazard, 2 + prob[:, 2:].argmax(-1), prob[:, :2].argmax(-1))
+
+
 def _tower(in_ch: int, ch: int, depth: int) -> nn.Sequential:
     layers: List[nn.Module] = []
     for i in range(depth):
@@ -43,9 +56,16 @@ class MultiTaskDenseHead(nn.Module):
         num_classes: number of object classes (tools fill it from the annotation file).
         in_channels: channels of every input level; feat_channels: tower width.
         stacked_convs: convs in each tower; strides: stride of each level.
-        matcher: TASK_UTILS config (one-to-one Hungarian matcher).
+        matcher: TASK_UTILS config (Hungarian matcher; with ``num_matches_per_gt`` > 1
+            ``test_cfg.nms_iou_thr`` must be set to remove the duplicates it trains).
         loss_*: MODELS configs; each loss' ``loss_weight`` weighs it in the total.
-        test_cfg: ``max_per_img`` (100), ``score_thr`` (0.0), ``nms_iou_thr`` (None: no NMS).
+        hazard_loss_weight: weight of the positives matched to hazards (urgency >= 2) in
+            the classification and box losses (times the vision-condition priority); > 1
+            trades accuracy on harmless objects for fewer missed hazards.
+        test_cfg: ``max_per_img`` (100), ``score_thr`` (0.0), ``nms_iou_thr`` (None: no NMS),
+            ``hazard_prob_thr`` (None: urgency = argmax; p: urgency >= 2 whenever
+            P(warning) + P(danger) >= p, the most likely of the two, else the most likely of
+            safe / caution; p < 0.5 is a cost-sensitive rule that misses fewer hazards).
     """
 
     def __init__(self, num_classes: int, in_channels: int = 64, feat_channels: int = 64,
@@ -55,7 +75,8 @@ class MultiTaskDenseHead(nn.Module):
                  loss_giou: Optional[dict] = None, loss_obj: Optional[dict] = None,
                  loss_zone: Optional[dict] = None, loss_distance: Optional[dict] = None,
                  loss_urgency: Optional[dict] = None, loss_scene: Optional[dict] = None,
-                 test_cfg: Optional[dict] = None, prior_prob: float = 0.01):
+                 test_cfg: Optional[dict] = None, prior_prob: float = 0.01,
+                 hazard_loss_weight: float = 1.0):
         super().__init__()
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'MultiTaskDenseHead: num_classes must be a positive int, got '
@@ -96,8 +117,22 @@ class MultiTaskDenseHead(nn.Module):
                      loss_urgency=loss_urgency, loss_scene=loss_scene)
         for name, cfg in defaults.items():
             setattr(self, name, MODELS.build(given[name] or cfg))
-        self.test_cfg = dict(max_per_img=100, score_thr=0.0, nms_iou_thr=None)
+        self.test_cfg = dict(max_per_img=100, score_thr=0.0, nms_iou_thr=None,
+                             hazard_prob_thr=None)
         self.test_cfg.update(test_cfg or {})
+        if getattr(self.matcher, 'num_matches_per_gt', 1) > 1 and \
+                self.test_cfg['nms_iou_thr'] is None:
+            raise ValueError('MultiTaskDenseHead: the matcher assigns several predictions to '
+                             'each object (num_matches_per_gt > 1), so set '
+                             'test_cfg.nms_iou_thr (e.g. 0.6) to remove the duplicates')
+        thr = self.test_cfg['hazard_prob_thr']
+        if thr is not None and not 0.0 < float(thr) < 1.0:
+            raise ValueError(f'MultiTaskDenseHead: test_cfg.hazard_prob_thr must be in (0, 1) '
+                             f'or None, got {thr!r}')
+        if not hazard_loss_weight > 0:
+            raise ValueError(f'MultiTaskDenseHead: hazard_loss_weight must be > 0, got '
+                             f'{hazard_loss_weight!r}')
+        self.hazard_loss_weight = float(hazard_loss_weight)
         self._point_cache: Dict[Tuple, Tuple[Tensor, Tensor]] = {}
 
     # ------------------------------------------------------------------ forward
@@ -201,6 +236,8 @@ class MultiTaskDenseHead(nn.Module):
 
         pos_boxes = boxes[bi, pi]
         prio = gts['priority']  # condition-dependent weight of each positive (1 if none)
+        if self.hazard_loss_weight != 1.0:
+            prio = torch.where(gts['urgency'] >= 2, prio * self.hazard_loss_weight, prio)
         cls_weight = torch.ones_like(preds['obj'])
         cls_weight[bi, pi] = prio
         losses = dict(
@@ -264,7 +301,8 @@ class MultiTaskDenseHead(nn.Module):
             result.labels = labels
             result.distance_zone = preds['zone'][b, loc].argmax(-1)
             result.distance_m = preds['log_dist'][b, loc].float().exp()
-            result.urgency = preds['urgency'][b, loc].argmax(-1)
+            result.urgency = urgency_decision(preds['urgency'][b, loc],
+                                              cfg.get('hazard_prob_thr'))
             sample.pred_instances = result
             sample.set_field(int(preds['scene'][b].argmax()), 'pred_scene_urgency',
                              field_type='metainfo')

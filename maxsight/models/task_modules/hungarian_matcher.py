@@ -1,4 +1,5 @@
-"""One-to-one Hungarian matching between dense predictions and ground-truth boxes.
+"""Hungarian matching between dense predictions and ground-truth boxes: one-to-one, or
+one-to-k (each ground truth repeated k times, as in H-DETR's hybrid matching).
 
 Cost (as in DETR / Deformable DETR, per prediction i and ground truth j):
 
@@ -8,6 +9,12 @@ Cost (as in DETR / Deformable DETR, per prediction i and ground truth j):
 and the assignment minimising the total cost is found by scipy's
 ``linear_sum_assignment``. The optional ``w_outside`` term is a spatial prior: it keeps
 early, random predictions from being matched to objects far from their location.
+
+With ``num_matches_per_gt = k > 1`` the cost matrix is tiled k times along the ground-truth
+axis, so each object gets up to k distinct predictions (the k cheapest jointly): k times
+as many positives per step, which speeds up early training (Jia et al., "DETRs with
+Hybrid Matching", CVPR 2023); the duplicates it teaches must then be removed by NMS at test
+time (``test_cfg.nms_iou_thr``).
 """
 from typing import Optional, Tuple
 
@@ -43,13 +50,18 @@ class HungarianMatcher:
         cost_outside: added when a prediction's anchor point lies outside the gt box
             (0 disables the spatial prior).
         focal_alpha, focal_gamma: focal cost parameters (Lin et al. 2017).
+        num_matches_per_gt: k, predictions matched to each ground truth (1: one-to-one).
     """
 
     def __init__(self, cost_class: float = 2.0, cost_bbox: float = 5.0, cost_giou: float = 2.0,
                  cost_outside: float = 0.0, focal_alpha: float = 0.25,
-                 focal_gamma: float = 2.0):
+                 focal_gamma: float = 2.0, num_matches_per_gt: int = 1):
         if cost_class == 0 and cost_bbox == 0 and cost_giou == 0:
             raise ValueError('HungarianMatcher: all costs are 0')
+        if int(num_matches_per_gt) != num_matches_per_gt or num_matches_per_gt < 1:
+            raise ValueError('HungarianMatcher: num_matches_per_gt must be an integer >= 1, '
+                             f'got {num_matches_per_gt!r}')
+        self.num_matches_per_gt = int(num_matches_per_gt)
         self.cost_class, self.cost_bbox, self.cost_giou = cost_class, cost_bbox, cost_giou
         self.cost_outside = cost_outside
         self.alpha, self.gamma = focal_alpha, focal_gamma
@@ -78,11 +90,17 @@ class HungarianMatcher:
     def match(self, cls_logits: Tensor, boxes: Tensor, gt_labels: Tensor, gt_boxes: Tensor,
               img_hw: Tuple[int, int], points: Optional[Tensor] = None
               ) -> Tuple[Tensor, Tensor]:
-        """Returns (pred_idx, gt_idx) LongTensors of length min(N, M) on ``boxes.device``."""
+        """Returns (pred_idx, gt_idx) LongTensors of length min(N, k * M) on
+        ``boxes.device``; a prediction appears at most once, a ground truth up to k times."""
         device = boxes.device
         if gt_boxes.numel() == 0 or boxes.numel() == 0:
             empty = torch.zeros(0, dtype=torch.long, device=device)
             return empty, empty
         cost = self.cost_matrix(cls_logits, boxes, gt_labels, gt_boxes, img_hw, points)
-        rows, cols = optimal_assignment(cost.cpu().numpy())
+        cost = cost.cpu().numpy()
+        num_gt = cost.shape[1]
+        if self.num_matches_per_gt > 1:
+            cost = np.tile(cost, (1, self.num_matches_per_gt))
+        rows, cols = optimal_assignment(cost)
+        cols = cols % num_gt
         return (torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device))
