@@ -2,6 +2,7 @@
 import importlib.util
 import os.path as osp
 
+import pytest
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -52,3 +53,20 @@ def test_peer_detections_go_back_to_original_pixels_with_file_category_ids():
     coco = to_coco_results([res], cat_ids=[3, 11])
     assert coco[0]['image_id'] == 7 and coco[0]['category_id'] == 11
     assert coco[0]['bbox'] == [20.0, 80.0, 80.0, 160.0]
+
+
+def test_train_peer_overfit_trains_and_evaluates_on_the_same_training_images(tiny_synth):
+    """--overfit N: the sanity check of the peer's training path evaluates exactly the first
+    N training images, against the training annotation file."""
+    spec = importlib.util.spec_from_file_location(
+        'maxsight_train_peer2', osp.join(ROOT, 'tools', 'analysis_tools', 'train_peer.py'))
+    peer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(peer)
+    opts = [f'{s}_dataloader.dataset.data_root={tiny_synth}/' for s in ('train', 'val')]
+    out = peer.main([osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py'), '--minutes', '0.02',
+                     '--warmup', '1', '--overfit', '4', '--cfg-options', *opts])
+    assert out['overfit'] == 4 and out['evaluated_images'] == 4 and out['iterations'] >= 1
+    assert 0.0 <= out['coco/bbox_mAP'] <= 1.0
+    with pytest.raises(ValueError, match='--overfit must be >= 1'):
+        peer.main([osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py'), '--minutes', '0.01',
+                   '--overfit', '0', '--cfg-options', *opts])

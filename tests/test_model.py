@@ -93,6 +93,7 @@ def _losses(model, urgency):
 
 def test_hazard_loss_weight_scales_box_losses_of_hazards_only():
     base, weighted = _model(), _model()
+    base.bbox_head.hazard_loss_weight = 1.0
     weighted.bbox_head.hazard_loss_weight = 3.0
     for urgency, factor in ((2, 3.0), (3, 3.0), (1, 1.0)):
         ref, out = _losses(base, urgency), _losses(weighted, urgency)

@@ -44,7 +44,7 @@ def test_aux_head_loss_is_weighted_head_loss_on_intermediate_features(tiny_synth
     assert model.aux_head is None
     cfg = Config.fromfile('configs/t2_default.py')
     cfg.model.bbox_head.num_classes = 8
-    cfg.model.bbox_head.test_cfg = dict(max_per_img=100, score_thr=0.0)
+    cfg.model.bbox_head.test_cfg.update(max_per_img=100, score_thr=0.0)
     cfg.model.aux_head = dict(stacked_convs=1)
     cfg.model.aux_weight = 0.25
     torch.manual_seed(0)

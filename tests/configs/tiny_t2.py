@@ -23,6 +23,6 @@ model = dict(
     # keep every top-100 detection: the tests check the mechanics on barely trained models
     bbox_head=dict(in_channels=32, feat_channels=32, stacked_convs=1,
                    test_cfg=dict(max_per_img=100, score_thr=0.0)))
-train_cfg = dict(max_epochs=2)
+train_cfg = dict(max_epochs=2, val_interval=1)
 param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=4)]
 default_hooks = dict(logger=dict(interval=1))

@@ -2,11 +2,16 @@
 data for a wall-time budget, then evaluate it with the same COCO evaluation as MaxSight.
 
 python tools/analysis_tools/train_peer.py CONFIG --minutes 12.6 [--lr 1e-3] [--out peer.json]
+    [--warmup 150] [--overfit N]
 
 Same training images, pipeline (resize, flip), batch size and validation set as CONFIG.
-Recipe: AdamW (weight decay 0.05), gradient clipping at 10, linear warm-up over 150
-iterations, then cosine decay over the number of iterations the budget allows (estimated
+Recipe: AdamW (weight decay 0.05), gradient clipping at 10, linear warm-up over --warmup
+(150) iterations, then cosine decay over the number of iterations the budget allows (estimated
 from the iterations' speed after warm-up). Prints val coco/bbox_mAP and AP50.
+
+``--overfit N`` is the sanity check of the peer's training path: it trains on the first N
+training images only and evaluates on those same images (test pipeline), where a working
+detector must reach a high mAP.
 """
 import argparse
 import math
@@ -44,11 +49,20 @@ def main(argv=None) -> dict:
     parser.add_argument('config')
     parser.add_argument('--minutes', type=float, required=True, help='training wall time')
     parser.add_argument('--lr', type=float, default=1e-3)
+    parser.add_argument('--warmup', type=int, default=150, help='linear warm-up iterations')
     parser.add_argument('--out')
+    parser.add_argument('--overfit', type=int, metavar='N',
+                        help='train and evaluate on the first N training images only')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options)
+    if args.overfit is not None:
+        if args.overfit < 1:
+            raise ValueError(f'--overfit must be >= 1, got {args.overfit}')
+        cfg.train_dataloader.dataset.indices = args.overfit
+        cfg.val_dataloader.dataset = dict(cfg.train_dataloader.dataset, test_mode=True,
+                                          pipeline=cfg.val_dataloader.dataset.pipeline)
     prepare_config(cfg, splits=('train', 'val'))
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     torch.manual_seed(0)
@@ -58,7 +72,7 @@ def main(argv=None) -> dict:
     num_classes = int(cfg.model.bbox_head.num_classes)
     model = fcos_resnet18_fpn(num_classes, tuple(first.shape[-2:])).to(device)
     optim = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
-    budget, warmup = args.minutes * 60, 150
+    budget, warmup = args.minutes * 60, args.warmup
     start, it, epoch, total = time.perf_counter(), 0, 0, None
     while time.perf_counter() - start < budget:
         train_loader.sampler.set_epoch(epoch) if hasattr(train_loader.sampler,
@@ -86,7 +100,7 @@ def main(argv=None) -> dict:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
             optim.step()
             if it % 50 == 0:
-                print(f'epoch {epoch} iter {it} loss {float(loss):.4f} lr {lr:.2e} '
+                print(f'epoch {epoch} iter {it} loss {loss.item():.4f} lr {lr:.2e} '
                       f'{elapsed / 60:.1f} min', flush=True)
             it += 1
         epoch += 1
@@ -101,8 +115,11 @@ def main(argv=None) -> dict:
     ann_file = dataset_ann_file(cfg.val_dataloader.dataset)
     meta = val_loader.dataset.metainfo
     coco = to_coco_results(results, meta['cat_ids'])
-    stats = coco_box_eval(load_coco_gt(ann_file), coco, quiet=True).stats if coco else [0.0] * 12
+    img_ids = [r['img_id'] for r in results]  # every evaluated image, with or without boxes
+    stats = coco_box_eval(load_coco_gt(ann_file), coco, img_ids=img_ids, quiet=True).stats \
+        if coco else [0.0] * 12
     out = dict(model='fcos_resnet18_fpn', iterations=it, epochs_started=epoch,
+               evaluated_images=len(img_ids), overfit=args.overfit,
                train_seconds=trained_s, **{'coco/bbox_mAP': float(stats[0]),
                                           'coco/bbox_mAP_50': float(stats[1])})
     print(f'FCOS ResNet-18 FPN: {it} iterations in {trained_s / 60:.1f} min; val '

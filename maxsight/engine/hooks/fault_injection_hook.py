@@ -94,8 +94,9 @@ class FaultInjectionHook(Hook):
                     with_grad = [p for p in params if p.grad is not None]
                     if with_grad:
                         p = with_grad[int(self._rng.integers(len(with_grad)))]
-                        p.grad.view(-1)[0] = float('nan') if self._rng.random() < 0.5 \
-                            else float('inf')
+                        # first element by index: works in any memory layout
+                        p.grad[(0,) * p.grad.dim()] = float('nan') \
+                            if self._rng.random() < 0.5 else float('inf')
                         self.injected['gradient'] += 1
                     self._poison_grad = False  # once per iteration (accumulation steps)
                 return step(**kwargs)
