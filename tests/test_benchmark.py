@@ -70,3 +70,21 @@ def test_train_peer_overfit_trains_and_evaluates_on_the_same_training_images(tin
     with pytest.raises(ValueError, match='--overfit must be >= 1'):
         peer.main([osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py'), '--minutes', '0.01',
                    '--overfit', '0', '--cfg-options', *opts])
+
+
+def test_profile_train_sections_nest_and_fit_in_the_step(tiny_synth):
+    spec = importlib.util.spec_from_file_location(
+        'maxsight_profile_train', osp.join(ROOT, 'tools', 'analysis_tools', 'profile_train.py'))
+    prof = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(prof)
+    out = prof.main([osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py'), '--iters', '4',
+                     '--warmup', '0', '--cfg-options',
+                     f'train_dataloader.dataset.data_root={tiny_synth}/'])
+    ms = out['sections_ms']
+    assert 0 < ms['    Hungarian matching'] <= ms['  head losses (incl. matching)'] \
+        <= ms['forward + losses']
+    assert ms['GradNorm task-weight update'] > 0  # step 0 of 4 updates the task weights
+    top = ('data preprocessor', 'forward + losses', 'GradNorm task-weight update',
+           'backward', 'optimiser step')
+    assert all(ms[k] > 0 for k in top)
+    assert sum(ms[k] for k in top) <= out['step_ms']
