@@ -2,6 +2,6 @@
 _base_ = [
     '_base_/datasets/synthetic_scenes.py',
     '_base_/models/maxsight_t0.py',
-    '_base_/schedules/adamw_cosine_12e.py',
+    '_base_/schedules/adamw_cosine.py',
     '_base_/default_runtime.py',
 ]

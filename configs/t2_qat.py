@@ -5,11 +5,11 @@
 _base_ = ['t2_default.py']
 
 quantization = dict(mode='qat', backend='x86', calib_batches=8,
-                    float_checkpoint='work_dirs/t2_default/epoch_12.pth')
+                    float_checkpoint='work_dirs/t2_default/epoch_10.pth')
 load_from = quantization['float_checkpoint']
 
 max_epochs = 3
-train_cfg = dict(max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs, val_interval=1)
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 param_scheduler = [
     dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs, T_max=max_epochs,

@@ -84,7 +84,7 @@ def test_readme_example_runs(tiny_synth, checkpoint, capsys):
     assert len(code.strip().splitlines()) == 5
     image = osp.join(tiny_synth, 'val', '000000.png')
     code = (code.replace("'configs/t2_default.py'", repr(CONFIG))
-            .replace("'work_dirs/t2_default/epoch_12.pth'",
+            .replace("'work_dirs/t2_default/epoch_10.pth'",
                      f"{checkpoint!r}, cfg_options={_opts(tiny_synth)!r}")
             .replace("'data/maxsight_synth/val/000000.png'", repr(image)))
     exec(compile(code, 'README.md', 'exec'), {})

@@ -131,6 +131,7 @@ def main(argv=None) -> dict:
         cfg.merge_from_dict({k: suggest(trial, k, s) for k, s in space.items()})
         if args.epochs:
             cfg.train_cfg.max_epochs = args.epochs
+        cfg.train_cfg.val_interval = 1  # the pruner sees the metric after every epoch
         cfg.work_dir = osp.join(work_dir, f'trial_{trial.number}')
         cfg.experiment_name = f'{study.study_name}_trial{trial.number}_{time.time_ns()}'
         runner = Runner.from_cfg(cfg)

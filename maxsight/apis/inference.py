@@ -1,7 +1,7 @@
 """Use a trained model from Python: ``init_model`` + ``inference``.
 
     from maxsight.apis import inference, init_model
-    model = init_model('configs/t2_default.py', 'work_dirs/t2_default/epoch_12.pth')
+    model = init_model('configs/t2_default.py', 'work_dirs/t2_default/epoch_10.pth')
     for obj in inference(model, 'street.png').objects():
         print(obj['class_name'], obj['score'], obj['distance_m'], obj['urgency'])
 """
