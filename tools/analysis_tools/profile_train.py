@@ -8,8 +8,9 @@ of its training data (data loading is not timed; see benchmark_pipeline.py for t
 cProfile and prints, per step, the time in: the data preprocessor, the forward pass with
 its losses, the head's losses (matching included), the Hungarian matching, GradNorm's
 task-weight update, the backward pass and the optimiser step, with their share of the
-step. Compare a change with ``--cfg-options`` in two runs of the same session, e.g.
-``model.channels_last=False`` (the before of docs/benchmarks.md).
+step. Compare a change of the Python parts with ``--cfg-options`` in two runs of the same
+session; cProfile's own overhead hides differences inside the kernels (e.g. the memory
+layout, ``model.channels_last``): time those with benchmark.py.
 """
 import argparse
 import cProfile

@@ -1,7 +1,7 @@
 """Train the benchmark peer (torchvision FCOS, ResNet-18 FPN, from scratch) on a config's
 data for a wall-time budget, then evaluate it with the same COCO evaluation as MaxSight.
 
-python tools/analysis_tools/train_peer.py CONFIG --minutes 12.6 [--lr 1e-3] [--out peer.json]
+python tools/analysis_tools/train_peer.py CONFIG --minutes 9.1 [--lr 1e-3] [--out peer.json]
     [--warmup 150] [--overfit N]
 
 Same training images, pipeline (resize, flip), batch size and validation set as CONFIG.

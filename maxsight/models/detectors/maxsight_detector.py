@@ -34,7 +34,7 @@ class MaxSightDetector(BaseModel):
             task of ``<name>``. Training only; prediction uses ``bbox_head``.
         data_preprocessor: MODELS config (normalise, pad, stack).
         channels_last: keep the 4-D weights (hence the convolution outputs) in channels-last
-            memory layout, which oneDNN (CPU) and cuDNN convolve faster: 0.40 -> 0.355 s per
+            memory layout, which oneDNN (CPU) and cuDNN convolve faster: 0.432 -> 0.383 s per
             T2 training step on the 2-core CPU (docs/benchmarks.md). Same parameters and
             state-dict keys; results equal up to float rounding.
 

@@ -235,9 +235,9 @@ class MultiTaskDenseHead(nn.Module):
         num_pos = max(num_pos, 1.0)
 
         pos_boxes = boxes[bi, pi]
-        prio = gts['priority']  # condition-dependent weight of each positive (1 if none)
-        if self.hazard_loss_weight != 1.0:
-            prio = torch.where(gts['urgency'] >= 2, prio * self.hazard_loss_weight, prio)
+        # weight of each positive: vision-condition priority (1 if none) x hazard weight
+        prio = torch.where(gts['urgency'] >= 2, gts['priority'] * self.hazard_loss_weight,
+                           gts['priority'])
         cls_weight = torch.ones_like(preds['obj'])
         cls_weight[bi, pi] = prio
         losses = dict(
