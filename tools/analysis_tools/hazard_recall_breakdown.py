@@ -1,0 +1,163 @@
+"""Hazard recall broken down by an annotation field: which hazards does a model miss?
+
+python tools/analysis_tools/hazard_recall_breakdown.py ANN_FILE PRED_JSON
+    [--by FIELD] [--bins 0,0.3,0.5,1.01] [--score-thr 0.3] [--iou-thr 0.5]
+
+ANN_FILE: a COCO annotation file (parsed and validated as the datasets do, so urgency left
+out of an annotation is derived the same way). PRED_JSON: the detections ``tools/test.py
+--pred-out`` writes (image_id, category_id, bbox xywh, score, urgency).
+
+Hazards are the non-crowd objects with urgency >= 2. Matching is the one
+``AssistiveMetric`` uses (detections with score >= ``--score-thr``, greedy by score,
+same class, IoU >= ``--iou-thr``), so the ``all`` row equals its ``urgency/hazard_recall``.
+Per bin of the numeric annotation field ``--by`` (e.g. ``occlusion``, written by the
+embedded dataset; ``area``): hazards, detected, detected and reported as a hazard
+(predicted urgency >= 2), and the recall. Hazards without the field are binned as ``n/a``.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence
+
+import torch
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from maxsight.datasets.coco_parsing import (AnnotationError, load_json,  # noqa: E402
+                                            parse_coco_file)
+from maxsight.evaluation.metrics.assistive_metric import match_detections  # noqa: E402
+
+PRED_FIELDS = ('image_id', 'category_id', 'bbox', 'score', 'urgency')
+
+
+def load_predictions(pred_file: str, cat_ids: Sequence[int], img_ids: Sequence[int]
+                     ) -> Dict[int, List[dict]]:
+    """Detections grouped by image id; raises SystemExit naming the record and field of the
+    first malformed one."""
+    if not osp.isfile(pred_file):
+        raise SystemExit(f'error: prediction file not found: {pred_file}')
+    try:
+        with open(pred_file) as f:
+            preds = json.load(f)
+    except json.JSONDecodeError as e:
+        raise SystemExit(f'error: {pred_file}: not JSON ({e})') from None
+    if not isinstance(preds, list):
+        raise SystemExit(f'error: {pred_file}: expected a list of detections '
+                         f'(tools/test.py --pred-out), got {type(preds).__name__}')
+    known_cats, known_imgs = set(cat_ids), set(img_ids)
+    by_image: Dict[int, List[dict]] = defaultdict(list)
+    for i, p in enumerate(preds):
+        where = f'error: {pred_file}: detection [{i}]'
+        if not isinstance(p, dict):
+            raise SystemExit(f'{where}: not an object')
+        missing = [k for k in PRED_FIELDS if k not in p]
+        if missing:
+            raise SystemExit(f'{where}: field {missing[0]!r} missing (write predictions with '
+                             'tools/test.py --pred-out)')
+        if p['image_id'] not in known_imgs:
+            raise SystemExit(f'{where}: field image_id: no image {p["image_id"]!r} in the '
+                             'annotation file')
+        if p['category_id'] not in known_cats:
+            raise SystemExit(f'{where}: field category_id: unknown category '
+                             f'{p["category_id"]!r} (declared: {sorted(known_cats)})')
+        box = p['bbox']
+        if not (isinstance(box, list) and len(box) == 4 and
+                all(isinstance(v, (int, float)) for v in box)):
+            raise SystemExit(f'{where}: field bbox: expected [x, y, w, h], got {box!r}')
+        if not isinstance(p['score'], (int, float)) or p['urgency'] not in (0, 1, 2, 3):
+            bad = 'score' if not isinstance(p['score'], (int, float)) else 'urgency'
+            raise SystemExit(f'{where}: field {bad}: invalid value {p[bad]!r}')
+        by_image[p['image_id']].append(p)
+    return by_image
+
+
+def _bin_name(value: Optional[float], edges: Sequence[float]) -> str:
+    if value is None:
+        return 'n/a'
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if lo <= value < hi:
+            return f'[{lo:g}, {hi:g})'
+    return 'outside bins'
+
+
+def hazard_breakdown(ann_file: str, pred_file: str, by: str = 'occlusion',
+                     bins: Sequence[float] = (0.0, 0.01, 0.3, 0.5, 0.65, 1.01),
+                     score_thr: float = 0.3, iou_thr: float = 0.5) -> Dict[str, Dict]:
+    """{bin name: dict(hazards, detected, reported, recall)} plus an ``all`` row.
+
+    ``recall`` = reported / hazards: detected (matched as ``AssistiveMetric`` matches) and
+    predicted urgency >= 2.
+    """
+    if list(bins) != sorted(bins) or len(bins) < 2:
+        raise SystemExit(f'error: --bins must be at least two increasing edges, got {bins}')
+    try:
+        parsed = parse_coco_file(ann_file)
+    except AnnotationError as e:
+        raise SystemExit(f'error: {e}') from None
+    raw = {a['id']: a for a in load_json(ann_file)['annotations']}
+    preds = load_predictions(pred_file, parsed.cat_ids,
+                             [info['img_id'] for info in parsed.data_list])
+    rows: Dict[str, Dict] = defaultdict(lambda: dict(hazards=0, detected=0, reported=0))
+    for info in parsed.data_list:
+        gts = [inst for inst in info['instances'] if not inst['ignore_flag']]
+        dets = [p for p in preds.get(info['img_id'], []) if p['score'] >= score_thr]
+        gt_boxes = torch.tensor([g['bbox'] for g in gts], dtype=torch.float32).reshape(-1, 4)
+        det_boxes = torch.tensor([[x, y, x + w, y + h] for x, y, w, h in
+                                  (p['bbox'] for p in dets)], dtype=torch.float32).reshape(-1, 4)
+        pairs = match_detections(
+            det_boxes, torch.tensor([parsed.cat_ids.index(p['category_id']) for p in dets]),
+            torch.tensor([float(p['score']) for p in dets]), gt_boxes,
+            torch.tensor([g['bbox_label'] for g in gts]), iou_thr)
+        found = {g: dets[p]['urgency'] for p, g in pairs}
+        for g, inst in enumerate(gts):
+            if inst['urgency'] < 2:
+                continue
+            value = raw[inst['ann_id']].get(by)
+            if value is not None and not isinstance(value, (int, float)):
+                raise SystemExit(f'error: {ann_file}: annotations[id={inst["ann_id"]}] field '
+                                 f'{by}: expected a number to bin, got {value!r}')
+            for name in (_bin_name(value, bins), 'all'):
+                rows[name]['hazards'] += 1
+                rows[name]['detected'] += int(g in found)
+                rows[name]['reported'] += int(found.get(g, -1) >= 2)
+    for row in rows.values():
+        row['recall'] = row['reported'] / row['hazards']
+    rows.setdefault('all', dict(hazards=0, detected=0, reported=0, recall=0.0))
+    return dict(rows)
+
+
+def format_table(rows: Dict[str, Dict], by: str, bins: Sequence[float]) -> str:
+    """Markdown table, bins in edge order, then ``outside bins``, ``n/a`` and ``all``."""
+    lines = [f'| {by} | hazards | detected | reported >= warning | hazard recall |',
+             '|---|---|---|---|---|']
+    order = [_bin_name(lo, bins) for lo in bins[:-1]] + ['outside bins', 'n/a', 'all']
+    for name in (n for n in order if n in rows):
+        r = rows[name]
+        lines.append(f'| {name} | {r["hazards"]} | {r["detected"]} | {r["reported"]} | '
+                     f'{r["recall"]:.3f} |')
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, Dict]:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('ann_file', help='COCO annotation file of the evaluated split')
+    parser.add_argument('pred_file', help='detections from tools/test.py --pred-out')
+    parser.add_argument('--by', default='occlusion', help='numeric annotation field to bin')
+    parser.add_argument('--bins', default='0,0.01,0.3,0.5,0.65,1.01',
+                        help='comma-separated bin edges (lower edge inclusive)')
+    parser.add_argument('--score-thr', type=float, default=0.3)
+    parser.add_argument('--iou-thr', type=float, default=0.5)
+    args = parser.parse_args(argv)
+    try:
+        bins = [float(v) for v in args.bins.split(',')]
+    except ValueError:
+        parser.error(f'--bins: expected numbers separated by commas, got {args.bins!r}')
+    rows = hazard_breakdown(args.ann_file, args.pred_file, args.by, bins, args.score_thr,
+                            args.iou_thr)
+    print(format_table(rows, args.by, bins))
+    return rows
+
+
+if __name__ == '__main__':
+    main()
