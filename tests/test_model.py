@@ -139,3 +139,32 @@ def test_channels_last_same_parameters_and_outputs():
     for key in a:
         if torch.is_tensor(a[key]) and a[key].is_floating_point():
             assert torch.allclose(a[key], b[key], atol=1e-4, rtol=1e-4), key
+
+
+def test_score_weighs_class_probability_against_predicted_iou():
+    """score = P(class)^(1 - q) x P(obj)^q: q = 0.25 ranks a confident class with a low IoU
+    estimate (an occluded object) above a weaker class with a better estimate; 0.5 does
+    not. Hand-computed values."""
+    import pytest
+
+    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
+    logit = torch.logit
+    preds = dict(cls=logit(torch.tensor([[[0.8, 1e-5], [0.5, 1e-5]]])),
+                 obj=logit(torch.tensor([[0.2, 0.6]])),
+                 box=torch.tensor([[[0., 0., 10., 10.], [20., 20., 30., 30.]]]),
+                 zone=torch.zeros(1, 2, 3), log_dist=torch.zeros(1, 2),
+                 urgency=torch.zeros(1, 2, 4), scene=torch.zeros(1, 4))
+    ranked = {}
+    for q in (0.25, 0.5):
+        head = MultiTaskDenseHead(num_classes=2, test_cfg=dict(
+            max_per_img=2, score_thr=0.0, obj_score_exponent=q))
+        sample = DetDataSample(metainfo=dict(img_shape=(40, 40)))
+        pred = head.predict_by_preds(preds, [sample])[0].pred_instances
+        ranked[q] = (pred.bboxes[:, 0].tolist(), pred.scores.tolist())
+    assert ranked[0.25][0] == [0.0, 20.0]
+    assert ranked[0.25][1] == pytest.approx([0.8 ** 0.75 * 0.2 ** 0.25,
+                                             0.5 ** 0.75 * 0.6 ** 0.25], rel=1e-5)
+    assert ranked[0.5][0] == [20.0, 0.0]
+    assert ranked[0.5][1] == pytest.approx([0.3 ** 0.5, 0.16 ** 0.5], rel=1e-5)
+    with pytest.raises(ValueError, match='obj_score_exponent must be in'):
+        MultiTaskDenseHead(num_classes=2, test_cfg=dict(obj_score_exponent=1.5))

@@ -1,5 +1,6 @@
 """Dense multi-task head: class, box, objectness, distance (zone + metres), urgency, scene
-urgency; trained with one-to-one Hungarian matching, so no NMS is needed at test time."""
+urgency; trained with Hungarian matching: one-to-one (no NMS needed at test time) or one-to-k
+(``num_matches_per_gt``, the default 4, with class-wise NMS at test time)."""
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -45,7 +46,8 @@ class MultiTaskDenseHead(nn.Module):
     Per location (anchor point p = ((x + 0.5) * s, (y + 0.5) * s) at stride s):
 
     * ``cls``: C class logits (sigmoid), ``obj``: objectness logit trained towards the IoU of
-      the matched box (IoU-aware quality), score = sqrt(sigmoid(cls) * sigmoid(obj));
+      the matched box (IoU-aware quality), score = sigmoid(cls)^(1 - q) * sigmoid(obj)^q
+      with q = ``test_cfg.obj_score_exponent``;
     * ``box``: distances (l, t, r, b) = exp(raw) * s from p, decoded to xyxy pixels;
     * ``zone``: 3 logits (near/medium/far), ``log_dist``: log of metres;
     * ``urgency``: 4 logits (safe..danger), from class and box features plus normalised
@@ -65,7 +67,9 @@ class MultiTaskDenseHead(nn.Module):
         test_cfg: ``max_per_img`` (100), ``score_thr`` (0.0), ``nms_iou_thr`` (None: no NMS),
             ``hazard_prob_thr`` (None: urgency = argmax; p: urgency >= 2 whenever
             P(warning) + P(danger) >= p, the most likely of the two, else the most likely of
-            safe / caution; p < 0.5 is a cost-sensitive rule that misses fewer hazards).
+            safe / caution; p < 0.5 is a cost-sensitive rule that misses fewer hazards),
+            ``obj_score_exponent`` q in [0, 1] (0.5: the geometric mean of class probability
+            and predicted IoU; smaller trusts the class more, 0: class probability alone).
     """
 
     def __init__(self, num_classes: int, in_channels: int = 64, feat_channels: int = 64,
@@ -118,7 +122,7 @@ class MultiTaskDenseHead(nn.Module):
         for name, cfg in defaults.items():
             setattr(self, name, MODELS.build(given[name] or cfg))
         self.test_cfg = dict(max_per_img=100, score_thr=0.0, nms_iou_thr=None,
-                             hazard_prob_thr=None)
+                             hazard_prob_thr=None, obj_score_exponent=0.5)
         self.test_cfg.update(test_cfg or {})
         if getattr(self.matcher, 'num_matches_per_gt', 1) > 1 and \
                 self.test_cfg['nms_iou_thr'] is None:
@@ -129,6 +133,10 @@ class MultiTaskDenseHead(nn.Module):
         if thr is not None and not 0.0 < float(thr) < 1.0:
             raise ValueError(f'MultiTaskDenseHead: test_cfg.hazard_prob_thr must be in (0, 1) '
                              f'or None, got {thr!r}')
+        q = self.test_cfg['obj_score_exponent']
+        if not isinstance(q, (int, float)) or not 0.0 <= float(q) <= 1.0:
+            raise ValueError(f'MultiTaskDenseHead: test_cfg.obj_score_exponent must be in '
+                             f'[0, 1], got {q!r}')
         if not hazard_loss_weight > 0:
             raise ValueError(f'MultiTaskDenseHead: hazard_loss_weight must be > 0, got '
                              f'{hazard_loss_weight!r}')
@@ -275,9 +283,10 @@ class MultiTaskDenseHead(nn.Module):
     def predict_by_preds(self, preds: Dict[str, Tensor],
                          data_samples: Sequence[DetDataSample]) -> List[DetDataSample]:
         """Post-process already computed head outputs into ``pred_instances``."""
-        scores_all = (preds['cls'].float().sigmoid() *
-                      preds['obj'].float().sigmoid()[..., None]).sqrt()
         cfg = self.test_cfg
+        q = float(cfg['obj_score_exponent'])
+        scores_all = (preds['cls'].float().sigmoid().pow(1.0 - q) *
+                      preds['obj'].float().sigmoid()[..., None].pow(q))
         for b, sample in enumerate(data_samples):
             scores = scores_all[b].flatten()
             k = min(int(cfg['max_per_img']), scores.numel())
