@@ -46,7 +46,7 @@ def test_study_prunes_resumes_and_writes_a_trainable_best_config(tiny_synth, tmp
         'optim_wrapper.optimizer.lr', 'optim_wrapper.optimizer.weight_decay',
         'train_dataloader.batch_size', 'optim_wrapper.clip_grad.max_norm',
         'model.bbox_head.loss_cls.loss_weight', 'model.bbox_head.loss_bbox.loss_weight',
-        'model.balancer.alpha'}
+        'model.bbox_head.hazard_loss_weight'}
     best = json.load(open(osp.join(work, 'best_hyperparameters.json')))
     assert best['trial'] == study.best_trial.number and best['value'] == study.best_value
     # best_config.py holds the best values and trains with tools/train.py as is

@@ -79,7 +79,9 @@ def test_profile_train_sections_nest_and_fit_in_the_step(tiny_synth):
     spec.loader.exec_module(prof)
     out = prof.main([osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py'), '--iters', '4',
                      '--warmup', '0', '--cfg-options',
-                     f'train_dataloader.dataset.data_root={tiny_synth}/'])
+                     f'train_dataloader.dataset.data_root={tiny_synth}/',
+                     'model.balancer.type=GradNorm', 'model.balancer.update_interval=4',
+                     'model.balancer.shared_params=[pyramid_attention]'])
     ms = out['sections_ms']
     assert 0 < ms['    Hungarian matching'] <= ms['  head losses (incl. matching)'] \
         <= ms['forward + losses']
