@@ -2,6 +2,11 @@
 
 python tools/misc/make_synthetic_dataset.py --out data/maxsight_synth --num-train 1600 \
     --num-val 400 --seed 0
+
+A held-out split for numbers not tuned on val (docs/benchmarks.md):
+
+python tools/misc/make_synthetic_dataset.py --out data/maxsight_heldout --num-train 0 \
+    --num-val 0 --num-test 1000
 """
 import argparse
 import json
@@ -19,6 +24,8 @@ def main(argv=None) -> None:
     parser.add_argument('--out', default='data/maxsight_synth', help='output folder')
     parser.add_argument('--num-train', type=int, default=1600)
     parser.add_argument('--num-val', type=int, default=400)
+    parser.add_argument('--num-test', type=int, default=0,
+                        help='held-out image split "test" (its own random stream)')
     parser.add_argument('--num-train-clips', type=int, default=0)
     parser.add_argument('--num-val-clips', type=int, default=0)
     parser.add_argument('--clip-length', type=int, default=4)
@@ -27,13 +34,14 @@ def main(argv=None) -> None:
     parser.add_argument('--width', type=int, default=320)
     parser.add_argument('--height', type=int, default=240)
     args = parser.parse_args(argv)
-    if min(args.num_train, args.num_val, args.num_train_clips, args.num_val_clips) < 0 or \
+    if min(args.num_train, args.num_val, args.num_test, args.num_train_clips,
+           args.num_val_clips) < 0 or \
             min(args.width, args.height) < 64 or args.clip_length < 1:
         parser.error('counts must be >= 0 and width/height >= 64')
     files = generate_synthetic_dataset(args.out, args.num_train, args.num_val, args.seed,
                                        args.width, args.height, args.num_train_clips,
                                        args.num_val_clips, args.clip_length,
-                                       with_audio=not args.no_audio)
+                                       with_audio=not args.no_audio, num_test=args.num_test)
     for split, ann_file in files.items():
         stats = summarize(parse_coco_file(ann_file, args.out))
         print(f'{split}: {ann_file}')

@@ -414,12 +414,18 @@ def generate_split(out_dir: str, split: str, num_items: int, seed: int = 0,
 def generate_synthetic_dataset(out_dir: str, num_train: int = 1600, num_val: int = 400,
                                seed: int = 0, width: int = 320, height: int = 240,
                                num_train_clips: int = 0, num_val_clips: int = 0,
-                               clip_length: int = 4, with_audio: bool = True
-                               ) -> Dict[str, str]:
-    """Generate the embedded dataset under ``out_dir``: image splits ``train``/``val`` and,
-    when asked, clip splits ``train_clips``/``val_clips``. Returns {split: ann_file}."""
+                               clip_length: int = 4, with_audio: bool = True,
+                               num_test: int = 0) -> Dict[str, str]:
+    """Generate the embedded dataset under ``out_dir``: image splits ``train``/``val``,
+    when asked a held-out image split ``test`` (its own random stream: never seen while
+    tuning on ``val``) and clip splits ``train_clips``/``val_clips``. Returns
+    {split: ann_file}."""
     plan = [('train', num_train, 1), ('val', num_val, 1),
             ('train_clips', num_train_clips, clip_length), ('val_clips', num_val_clips,
                                                             clip_length)]
-    return {split: generate_split(out_dir, split, n, seed, width, height, length, with_audio)
-            for split, n, length in plan if n > 0 or length == 1}
+    files = {split: generate_split(out_dir, split, n, seed, width, height, length, with_audio)
+             for split, n, length in plan if n > 0 or length == 1}
+    if num_test > 0:
+        files['test'] = generate_split(out_dir, 'test', num_test, seed, width, height, 1,
+                                       with_audio)
+    return files
