@@ -40,8 +40,8 @@ model = dict(
         # caution costs the user more than a false warning (12-epoch T2, from P >= 0.3 and
         # NMS 0.6: hazard recall 0.887 -> 0.919, urgency accuracy 0.893 -> 0.878;
         # docs/benchmarks.md); score = P(class)^0.75 x predicted IoU^0.25 (the geometric
-        # mean, 0.5, let a low IoU estimate sink occluded objects: `make train` checkpoint
-        # mAP 0.375 -> 0.381, hazard recall 0.916 -> 0.924 with fewer boxes shown, 9.9 -> 7.9
-        # per image at score >= 0.3)
+        # mean, 0.5, let a low IoU estimate sink occluded objects: GradNorm T2 after 10
+        # epochs, mAP 0.375 -> 0.381, hazard recall 0.916 -> 0.924 with fewer boxes shown,
+        # 9.9 -> 7.9 per image at score >= 0.3)
         test_cfg=dict(max_per_img=100, score_thr=0.05, nms_iou_thr=0.7, hazard_prob_thr=0.15,
                       obj_score_exponent=0.25)))
