@@ -53,17 +53,23 @@ class _Checker:
         self.skipped.append(msg)
 
 
+def read_json(path: str) -> Any:
+    """The JSON value in the existing file ``path``; invalid JSON raises an
+    :class:`AnnotationError` naming the file."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise AnnotationError(f'{path}: not valid JSON: {e}') from None
+
+
 def load_json(ann_file: str) -> Dict[str, Any]:
     """Read a COCO JSON file; missing or unreadable files raise a clear error."""
     if not osp.isfile(ann_file):
         raise FileNotFoundError(
             f'annotation file not found: {ann_file} (set data_root/ann_file in the config, '
             'e.g. --cfg-options train_dataloader.dataset.data_root=DIR)')
-    try:
-        with open(ann_file) as f:
-            data = json.load(f)
-    except json.JSONDecodeError as e:
-        raise AnnotationError(f'{ann_file}: not valid JSON: {e}') from None
+    data = read_json(ann_file)
     if not isinstance(data, dict):
         raise AnnotationError(f'{ann_file}: top level must be an object with images, '
                               'annotations, categories')
@@ -214,7 +220,13 @@ def parse_coco_file(ann_file: str, img_prefix: str = '', skip_invalid: bool = Fa
     """Parse ``ann_file``: boxes become xyxy pixels clipped to the image, labels become
     contiguous indices into the file's category list, missing optional fields are derived
     (and flagged ``*_derived``)."""
-    data = load_json(ann_file)
+    return parse_coco_data(load_json(ann_file), ann_file, img_prefix, skip_invalid)
+
+
+def parse_coco_data(data: Dict[str, Any], ann_file: str, img_prefix: str = '',
+                    skip_invalid: bool = False) -> ParsedCoco:
+    """:func:`parse_coco_file` of ``data`` already read by :func:`load_json` from
+    ``ann_file`` (the name errors report), for callers that also read its raw records."""
     classes, cat_ids, priors = parse_categories(data, ann_file)
     cat_index = {cid: i for i, cid in enumerate(cat_ids)}
     chk = _Checker(ann_file, skip_invalid)

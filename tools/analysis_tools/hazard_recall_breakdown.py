@@ -15,7 +15,6 @@ embedded dataset; ``area``): hazards, detected, detected and reported as a hazar
 (predicted urgency >= 2), and the recall. Hazards without the field are binned as ``n/a``.
 """
 import argparse
-import json
 import os.path as osp
 import sys
 from collections import defaultdict
@@ -25,7 +24,7 @@ import torch
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from maxsight.datasets.coco_parsing import (AnnotationError, load_json,  # noqa: E402
-                                            parse_coco_file)
+                                            parse_coco_data, read_json)
 from maxsight.evaluation.metrics.assistive_metric import match_detections  # noqa: E402
 
 PRED_FIELDS = ('image_id', 'category_id', 'bbox', 'score', 'urgency')
@@ -38,10 +37,9 @@ def load_predictions(pred_file: str, cat_ids: Sequence[int], img_ids: Sequence[i
     if not osp.isfile(pred_file):
         raise SystemExit(f'error: prediction file not found: {pred_file}')
     try:
-        with open(pred_file) as f:
-            preds = json.load(f)
-    except json.JSONDecodeError as e:
-        raise SystemExit(f'error: {pred_file}: not JSON ({e})') from None
+        preds = read_json(pred_file)
+    except AnnotationError as e:
+        raise SystemExit(f'error: {e}') from None
     if not isinstance(preds, list):
         raise SystemExit(f'error: {pred_file}: expected a list of detections '
                          f'(tools/test.py --pred-out), got {type(preds).__name__}')
@@ -92,10 +90,12 @@ def hazard_breakdown(ann_file: str, pred_file: str, by: str = 'occlusion',
     if list(bins) != sorted(bins) or len(bins) < 2:
         raise SystemExit(f'error: --bins must be at least two increasing edges, got {bins}')
     try:
-        parsed = parse_coco_file(ann_file)
-    except AnnotationError as e:
+        data = load_json(ann_file)
+        parsed = parse_coco_data(data, ann_file)
+    except (AnnotationError, FileNotFoundError) as e:
         raise SystemExit(f'error: {e}') from None
-    raw = {a['id']: a for a in load_json(ann_file)['annotations']}
+    raw = {a['id']: a for a in data['annotations']}
+    label_of = {cat_id: label for label, cat_id in enumerate(parsed.cat_ids)}
     preds = load_predictions(pred_file, parsed.cat_ids,
                              [info['img_id'] for info in parsed.data_list])
     rows: Dict[str, Dict] = defaultdict(lambda: dict(hazards=0, detected=0, reported=0))
@@ -106,7 +106,7 @@ def hazard_breakdown(ann_file: str, pred_file: str, by: str = 'occlusion',
         det_boxes = torch.tensor([[x, y, x + w, y + h] for x, y, w, h in
                                   (p['bbox'] for p in dets)], dtype=torch.float32).reshape(-1, 4)
         pairs = match_detections(
-            det_boxes, torch.tensor([parsed.cat_ids.index(p['category_id']) for p in dets]),
+            det_boxes, torch.tensor([label_of[p['category_id']] for p in dets]),
             torch.tensor([float(p['score']) for p in dets]), gt_boxes,
             torch.tensor([g['bbox_label'] for g in gts]), iou_thr)
         found = {g: dets[p]['urgency'] for p, g in pairs}
