@@ -168,3 +168,38 @@ def test_score_weighs_class_probability_against_predicted_iou():
     assert ranked[0.5][1] == pytest.approx([0.3 ** 0.5, 0.16 ** 0.5], rel=1e-5)
     with pytest.raises(ValueError, match='obj_score_exponent must be in'):
         MultiTaskDenseHead(num_classes=2, test_cfg=dict(obj_score_exponent=1.5))
+
+
+def test_hazard_scores_are_raised_and_re_ranked():
+    """A detection reported as a hazard (urgency >= 2) is scored score^e: with e = 0.5 the
+    hazard (0.25 -> 0.5) moves above the harmless object (0.4); e = 1 changes nothing.
+    Hand-computed values."""
+    import pytest
+
+    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
+    logit = torch.logit
+    big = 10.0  # softmax puts all mass on one urgency level
+    preds = dict(cls=logit(torch.tensor([[[0.4, 1e-5], [0.25, 1e-5], [1e-5, 0.2]]])),
+                 obj=torch.full((1, 3), 50.0),
+                 box=torch.tensor([[[0., 0., 10., 10.], [20., 20., 30., 30.],
+                                    [0., 20., 10., 30.]]]),
+                 zone=torch.zeros(1, 3, 3), log_dist=torch.zeros(1, 3),
+                 urgency=torch.tensor([[[big, 0., 0., 0.], [0., 0., big, 0.],
+                                        [0., big, 0., 0.]]]),
+                 scene=torch.zeros(1, 4))
+    out = {}
+    for e in (1.0, 0.5):
+        head = MultiTaskDenseHead(num_classes=2, test_cfg=dict(
+            max_per_img=3, score_thr=0.0, obj_score_exponent=0.0, hazard_score_exponent=e))
+        sample = DetDataSample(metainfo=dict(img_shape=(40, 40)))
+        pred = head.predict_by_preds(preds, [sample])[0].pred_instances
+        out[e] = pred
+    assert out[1.0].scores.tolist() == pytest.approx([0.4, 0.25, 0.2], rel=1e-4)
+    assert out[1.0].urgency.tolist() == [0, 2, 1]
+    assert out[0.5].scores.tolist() == pytest.approx([0.5, 0.4, 0.2], rel=1e-4)
+    assert out[0.5].urgency.tolist() == [2, 0, 1]  # every field moves with its score
+    assert out[0.5].bboxes[:, 0].tolist() == [20.0, 0.0, 0.0]
+    assert out[0.5].labels.tolist() == [0, 0, 1]
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match='hazard_score_exponent must be in'):
+            MultiTaskDenseHead(num_classes=2, test_cfg=dict(hazard_score_exponent=bad))

@@ -42,6 +42,9 @@ model = dict(
         # docs/benchmarks.md); score = P(class)^0.75 x predicted IoU^0.25 (the geometric
         # mean, 0.5, let a low IoU estimate sink occluded objects: GradNorm T2 after 10
         # epochs, mAP 0.375 -> 0.381, hazard recall 0.916 -> 0.924 with fewer boxes shown,
-        # 9.9 -> 7.9 per image at score >= 0.3)
+        # 9.9 -> 7.9 per image at score >= 0.3); a detection reported as a hazard is scored
+        # score^0.9, shown from 0.26 instead of 0.3: cost-sensitive like hazard_prob_thr
+        # (static T2 after 10 epochs: hazard recall 0.943 -> 0.954 on val, 0.920 -> 0.928
+        # held out, mAP +0.001 on both, false hazard alerts 0.69 -> 0.91 per image)
         test_cfg=dict(max_per_img=100, score_thr=0.05, nms_iou_thr=0.7, hazard_prob_thr=0.15,
-                      obj_score_exponent=0.25)))
+                      obj_score_exponent=0.25, hazard_score_exponent=0.9)))

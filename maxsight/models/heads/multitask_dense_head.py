@@ -122,7 +122,8 @@ class MultiTaskDenseHead(nn.Module):
         for name, cfg in defaults.items():
             setattr(self, name, MODELS.build(given[name] or cfg))
         self.test_cfg = dict(max_per_img=100, score_thr=0.0, nms_iou_thr=None,
-                             hazard_prob_thr=None, obj_score_exponent=0.5)
+                             hazard_prob_thr=None, obj_score_exponent=0.5,
+                             hazard_score_exponent=1.0)
         self.test_cfg.update(test_cfg or {})
         if getattr(self.matcher, 'num_matches_per_gt', 1) > 1 and \
                 self.test_cfg['nms_iou_thr'] is None:
@@ -137,6 +138,10 @@ class MultiTaskDenseHead(nn.Module):
         if not isinstance(q, (int, float)) or not 0.0 <= float(q) <= 1.0:
             raise ValueError(f'MultiTaskDenseHead: test_cfg.obj_score_exponent must be in '
                              f'[0, 1], got {q!r}')
+        e = self.test_cfg['hazard_score_exponent']
+        if not isinstance(e, (int, float)) or not 0.0 < float(e) <= 1.0:
+            raise ValueError(f'MultiTaskDenseHead: test_cfg.hazard_score_exponent must be in '
+                             f'(0, 1] (1 = off), got {e!r}')
         if not hazard_loss_weight > 0:
             raise ValueError(f'MultiTaskDenseHead: hazard_loss_weight must be > 0, got '
                              f'{hazard_loss_weight!r}')
@@ -279,6 +284,17 @@ class MultiTaskDenseHead(nn.Module):
         """Top-``max_per_img`` detections per image, boxes in original-image pixels."""
         return self.predict_by_preds(self(feats), data_samples)
 
+    def _raise_hazard_scores(self, result: InstanceData) -> InstanceData:
+        """Scores of detections reported as hazards (urgency >= 2) raised to
+        ``test_cfg.hazard_score_exponent`` (<= 1, so they rise), then all re-sorted by score:
+        a hazard is shown to the user at a lower confidence than a harmless object."""
+        e = float(self.test_cfg['hazard_score_exponent'])
+        if e == 1.0 or len(result) == 0:
+            return result
+        hazard = result.urgency >= 2
+        result.scores = torch.where(hazard, result.scores.clamp(min=0).pow(e), result.scores)
+        return result[result.scores.argsort(descending=True, stable=True)]
+
     @torch.no_grad()
     def predict_by_preds(self, preds: Dict[str, Tensor],
                          data_samples: Sequence[DetDataSample]) -> List[DetDataSample]:
@@ -312,7 +328,7 @@ class MultiTaskDenseHead(nn.Module):
             result.distance_m = preds['log_dist'][b, loc].float().exp()
             result.urgency = urgency_decision(preds['urgency'][b, loc],
                                               cfg.get('hazard_prob_thr'))
-            sample.pred_instances = result
+            sample.pred_instances = self._raise_hazard_scores(result)
             sample.set_field(int(preds['scene'][b].argmax()), 'pred_scene_urgency',
                              field_type='metainfo')
         return list(data_samples)
