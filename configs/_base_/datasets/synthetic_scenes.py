@@ -11,7 +11,9 @@ embedded_dataset = dict(root=data_root, num_train=1600, num_val=400, num_train_c
                         num_val_clips=50, clip_length=4, seed=0, width=320, height=240)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # decoded training images stay in memory (the embedded train split takes 368 MiB):
+    # decoding was 3/4 of the loading time, which the main process spends in every step
+    dict(type='LoadImageFromFile', cache_mb=512),
     dict(type='LoadAnnotations'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
