@@ -45,6 +45,12 @@ def test_occludes_one_side_of_the_box_with_a_patch_of_the_image(seed):
     assert _find_offset(out['img'], img, ys, xs) is not None
 
 
+def test_built_from_a_pipeline_config():
+    from maxsight.registry import TRANSFORMS
+    aug = TRANSFORMS.build(dict(type='RandomOcclusion', prob=0.5, cover=(0.1, 0.3)))
+    assert (aug.prob, aug.cover, aug.min_size) == (0.5, (0.1, 0.3), 8.0)
+
+
 def test_probability_zero_and_no_boxes_leave_the_image():
     results, img, _ = _scene()
     assert RandomOcclusion(prob=0.0)(results)['img'] is results['img']
