@@ -18,6 +18,12 @@ model = dict(
     # T2: transformer encoder over the coarse (stride 16, 32) levels
     encoder=dict(type='CoarseLevelEncoder', channels=64, levels=(1, 2), num_layers=1,
                  num_heads=4, ffn_channels=128),
+    # focal loss alpha 0.5 instead of RetinaNet's 0.25: positives weigh as much as
+    # negatives. make train: val mAP 0.393 -> 0.408, zone accuracy 0.905 -> 0.921, hazard
+    # recall 0.954 -> 0.951; held out 0.382 -> 0.392, 0.916 -> 0.918, 0.928 -> 0.943. Scores
+    # come out higher, so more boxes cross the display threshold 0.3: 8.5 -> 14.1 per
+    # image, false hazard alerts 0.91 -> 1.38 (docs/benchmarks.md)
+    bbox_head=dict(loss_cls=dict(alpha=0.5)),
 )
 # the hazard weight in the losses joins the default search space (tools/automl.py)
 automl = dict(search_space={
