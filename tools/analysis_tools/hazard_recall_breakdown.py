@@ -21,6 +21,7 @@ from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
 import torch
+from torchvision.ops import box_convert
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from maxsight.datasets.coco_parsing import (AnnotationError, load_json,  # noqa: E402
@@ -103,8 +104,8 @@ def hazard_breakdown(ann_file: str, pred_file: str, by: str = 'occlusion',
         gts = [inst for inst in info['instances'] if not inst['ignore_flag']]
         dets = [p for p in preds.get(info['img_id'], []) if p['score'] >= score_thr]
         gt_boxes = torch.tensor([g['bbox'] for g in gts], dtype=torch.float32).reshape(-1, 4)
-        det_boxes = torch.tensor([[x, y, x + w, y + h] for x, y, w, h in
-                                  (p['bbox'] for p in dets)], dtype=torch.float32).reshape(-1, 4)
+        det_boxes = box_convert(torch.tensor([p['bbox'] for p in dets], dtype=torch.float32)
+                                .reshape(-1, 4), 'xywh', 'xyxy')
         pairs = match_detections(
             det_boxes, torch.tensor([label_of[p['category_id']] for p in dets]),
             torch.tensor([float(p['score']) for p in dets]), gt_boxes,

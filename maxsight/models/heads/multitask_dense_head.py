@@ -292,7 +292,7 @@ class MultiTaskDenseHead(nn.Module):
         if e == 1.0 or len(result) == 0:
             return result
         hazard = result.urgency >= 2
-        result.scores = torch.where(hazard, result.scores.clamp(min=0).pow(e), result.scores)
+        result.scores = torch.where(hazard, result.scores.pow(e), result.scores)
         return result[result.scores.argsort(descending=True, stable=True)]
 
     @torch.no_grad()
