@@ -68,15 +68,17 @@ def test_outside_prior_adds_cost_only_outside():
     assert torch.allclose(cost, base + torch.tensor([[0.0], [7.0]]))
 
 
-def brute_force_one_to_k(cost: np.ndarray, k: int) -> float:
+def brute_force_one_to_k(cost: np.ndarray, k) -> float:
     """Minimum total cost over all assignments giving each prediction at most one ground
-    truth and each ground truth at most k predictions, with min(N, k * M) pairs."""
+    truth and ground truth j at most k_j predictions (``k`` an int or one per ground
+    truth), with min(N, sum of k_j) pairs."""
     n, m = cost.shape
-    size = min(n, k * m)
+    ks = [k] * m if isinstance(k, int) else list(k)
+    size = min(n, sum(ks))
     best = np.inf
     for choice in itertools.product(range(-1, m), repeat=n):  # -1: unmatched
         used = [c for c in choice if c >= 0]
-        if len(used) != size or any(used.count(j) > k for j in range(m)):
+        if len(used) != size or any(used.count(j) > ks[j] for j in range(m)):
             continue
         best = min(best, sum(cost[i, c] for i, c in enumerate(choice) if c >= 0))
     return float(best) if size else 0.0
@@ -99,6 +101,28 @@ def test_one_to_k_matching_matches_brute_force(n, m, k):
         assert len(p) == min(n, k * m) and len(set(p.tolist())) == len(p)
         assert all((g == j).sum() <= k for j in range(m))
         assert cost[p, g].sum() == pytest.approx(brute_force_one_to_k(cost, k), abs=1e-9)
+
+
+@pytest.mark.parametrize('n,ks', [(6, (1, 3)), (5, (2, 1, 2)), (3, (3, 1)), (4, (1, 1))])
+def test_matches_per_gt_gives_each_ground_truth_its_own_k(n, ks):
+    """matches_per_gt=[k_j]: the cheapest assignment with <= k_j predictions for ground truth
+    j (the head gives hazards more), whatever the matcher's own num_matches_per_gt."""
+    rng = np.random.default_rng(7 * n + sum(ks))
+    matcher = HungarianMatcher(num_matches_per_gt=2)
+    m = len(ks)
+    for _ in range(4):
+        cost = rng.uniform(-3, 5, size=(n, m))
+        matcher.cost_matrix = lambda *args, c=cost, **kw: torch.as_tensor(c)
+        pred_idx, gt_idx = matcher.match(torch.zeros(n, 2), torch.zeros(n, 4),
+                                         torch.zeros(m, dtype=torch.long), torch.zeros(m, 4),
+                                         (10, 10), matches_per_gt=torch.tensor(ks))
+        p, g = pred_idx.numpy(), gt_idx.numpy()
+        assert len(p) == min(n, sum(ks)) and len(set(p.tolist())) == len(p)
+        assert all((g == j).sum() <= ks[j] for j in range(m))
+        assert cost[p, g].sum() == pytest.approx(brute_force_one_to_k(cost, ks), abs=1e-9)
+    with pytest.raises(ValueError, match='one integer >= 1 per ground truth'):
+        matcher.match(torch.zeros(n, 2), torch.zeros(n, 4), torch.zeros(m, dtype=torch.long),
+                      torch.zeros(m, 4), (10, 10), matches_per_gt=torch.zeros(m))
 
 
 def test_one_to_k_requires_valid_k_and_nms_in_the_head():

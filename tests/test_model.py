@@ -1,3 +1,4 @@
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.structures import InstanceData
@@ -104,6 +105,34 @@ def test_hazard_loss_weight_scales_box_losses_of_hazards_only():
             assert torch.equal(out['loss_cls'], ref['loss_cls'])
         else:  # positives weigh 3x, negatives 1x
             assert ref['loss_cls'] < out['loss_cls'] < 3 * ref['loss_cls']
+
+
+def test_hazard_matches_per_gt_gives_hazards_more_positives():
+    """hazard_matches_per_gt=6: a hazard (urgency >= 2) gets 6 matched predictions per
+    step, any other object the matcher's num_matches_per_gt."""
+    model = _model()
+    k = model.bbox_head.matcher.num_matches_per_gt
+    model.bbox_head.hazard_matches_per_gt = 6
+    counts = []
+    match = model.bbox_head.matcher.match
+
+    def spy(*args, **kwargs):
+        p_idx, g_idx = match(*args, **kwargs)
+        counts.append(len(g_idx))
+        return p_idx, g_idx
+
+    model.bbox_head.matcher.match = spy
+    for urgency, expected in ((2, 6), (3, 6), (1, k), (0, k)):
+        counts.clear()
+        _losses(model, urgency)
+        assert counts == [expected, expected], urgency
+    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match='hazard_matches_per_gt'):
+            MultiTaskDenseHead(num_classes=3, hazard_matches_per_gt=bad,
+                               test_cfg=dict(nms_iou_thr=0.6))
+    with pytest.raises(ValueError, match='nms_iou_thr'):
+        MultiTaskDenseHead(num_classes=3, hazard_matches_per_gt=2)
 
 
 def test_urgency_decision_cost_sensitive_rule():

@@ -64,6 +64,8 @@ class MultiTaskDenseHead(nn.Module):
         hazard_loss_weight: weight of the positives matched to hazards (urgency >= 2) in
             the classification and box losses (times the vision-condition priority); > 1
             trades accuracy on harmless objects for fewer missed hazards.
+        hazard_matches_per_gt: predictions matched to each hazard (urgency >= 2) per step;
+            None: the matcher's ``num_matches_per_gt``, as for every other object.
         test_cfg: ``max_per_img`` (100), ``score_thr`` (0.0), ``nms_iou_thr`` (None: no NMS),
             ``hazard_prob_thr`` (None: urgency = argmax; p: urgency >= 2 whenever
             P(warning) + P(danger) >= p, the most likely of the two, else the most likely of
@@ -80,7 +82,8 @@ class MultiTaskDenseHead(nn.Module):
                  loss_zone: Optional[dict] = None, loss_distance: Optional[dict] = None,
                  loss_urgency: Optional[dict] = None, loss_scene: Optional[dict] = None,
                  test_cfg: Optional[dict] = None, prior_prob: float = 0.01,
-                 hazard_loss_weight: float = 1.0):
+                 hazard_loss_weight: float = 1.0,
+                 hazard_matches_per_gt: Optional[int] = None):
         super().__init__()
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'MultiTaskDenseHead: num_classes must be a positive int, got '
@@ -125,10 +128,15 @@ class MultiTaskDenseHead(nn.Module):
                              hazard_prob_thr=None, obj_score_exponent=0.5,
                              hazard_score_exponent=1.0)
         self.test_cfg.update(test_cfg or {})
-        if getattr(self.matcher, 'num_matches_per_gt', 1) > 1 and \
+        hk = hazard_matches_per_gt
+        if hk is not None and (not isinstance(hk, int) or isinstance(hk, bool) or hk < 1):
+            raise ValueError(f'MultiTaskDenseHead: hazard_matches_per_gt must be an integer '
+                             f'>= 1 or None, got {hk!r}')
+        self.hazard_matches_per_gt = hk
+        if max(getattr(self.matcher, 'num_matches_per_gt', 1), hk or 1) > 1 and \
                 self.test_cfg['nms_iou_thr'] is None:
             raise ValueError('MultiTaskDenseHead: the matcher assigns several predictions to '
-                             'each object (num_matches_per_gt > 1), so set '
+                             'an object (num_matches_per_gt or hazard_matches_per_gt > 1), so set '
                              'test_cfg.nms_iou_thr (e.g. 0.6) to remove the duplicates')
         thr = self.test_cfg['hazard_prob_thr']
         if thr is not None and not 0.0 < float(thr) < 1.0:
@@ -220,8 +228,13 @@ class MultiTaskDenseHead(nn.Module):
         for b, sample in enumerate(data_samples):
             gt = sample.gt_instances
             h, w = sample.metainfo['img_shape']
+            per_gt = None
+            if self.hazard_matches_per_gt is not None:
+                per_gt = torch.where(gt.urgency >= 2, self.hazard_matches_per_gt,
+                                     getattr(self.matcher, 'num_matches_per_gt', 1))
             p_idx, g_idx = self.matcher.match(cls[b].detach(), boxes[b].detach(),
-                                              gt.labels, gt.bboxes, (h, w), points)
+                                              gt.labels, gt.bboxes, (h, w), points,
+                                              matches_per_gt=per_gt)
             ignored = sample.get('ignored_instances')
             if ignored is not None and len(ignored) > 0:
                 ib = ignored.bboxes.to(points.device)

@@ -88,10 +88,14 @@ class HungarianMatcher:
         return cost
 
     def match(self, cls_logits: Tensor, boxes: Tensor, gt_labels: Tensor, gt_boxes: Tensor,
-              img_hw: Tuple[int, int], points: Optional[Tensor] = None
-              ) -> Tuple[Tensor, Tensor]:
-        """Returns (pred_idx, gt_idx) LongTensors of length min(N, k * M) on
-        ``boxes.device``; a prediction appears at most once, a ground truth up to k times."""
+              img_hw: Tuple[int, int], points: Optional[Tensor] = None,
+              matches_per_gt: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """Returns (pred_idx, gt_idx) LongTensors of length min(N, sum of k_j) on
+        ``boxes.device``; a prediction appears at most once, ground truth j up to k_j times.
+
+        ``matches_per_gt`` [M] (integers >= 1) sets k_j per ground truth; None: every k_j is
+        ``num_matches_per_gt``.
+        """
         device = boxes.device
         if gt_boxes.numel() == 0 or boxes.numel() == 0:
             empty = torch.zeros(0, dtype=torch.long, device=device)
@@ -99,8 +103,18 @@ class HungarianMatcher:
         cost = self.cost_matrix(cls_logits, boxes, gt_labels, gt_boxes, img_hw, points)
         cost = cost.cpu().numpy()
         num_gt = cost.shape[1]
-        if self.num_matches_per_gt > 1:
-            cost = np.tile(cost, (1, self.num_matches_per_gt))
+        if matches_per_gt is None:
+            repeats = np.full(num_gt, self.num_matches_per_gt, np.int64)
+        else:
+            repeats = matches_per_gt.cpu().numpy().astype(np.int64).reshape(-1)
+            if repeats.shape != (num_gt,) or (repeats < 1).any():
+                raise ValueError(f'HungarianMatcher.match: matches_per_gt must hold one integer '
+                                 f'>= 1 per ground truth ({num_gt}), got {repeats.tolist()}')
+        # column j of the tiled matrix is a copy of ground truth gt_of_col[j]
+        gt_of_col = np.repeat(np.arange(num_gt), repeats) if (repeats > 1).any() else None
+        if gt_of_col is not None:
+            cost = cost[:, gt_of_col]
         rows, cols = optimal_assignment(cost)
-        cols = cols % num_gt
+        if gt_of_col is not None:
+            cols = gt_of_col[cols]
         return (torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device))
