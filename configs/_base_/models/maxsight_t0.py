@@ -45,6 +45,7 @@ model = dict(
         # is scored score^0.85, i.e. shown from 0.24 instead of 0.3. make train's model,
         # three seeds, from 0.15 / 0.9: val hazard recall 0.951 / 0.941 / 0.930 -> 0.954 on
         # each; held out 0.943 / 0.943 / 0.942 -> 0.956 / 0.951 / 0.950; false hazard
-        # alerts per image 1.35 -> 1.81; mAP +0.001 (docs/benchmarks.md#hazard-recall)
+        # alerts per image 1.36 -> 1.81 (mean of the seeds); mAP +0.001
+        # (docs/benchmarks.md#hazard-recall)
         test_cfg=dict(max_per_img=100, score_thr=0.05, nms_iou_thr=0.7, hazard_prob_thr=0.1,
                       obj_score_exponent=0.25, hazard_score_exponent=0.85)))
