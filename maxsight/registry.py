@@ -20,6 +20,7 @@ from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
 from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.registry import Registry
 
 
@@ -62,5 +63,6 @@ METRICS = _child('metric', MMENGINE_METRICS, ['maxsight.evaluation'])
 HOOKS = _child('hook', MMENGINE_HOOKS, ['maxsight.engine'])
 MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS, ['maxsight.engine'])
 LOOPS = _child('loop', MMENGINE_LOOPS, ['maxsight.engine'])
+RUNNERS = _child('runner', MMENGINE_RUNNERS, ['maxsight.engine'])
 OPTIM_WRAPPERS = _child('optim wrapper', MMENGINE_OPTIM_WRAPPERS, ['maxsight.engine'])
 PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS, ['maxsight.engine'])

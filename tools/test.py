@@ -4,26 +4,24 @@ Reports COCO mAP (pycocotools) and the assistive metrics of the test evaluator; 
 ``--lighting`` per-lighting-bucket mAP/recall and the corruption robustness protocol
 (P, mPC, rPC); with ``--conditions`` mAP under each vision condition's preprocessing.
 A markdown report with PNG plots goes to ``--report-dir`` (default <work_dir>/report).
+The evaluation itself is maxsight/evaluation/evaluation_run.py.
 """
 import argparse
 import os
 import os.path as osp
 import sys
-import time
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
 from maxsight import register_all_modules  # noqa: E402
-from maxsight.datasets.transforms import VISION_CONDITIONS  # noqa: E402
-from maxsight.evaluation.metrics.coco_metric import write_json_atomic  # noqa: E402
-from maxsight.engine.transfer import check_same_architecture  # noqa: E402
-from maxsight.utils.cli import (check_config_values, clean_work_dir_on_failure,  # noqa: E402
-                                run_tool, unwrap_model)
-from maxsight.utils import (apply_condition, init_cpu_distributed, load_config,  # noqa: E402
-                            prepare_config)
+from maxsight.conditions import VISION_CONDITIONS  # noqa: E402
+from maxsight.engine import build_runner  # noqa: E402
+from maxsight.evaluation.evaluation_run import (configure_evaluation,  # noqa: E402
+                                                evaluate_with_reports)
+from maxsight.utils import default_work_dir, load_config  # noqa: E402
+from maxsight.utils.cli import clean_work_dir_on_failure, run_tool  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -59,101 +57,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def _metric_list(cfg: Config) -> list:
-    ev = cfg.test_evaluator
-    return list(ev) if isinstance(ev, (list, tuple)) else [ev]
-
-
-def build_config(args: argparse.Namespace) -> Config:
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'error: checkpoint not found: {args.checkpoint}')
-    cfg = load_config(args.config, args.cfg_options, args.work_dir)
-    cfg.launcher = args.launcher
-    if args.condition:
-        apply_condition(cfg, args.condition, splits=('test',),
-                        suffix_work_dir=not args.work_dir)
-    cfg.load_from = args.checkpoint
-    cfg.resume = False
-    check_config_values(cfg)
-    metrics = _metric_list(cfg)
-    if args.pred_out:
-        coco = [m for m in metrics if m.get('type') == 'CocoMetric']
-        if not coco:
-            raise SystemExit('error: --pred-out needs a CocoMetric in test_evaluator')
-        coco[0]['pred_out'] = args.pred_out
-    if args.lighting and not any(m.get('type') == 'LightingMetric' for m in metrics):
-        metrics.append(dict(type='LightingMetric', ann_file=None))
-    cfg.test_evaluator = metrics
-    if args.show_dir:
-        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
-            dict(type='ShowPredictionsHook', out_dir=args.show_dir)]
-    # the test split's class list must match the checkpoint's model
-    return prepare_config(cfg, splits=('test',))
-
-
-class _Timer:
-    """Accumulates the time spent in an evaluator's process() and evaluate()."""
-
-    def __init__(self, evaluator):
-        self.seconds = 0.0
-        for name in ('process', 'evaluate'):
-            setattr(evaluator, name, self._wrap(getattr(evaluator, name)))
-
-    def _wrap(self, fn):
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - start
-        return timed
-
-
 def main(argv=None) -> dict:
     args = parse_args(argv)
     register_all_modules()
-    cfg = build_config(args)
-    init_cpu_distributed(args.launcher)
-    with clean_work_dir_on_failure(cfg.work_dir):
-        return _evaluate(args, cfg)
-
-
-def _evaluate(args: argparse.Namespace, cfg: Config) -> dict:
-    start = time.perf_counter()
-    runner = Runner.from_cfg(cfg)
-    if cfg.get('quantization'):  # the checkpoint holds the prepared (QAT / PTQ) model
-        from maxsight.quantization.tool_support import prepare_for_tool
-        runner.logger.info(prepare_for_tool(unwrap_model(runner.model), cfg, 'test',
-                                            train=False))
-    check_same_architecture(args.checkpoint, unwrap_model(runner.model), args.config)
-    timer = _Timer(runner.test_loop.evaluator)
-    metrics = runner.test()
-    total = time.perf_counter() - start
-    runner.logger.info(f'metric computation took {timer.seconds:.2f} s of {total:.2f} s '
-                       f'(runner build + inference + metrics), '
-                       f'{100 * timer.seconds / total:.1f} %')
-    metrics = {k: float(v) for k, v in metrics.items()}
-    gates = None
-    for metric in runner.test_loop.evaluator.metrics:
-        gates = getattr(metric, 'last_report', {}).get('gates', gates)
-    if args.lighting or args.conditions:
-        from maxsight.evaluation.robustness import condition_evaluation, lighting_robustness
-        model = runner.model
-        clean = metrics.get('coco/bbox_mAP', 0.0)
-        if args.lighting:
-            metrics.update(lighting_robustness(model, cfg.test_dataloader, clean,
-                                               seed=cfg.get('randomness', {}).get('seed', 0)))
-        if args.conditions:
-            metrics.update(condition_evaluation(model, cfg.test_dataloader, clean,
-                                                args.conditions))
-    from maxsight.evaluation.robustness import write_report
-    report_dir = args.report_dir or osp.join(cfg.work_dir, 'report')
-    written = write_report(metrics, report_dir, gates)
-    runner.logger.info(f'report written: {", ".join(written)}')
-    if args.out:
-        write_json_atomic(args.out, metrics)
-        runner.logger.info(f'metrics written to {args.out}')
-    return metrics
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    cfg.launcher = args.launcher
+    if args.condition:
+        cfg.vision_condition = args.condition
+    configure_evaluation(cfg, args.checkpoint, args.pred_out, args.lighting, args.show_dir)
+    with clean_work_dir_on_failure(default_work_dir(cfg)):
+        return evaluate_with_reports(build_runner(cfg), args.lighting, args.conditions,
+                                     args.report_dir, args.out)
 
 
 if __name__ == '__main__':

@@ -1,5 +1,10 @@
 # Runtime shared by every MaxSight config: registry scope, hooks, logging, environment.
 default_scope = 'maxsight'
+# prepares every run (class list, embedded data, condition, transfer, QAT): RUNNERS.build(cfg)
+# in a notebook runs what tools/train.py runs
+runner_type = 'MaxSightRunner'
+# a vision condition (DESIGN section 5), e.g. 'glaucoma'; tools: --condition NAME
+vision_condition = None
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
@@ -16,6 +21,8 @@ default_hooks = dict(
     # skip updates with a non-finite task loss, back the LR off, abort after 50 bad steps
     stability=dict(type='StabilityHook', backoff_after=3, backoff_factor=0.1,
                    recover_after=20, abort_after=50),
+    # logs the share of a test run spent computing metrics
+    evaluation_timer=dict(type='EvaluationTimerHook'),
 )
 
 env_cfg = dict(

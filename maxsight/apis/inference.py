@@ -17,7 +17,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from ..datasets.coco_parsing import load_json, parse_categories
 from ..datasets.labels import URGENCY_NAMES, ZONE_NAMES
 from ..datasets.transforms.loading import read_rgb
-from ..engine.checkpoint import safe_load_checkpoint
+from ..checkpoint_io import safe_load_checkpoint
 from ..engine.transfer import load_same_architecture
 from ..registry import MODELS
 from ..utils.config_preparation import dataset_ann_file, load_config, resolve_num_classes

@@ -2,7 +2,8 @@
 
 mmengine writes checkpoints with ``open(path, 'wb')``: a SIGKILL during the write leaves a
 truncated ``epoch_N.pth`` under the final name. :class:`AtomicLocalBackend` (mmengine file
-backend ``'maxsight_atomic'``, selected in ``default_hooks.checkpoint.backend_args``) writes
+backend ``'maxsight_atomic'``, installed by ``register_all_modules()``, selected in
+``default_hooks.checkpoint.backend_args``) writes
 to a hidden temporary file in the same folder, fsyncs it and renames it over the final
 name (``os.replace`` is atomic on POSIX), so a file under a checkpoint name is always
 complete. Removing an old checkpoint that is a symbolic link deletes the link only, never
@@ -87,4 +88,7 @@ class AtomicLocalBackend(LocalBackend):
         shutil.rmtree(dir_path)
 
 
-register_backend(BACKEND_NAME, AtomicLocalBackend, force=True)
+def install_atomic_backend() -> None:
+    """Register :class:`AtomicLocalBackend` as mmengine file backend ``'maxsight_atomic'``
+    (``register_all_modules()`` does; again is harmless)."""
+    register_backend(BACKEND_NAME, AtomicLocalBackend, force=True)

@@ -1,76 +1,25 @@
-"""Safe checkpoint loading (DESIGN section 9).
+"""What ``register_all_modules()`` installs into mmengine for checkpoints (DESIGN section 9).
 
-Checkpoints are read with ``torch.load(weights_only=True)``, which unpickles only tensors,
-containers and primitive types, plus an explicit allowlist of the globals MaxSight and
-mmengine themselves write (mmengine's ``HistoryBuffer`` in the message hub, numpy arrays,
-scalars and dtypes in logged values). Anything else is refused with
-:class:`UnsafeCheckpointError` and never executed. There is no unsafe fallback.
+:func:`install_safe_checkpoints` is explicit and idempotent; importing this module changes
+nothing. It makes two changes, both needed because mmengine offers no subclass hook for
+them:
 
-Importing this module replaces mmengine's loader for local paths (scheme ``''``), so
-``Runner.resume``, ``load_from`` and ``load_checkpoint`` all go through
-:func:`safe_load_checkpoint`.
+* mmengine's loader for local paths (scheme ``''``) becomes
+  :func:`maxsight.checkpoint_io.safe_load_checkpoint`, so ``Runner.resume``, ``load_from``
+  and ``load_checkpoint`` all load with ``weights_only=True`` and the allowlist;
+* ``HistoryBuffer`` pickles without its ``statistics_methods`` (see
+  :func:`_history_buffer_getstate`), so the message hub saved in every checkpoint holds no
+  global outside the allowlist.
 """
-import pickle
-import re
-import warnings
-from typing import Any, List
+from typing import Any
 
-import numpy as np
-import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-try:  # numpy >= 2
-    from numpy._core import multiarray as _multiarray
-except ImportError:  # pragma: no cover - numpy 1.x
-    from numpy.core import multiarray as _multiarray
+from ..checkpoint_io import UnsafeCheckpointError, safe_globals, safe_load_checkpoint
 
-
-class UnsafeCheckpointError(pickle.UnpicklingError):
-    """A checkpoint holds a pickled global outside MaxSight's allowlist."""
-
-
-def _numpy_globals() -> List[Any]:
-    """numpy objects found in mmengine checkpoints, under both numpy 1 and 2 names."""
-    entries: List[Any] = [np.ndarray, np.dtype]
-    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
-        entries.append((_multiarray._reconstruct, f'{module}._reconstruct'))
-        entries.append((_multiarray.scalar, f'{module}.scalar'))
-    dtype_classes = {type(np.dtype(t)) for t in
-                     ('float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8',
-                      'uint8', 'bool')}
-    entries.extend(sorted(dtype_classes, key=lambda c: c.__name__))
-    return entries
-
-
-def safe_globals() -> List[Any]:
-    """The allowlist: every non-builtin global a MaxSight checkpoint may contain."""
-    return [HistoryBuffer, *_numpy_globals()]
-
-
-_GLOBAL_RE = re.compile(r'GLOBAL ([\w.]+)')
-
-
-def safe_load_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
-    """Load ``filename`` with ``weights_only=True`` and the allowlist.
-
-    Raises :class:`UnsafeCheckpointError` naming the refused global when the file pickles
-    anything else (e.g. a callable that would run code), ``FileNotFoundError`` if missing.
-    """
-    try:
-        with warnings.catch_warnings(), torch.serialization.safe_globals(safe_globals()):
-            warnings.simplefilter('ignore', FutureWarning)
-            return torch.load(filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        found = _GLOBAL_RE.search(str(e))
-        what = f"the pickled global '{found.group(1)}'" if found else 'a pickled object'
-        raise UnsafeCheckpointError(
-            f'{filename}: refused to load: it contains {what}, which is not in MaxSight\'s '
-            'allowlist of checkpoint contents (it could execute code). Only load '
-            'checkpoints you trust; to convert a trusted one, load its state_dict in a '
-            'separate script and save that.') from None
-    except FileNotFoundError:
-        raise FileNotFoundError(f'checkpoint not found: {filename}') from None
+__all__ = ['UnsafeCheckpointError', 'install_safe_checkpoints', 'safe_globals',
+           'safe_load_checkpoint']
 
 
 def _history_buffer_getstate(self: HistoryBuffer) -> dict:
@@ -86,11 +35,11 @@ def _history_buffer_getstate(self: HistoryBuffer) -> dict:
     return state
 
 
-HistoryBuffer.__getstate__ = _history_buffer_getstate
-
-
 def _load_local(filename: str, map_location: Any = None) -> Any:
     return safe_load_checkpoint(filename, map_location)
 
 
-CheckpointLoader.register_scheme(prefixes='', loader=_load_local, force=True)
+def install_safe_checkpoints() -> None:
+    """Install both changes of the module docstring (again is harmless)."""
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
+    CheckpointLoader.register_scheme(prefixes='', loader=_load_local, force=True)

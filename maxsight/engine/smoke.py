@@ -12,7 +12,7 @@ SMOKE_DATA = dict(num_train=8, num_val=4, num_train_clips=2, num_val_clips=1, cl
 def smoke_config(cfg: Config, iters: int = 30) -> Config:
     """Turn ``cfg`` into a smoke run in place: tiny embedded data under
     ``<work_dir>/smoke_data``, batch <= 4, ``iters`` iterations at constant learning rate,
-    no validation and no checkpoints."""
+    no validation and no checkpoints; :class:`SmokeCheckHook` checks the losses at the end."""
     root = osp.join(cfg.work_dir, 'smoke_data')
     cfg.embedded_dataset = dict(SMOKE_DATA, root=root)
     loader = cfg.train_dataloader
@@ -30,6 +30,7 @@ def smoke_config(cfg: Config, iters: int = 30) -> Config:
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=5)
     cfg.log_processor = dict(type='LogProcessor', window_size=1, by_epoch=False)
     cfg.load_from, cfg.resume = None, False
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [dict(type='SmokeCheckHook')]
     return cfg
 
 

@@ -2,35 +2,24 @@
 
 * :class:`GuardedOptimWrapper` (``optim_wrapper.type='GuardedOptimWrapper'``) refuses a step
   whose gradients are not finite (weights and optimiser state untouched) and reports it.
-* ``MaxSightDetector.train_step`` checks every task loss before the update and skips the
-  update when one is not finite, reporting which task.
+* The task balancer (``TaskBalancer.guarded_step``) checks every task loss before the
+  update and skips the update when one is not finite, reporting which task.
 * :class:`StabilityHook` counts the skipped steps per task, logs them, multiplies the
   learning rate by ``backoff_factor`` after ``backoff_after`` consecutive bad steps (and
   restores it after ``recover_after`` good ones) and stops training with a clear message
   after ``abort_after`` consecutive bad steps. Its state is saved in checkpoints.
 """
 from collections import Counter
-from typing import Dict, List, Optional
+from typing import Optional
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 
+from ..models.balancers.base_balancer import BAD_STEP_KEY, report_bad_step
 from ..registry import HOOKS, OPTIM_WRAPPERS
 
-BAD_STEP_KEY = 'stability/bad_tasks'
-
-
-def report_bad_step(tasks: List[str]) -> None:
-    """Record that this iteration's update was skipped because of ``tasks``."""
-    hub = MessageHub.get_current_instance()
-    hub.update_info(BAD_STEP_KEY, list(hub.get_info(BAD_STEP_KEY) or []) + list(tasks))
-
-
-def nonfinite_losses(losses: Dict[str, torch.Tensor]) -> List[str]:
-    """Names of the losses (keys containing 'loss') that are NaN or infinite."""
-    return [k for k, v in losses.items() if 'loss' in k and not torch.isfinite(v).all()]
+__all__ = ['BAD_STEP_KEY', 'GuardedOptimWrapper', 'StabilityHook']
 
 
 @OPTIM_WRAPPERS.register_module()

@@ -5,7 +5,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import torch
 from torch import nn
 
-from .checkpoint import safe_load_checkpoint
+from ..checkpoint_io import safe_load_checkpoint
 
 
 def module_group(key: str, depth: int = 2) -> str:

@@ -12,13 +12,10 @@ import torch.distributed as dist
 from mmengine.config import Config
 
 from ..datasets.coco_parsing import AnnotationError
-from ..engine.checkpoint import UnsafeCheckpointError
+from ..checkpoint_io import UnsafeCheckpointError
+from .errors import ToolError
 
 DEBUG_ENV = 'MAXSIGHT_DEBUG'
-
-
-class ToolError(Exception):
-    """A user error a tool reports as one line (``error: ...``) and exit status 2."""
 
 
 # what a user's input (files, config, flags, disk) can cause; anything else is a bug and
@@ -101,42 +98,3 @@ def unwrap_model(model):
     """The model inside a DDP / mmengine wrapper, or ``model``."""
     from mmengine.model import is_model_wrapper
     return model.module if is_model_wrapper(model) else model
-
-
-def _positive_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def check_config_values(cfg: Config) -> None:
-    """Type and range checks of the values users edit most, naming the key (mmengine would
-    fail later, deep inside torch, with a message that names neither)."""
-    problems: List[str] = []
-
-    def check(key: str, value, ok: bool, expected: str) -> None:
-        if not ok:
-            problems.append(f'{key} must be {expected}, got {value!r} '
-                            f'({type(value).__name__})')
-
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader')
-        if not loader:
-            continue
-        bs = loader.get('batch_size')
-        check(f'{split}_dataloader.batch_size', bs, _positive_int(bs), 'a positive int')
-        nw = loader.get('num_workers', 0)
-        check(f'{split}_dataloader.num_workers', nw,
-              isinstance(nw, int) and not isinstance(nw, bool) and nw >= 0,
-              'an int >= 0')
-    train_cfg = cfg.get('train_cfg') or {}
-    for key in ('max_epochs', 'max_iters', 'val_interval'):
-        if key in train_cfg:
-            check(f'train_cfg.{key}', train_cfg[key], _positive_int(train_cfg[key]),
-                  'a positive int')
-    optimizer: Dict = (cfg.get('optim_wrapper') or {}).get('optimizer') or {}
-    if 'lr' in optimizer:
-        lr = optimizer['lr']
-        check('optim_wrapper.optimizer.lr', lr,
-              isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0,
-              'a positive number')
-    if problems:
-        raise ToolError('config: ' + '; '.join(problems))

@@ -1,20 +1,24 @@
-"""What tools/train.py and tools/test.py do to a config before building the Runner.
+"""What a config needs before a model or a Runner is built from it (``MaxSightRunner``
+applies all of it; the analysis tools the data-level steps):
 
 * generate the embedded dataset when a dataloader points at it and it is missing;
 * fill ``num_classes`` from the annotation file (or check a given one against it);
 * fill the COCO evaluators' ``ann_file`` from their dataloader's dataset;
-* use gloo instead of nccl for distributed runs without a GPU.
+* use gloo instead of nccl for distributed runs without a GPU;
+* a vision condition's transform in the pipelines (``apply_condition``);
+* type and range checks of the values users edit most (``check_config_values``).
 """
 import copy
 import itertools
 import os.path as osp
-from typing import Iterator, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
 from ..datasets.coco_parsing import load_json, parse_categories
+from .errors import ToolError
 
 SPLITS = ('train', 'val', 'test')
 
@@ -162,7 +166,8 @@ def apply_condition(cfg: Config, condition: str, splits: Sequence[str] = SPLITS,
         print_log(f'--condition {condition}: the model has no condition_film, so only the '
                   'preprocessing and loss weighting change', logger='current', level=30)
     for _, ds in _dataloader_datasets(cfg, splits):
-        ds['pipeline'] = insert_after_loading(ds['pipeline'], transform)
+        if transform not in ds['pipeline']:  # test_dataloader may be val's very dict
+            ds['pipeline'] = insert_after_loading(ds['pipeline'], transform)
     if suffix_work_dir and cfg.get('work_dir'):
         cfg.work_dir = f'{cfg.work_dir.rstrip("/")}_{condition}'
     return cfg
@@ -171,8 +176,8 @@ def apply_condition(cfg: Config, condition: str, splits: Sequence[str] = SPLITS,
 def load_config(path: str, cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None) -> Config:
     """Read a config for a tool: a clear error if the file is missing, ``--cfg-options``
-    merged, and ``work_dir`` = the given one, else the config's, else
-    ``work_dirs/<config name>``."""
+    merged, and ``work_dir`` set when given (else the config's; the runner defaults it to
+    :func:`default_work_dir`)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     try:
@@ -183,18 +188,53 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     cfg.merge_from_dict(cfg_options or {})
     if work_dir:
         cfg.work_dir = work_dir
-    elif not cfg.get('work_dir'):
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
     return cfg
 
 
-def init_cpu_distributed(launcher: str) -> None:
-    """Start the gloo process group for ``--launcher pytorch`` without a GPU.
+def default_work_dir(cfg: Config) -> str:
+    """The config's ``work_dir``, else ``work_dirs/<config file name>``, with the suffix
+    ``_<vision_condition>`` when the config names a condition (DESIGN section 5)."""
+    if cfg.get('work_dir'):
+        return cfg.work_dir
+    name = osp.splitext(osp.basename(cfg.filename))[0] if cfg.filename else 'run'
+    condition = cfg.get('vision_condition')
+    return osp.join('work_dirs', name + (f'_{condition}' if condition else ''))
 
-    mmengine's launcher calls ``torch.cuda.set_device`` unconditionally; initialising the
-    group here first makes the Runner use it as is (torchrun sets the rank variables).
-    """
-    import torch.distributed as dist
-    if launcher == 'none' or torch.cuda.is_available() or dist.is_initialized():
-        return
-    dist.init_process_group(backend='gloo')
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def check_config_values(cfg: Config) -> None:
+    """Type and range checks of the values users edit most, naming the key (mmengine would
+    fail later, deep inside torch, with a message that names neither)."""
+    problems: List[str] = []
+
+    def check(key: str, value, ok: bool, expected: str) -> None:
+        if not ok:
+            problems.append(f'{key} must be {expected}, got {value!r} '
+                            f'({type(value).__name__})')
+
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        bs = loader.get('batch_size')
+        check(f'{split}_dataloader.batch_size', bs, _positive_int(bs), 'a positive int')
+        nw = loader.get('num_workers', 0)
+        check(f'{split}_dataloader.num_workers', nw,
+              isinstance(nw, int) and not isinstance(nw, bool) and nw >= 0,
+              'an int >= 0')
+    train_cfg = cfg.get('train_cfg') or {}
+    for key in ('max_epochs', 'max_iters', 'val_interval'):
+        if key in train_cfg:
+            check(f'train_cfg.{key}', train_cfg[key], _positive_int(train_cfg[key]),
+                  'a positive int')
+    optimizer: Dict = (cfg.get('optim_wrapper') or {}).get('optimizer') or {}
+    if 'lr' in optimizer:
+        lr = optimizer['lr']
+        check('optim_wrapper.optimizer.lr', lr,
+              isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0,
+              'a positive number')
+    if problems:
+        raise ToolError('config: ' + '; '.join(problems))

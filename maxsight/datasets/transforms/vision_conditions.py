@@ -30,24 +30,12 @@ from typing import Any, Dict, Tuple
 import cv2
 import numpy as np
 
+from ...conditions import VISION_CONDITIONS, condition_index, radial_distance
 from ...registry import TRANSFORMS
 from ..labels import luma
 
-VISION_CONDITIONS: Tuple[str, ...] = (
-    'glaucoma', 'amd', 'cataracts', 'color_blindness', 'diabetic_retinopathy',
-    'retinitis_pigmentosa', 'cvi', 'amblyopia', 'strabismus', 'refractive_errors', 'myopia',
-    'hyperopia', 'astigmatism', 'presbyopia')
-
 #: registered transform type of every condition
 CONDITION_TRANSFORMS: Dict[str, str] = {}
-
-
-def condition_index(name: str) -> int:
-    """1-based index of a condition (0 means no condition), for the model's embedding."""
-    if name not in VISION_CONDITIONS:
-        raise ValueError(f'unknown vision condition {name!r}; choose one of: '
-                         f'{", ".join(VISION_CONDITIONS)}')
-    return VISION_CONDITIONS.index(name) + 1
 
 
 def _to_uint8(img: np.ndarray) -> np.ndarray:
@@ -59,13 +47,6 @@ def _scale_luma(img: np.ndarray, new_y: np.ndarray) -> np.ndarray:
     y = luma(img)
     gain = (new_y + 1e-3) / (y + 1e-3)
     return _to_uint8(img.astype(np.float32) * gain[..., None])
-
-
-def radial_distance(h: int, w: int) -> np.ndarray:
-    """[h, w] distance of each pixel centre from the image centre, 0 there, 1 at corners."""
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    r = np.hypot((ys + 0.5 - h / 2) / (h / 2), (xs + 0.5 - w / 2) / (w / 2))
-    return r / np.sqrt(2.0)
 
 
 def _unsharp(img: np.ndarray, sigma: float, amount, ksize: Tuple[int, int] = (0, 0),

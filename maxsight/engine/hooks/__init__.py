@@ -1,7 +1,9 @@
+from .evaluation_timer_hook import EvaluationTimerHook
 from .fault_injection_hook import FaultInjectionHook
 from .memory_monitor_hook import MemoryMonitorHook
 from .randomness_hook import EpochRandomnessHook
 from .show_predictions_hook import ShowPredictionsHook
+from .smoke_check_hook import SmokeCheckHook
 
-__all__ = ['EpochRandomnessHook', 'FaultInjectionHook', 'MemoryMonitorHook',
-           'ShowPredictionsHook']
+__all__ = ['EpochRandomnessHook', 'EvaluationTimerHook', 'FaultInjectionHook', 'MemoryMonitorHook',
+           'ShowPredictionsHook', 'SmokeCheckHook']

@@ -83,7 +83,7 @@ class LiteResNet(nn.Module):
 def load_local_weights(module: nn.Module, init_cfg: dict) -> None:
     """Load a local checkpoint (``init_cfg['checkpoint']``) into ``module`` with the safe
     loader; the optional ``prefix`` selects a sub-dict of the state dict."""
-    from ...engine.checkpoint import safe_load_checkpoint
+    from ...checkpoint_io import safe_load_checkpoint
     if init_cfg.get('type') != 'Pretrained' or 'checkpoint' not in init_cfg:
         raise ValueError(f"init_cfg must be dict(type='Pretrained', checkpoint=PATH), "
                          f'got {init_cfg}')

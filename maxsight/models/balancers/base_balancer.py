@@ -5,6 +5,10 @@ the head's loss dict into a parameter update (through the optim wrapper, so grad
 accumulation, clipping and AMP keep working) and returns the values to log, including
 ``task_weight/<task>`` (no "loss" in the key, so they are logged, not summed).
 
+:meth:`TaskBalancer.guarded_step` is what the detector calls: an update with a non-finite
+task loss is skipped there (parameters, buffers and optimiser state stay as they were) and
+reported under ``BAD_STEP_KEY`` in the message hub, which ``StabilityHook`` reads.
+
 Losses are grouped into tasks by name (``tasks`` maps task -> loss names); an auxiliary
 loss ``aux_<name>`` belongs to the task of ``<name>``; losses not named in any group form a
 task of their own.
@@ -12,8 +16,24 @@ task of their own.
 from typing import Dict, List, Optional, Tuple
 
 import torch
+from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from torch import Tensor, nn
+
+#: message-hub info key: the tasks (or 'gradient') whose non-finite values skipped this
+#: iteration's update
+BAD_STEP_KEY = 'stability/bad_tasks'
+
+
+def report_bad_step(tasks: List[str]) -> None:
+    """Record that this iteration's update was skipped because of ``tasks``."""
+    hub = MessageHub.get_current_instance()
+    hub.update_info(BAD_STEP_KEY, list(hub.get_info(BAD_STEP_KEY) or []) + list(tasks))
+
+
+def nonfinite_losses(losses: Dict[str, Tensor]) -> List[str]:
+    """Names of the losses (keys containing 'loss') that are NaN or infinite."""
+    return [k for k, v in losses.items() if 'loss' in k and not torch.isfinite(v).all()]
 
 DEFAULT_TASKS = {
     'cls': ['loss_cls', 'loss_obj'],
@@ -64,6 +84,21 @@ class TaskBalancer(nn.Module):
     def train_step(self, model: nn.Module, losses: Dict[str, Tensor],
                    optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
         raise NotImplementedError
+
+    def guarded_step(self, model: nn.Module, losses: Dict[str, Tensor],
+                     optim_wrapper: OptimWrapper, buffers: Dict[str, Tensor]
+                     ) -> Dict[str, Tensor]:
+        """:meth:`train_step`, unless a task loss is not finite: then no update, the model's
+        ``buffers`` (BN statistics etc., taken before the forward) are put back, the step is
+        reported and the finite losses are returned for logging."""
+        bad = nonfinite_losses(losses)
+        if not bad:
+            return self.train_step(model, losses, optim_wrapper)
+        report_bad_step(bad)
+        optim_wrapper.zero_grad()
+        for name, buffer in model.named_buffers():
+            buffer.copy_(buffers[name])
+        return {k: v.detach() for k, v in losses.items() if k not in bad and 'loss' in k}
 
     def weighted_total(self, task_losses: Dict[str, Tensor], weights: Dict[str, float]
                        ) -> Tuple[Tensor, Dict[str, float]]:

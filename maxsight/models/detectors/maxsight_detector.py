@@ -7,7 +7,6 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from ...registry import MODELS
-from ...engine.stability import nonfinite_losses, report_bad_step
 from ...structures import DetDataSample
 from ..layers.condition_film import condition_indices
 
@@ -129,14 +128,7 @@ class MaxSightDetector(BaseModel):
         with optim_wrapper.optim_context(forward_model):
             data = self.data_preprocessor(data, True)
             losses = forward_model._run_forward(data, mode='loss')
-        bad = nonfinite_losses(losses)
-        if bad:
-            report_bad_step(bad)
-            optim_wrapper.zero_grad()
-            for k, b in self.named_buffers():
-                b.copy_(buffers[k])
-            return {k: v.detach() for k, v in losses.items() if k not in bad and 'loss' in k}
-        return self.balancer.train_step(self, losses, optim_wrapper)
+        return self.balancer.guarded_step(self, losses, optim_wrapper, buffers)
 
     def aux_losses(self, feats: Tuple[Tensor, ...], data_samples: Sequence[DetDataSample],
                    keep: Optional[Tensor] = None) -> Dict[str, Tensor]:

@@ -4,7 +4,7 @@ from typing import Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-from ...datasets.transforms.vision_conditions import VISION_CONDITIONS, condition_index
+from ...conditions import VISION_CONDITIONS, centre_radius, condition_index
 from ...registry import MODELS
 
 
@@ -45,7 +45,7 @@ def spatial_priority(condition: str, cx: Tensor, cy: Tensor) -> Tensor:
     amd: 2 - r (central objects); other conditions and none: 1. r in [0, 1] is the
     distance from the image centre (1 at the corners).
     """
-    r = torch.sqrt(((cx - 0.5) ** 2 + (cy - 0.5) ** 2) * 2).clamp(max=1.0)
+    r = centre_radius(cx, cy).clamp(max=1.0)
     if condition == 'glaucoma':
         return 1.0 + r
     if condition == 'amd':

@@ -1,0 +1,71 @@
+"""Safe checkpoint loading (DESIGN section 9).
+
+Checkpoints are read with ``torch.load(weights_only=True)``, which unpickles only tensors,
+containers and primitive types, plus an explicit allowlist of the globals MaxSight and
+mmengine themselves write (mmengine's ``HistoryBuffer`` in the message hub, numpy arrays,
+scalars and dtypes in logged values). Anything else is refused with
+:class:`UnsafeCheckpointError` and never executed. There is no unsafe fallback.
+
+A neutral module (models, engine and apis import it); ``register_all_modules()`` makes
+mmengine's own loading use it (``maxsight.engine.checkpoint``).
+"""
+import pickle
+import re
+import warnings
+from typing import Any, List
+
+import numpy as np
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+
+try:  # numpy >= 2
+    from numpy._core import multiarray as _multiarray
+except ImportError:  # pragma: no cover - numpy 1.x
+    from numpy.core import multiarray as _multiarray
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint holds a pickled global outside MaxSight's allowlist."""
+
+
+def _numpy_globals() -> List[Any]:
+    """numpy objects found in mmengine checkpoints, under both numpy 1 and 2 names."""
+    entries: List[Any] = [np.ndarray, np.dtype]
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        entries.append((_multiarray._reconstruct, f'{module}._reconstruct'))
+        entries.append((_multiarray.scalar, f'{module}.scalar'))
+    dtype_classes = {type(np.dtype(t)) for t in
+                     ('float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8',
+                      'uint8', 'bool')}
+    entries.extend(sorted(dtype_classes, key=lambda c: c.__name__))
+    return entries
+
+
+def safe_globals() -> List[Any]:
+    """The allowlist: every non-builtin global a MaxSight checkpoint may contain."""
+    return [HistoryBuffer, *_numpy_globals()]
+
+
+_GLOBAL_RE = re.compile(r'GLOBAL ([\w.]+)')
+
+
+def safe_load_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
+    """Load ``filename`` with ``weights_only=True`` and the allowlist.
+
+    Raises :class:`UnsafeCheckpointError` naming the refused global when the file pickles
+    anything else (e.g. a callable that would run code), ``FileNotFoundError`` if missing.
+    """
+    try:
+        with warnings.catch_warnings(), torch.serialization.safe_globals(safe_globals()):
+            warnings.simplefilter('ignore', FutureWarning)
+            return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        found = _GLOBAL_RE.search(str(e))
+        what = f"the pickled global '{found.group(1)}'" if found else 'a pickled object'
+        raise UnsafeCheckpointError(
+            f'{filename}: refused to load: it contains {what}, which is not in MaxSight\'s '
+            'allowlist of checkpoint contents (it could execute code). Only load '
+            'checkpoints you trust; to convert a trusted one, load its state_dict in a '
+            'separate script and save that.') from None
+    except FileNotFoundError:
+        raise FileNotFoundError(f'checkpoint not found: {filename}') from None

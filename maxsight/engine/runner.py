@@ -1,0 +1,192 @@
+"""``MaxSightRunner``: the mmengine Runner that prepares every MaxSight run itself.
+
+Configs select it with ``runner_type = 'MaxSightRunner'`` (``default_runtime.py``), so
+``RUNNERS.build(cfg)`` in a notebook, ``tools/train.py``, ``tools/test.py`` and
+``tools/automl.py`` run the same thing. :meth:`MaxSightRunner.from_cfg` prepares a copy of
+the config (DESIGN section 2):
+
+* ``work_dir`` defaults to ``work_dirs/<config name>`` (plus ``_<condition>``);
+* ``vision_condition``: the condition's transform in every pipeline (DESIGN section 5);
+* the embedded dataset is generated where a dataloader needs it; ``num_classes`` and the
+  class list come from the annotation file; evaluators get their dataloader's file;
+* ``resume=True`` without ``load_from`` picks the newest complete checkpoint; a training
+  run over a work dir that holds checkpoints of an earlier run is refused;
+* the value checks of :func:`~maxsight.utils.config_preparation.check_config_values`,
+  a clear error for ``AmpOptimWrapper`` without a GPU, gloo instead of nccl on the CPU.
+
+Then :meth:`train` transfers ``load_from`` (a training run that does not resume) by name
+and shape with a per-module report and prepares quantisation-aware training before the
+optimiser is built; :meth:`test` and :meth:`val` prepare a quantised model and refuse a
+checkpoint of another architecture instead of loading it partly.
+"""
+import copy
+import os.path as osp
+import time
+from typing import Optional, Sequence
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+from ..registry import RUNNERS
+from ..utils.config_preparation import (apply_condition, check_config_values,
+                                        default_work_dir, prepare_config)
+from .atomic_backend import remove_partial_writes
+from .resume import find_resume_checkpoint, numbered_checkpoints
+from .transfer import check_same_architecture, format_report, transfer_checkpoint
+
+
+def is_training_config(cfg: Config) -> bool:
+    """A config that trains: it has a train dataloader and a train loop."""
+    return bool(cfg.get('train_dataloader') and cfg.get('train_cfg'))
+
+
+def run_splits(cfg: Config) -> Sequence[str]:
+    """The dataloaders a run reads first: train and val for training, else test (or
+    val); the first one gives the class list."""
+    if is_training_config(cfg):
+        return ('train', 'val')
+    return ('test',) if cfg.get('test_dataloader') else ('val',)
+
+
+def _resolve_resume(cfg: Config) -> None:
+    """``resume=True`` without ``load_from``: the newest complete checkpoint of the work
+    dir, or a fresh start when there is none; a given ``load_from`` must exist."""
+    if not cfg.get('resume'):
+        return
+    if cfg.get('load_from'):
+        if not osp.isfile(cfg.load_from):
+            raise FileNotFoundError(f'resume checkpoint not found: {cfg.load_from}')
+    else:
+        latest = find_resume_checkpoint(cfg.work_dir)
+        if latest is None:
+            print_log(f'resume: no complete checkpoint in {cfg.work_dir}; training from the '
+                      'start', logger='current')
+            cfg.resume = False
+            return
+        cfg.load_from = latest
+    remove_partial_writes(cfg.work_dir)  # temporary files of saves that were killed
+
+
+def _refuse_overwrite(cfg: Config) -> None:
+    earlier = numbered_checkpoints(cfg.work_dir)
+    if earlier:
+        names = ', '.join(osp.basename(p) for p in earlier[:3])
+        raise FileExistsError(
+            f'{cfg.work_dir} already holds checkpoints of an earlier run ({names}); add '
+            '--resume (resume=True) to continue it, or choose another --work-dir (a new '
+            'run would overwrite them)')
+
+
+def _check_amp(cfg: Config) -> None:
+    wrapper = (cfg.get('optim_wrapper') or {}).get('type')
+    if wrapper == 'AmpOptimWrapper' and not torch.cuda.is_available():
+        raise ValueError('--amp (AmpOptimWrapper) needs a CUDA GPU; none is visible. Drop '
+                         '--amp to train in fp32 on the CPU.')
+
+
+def prepare_run_config(cfg: Config) -> Config:
+    """Every preparation of a run, in place on ``cfg`` (see the module docstring);
+    returns ``cfg``. A training run's ``load_from`` becomes ``transfer_from``."""
+    condition = cfg.get('vision_condition')
+    cfg.work_dir = default_work_dir(cfg)
+    if condition:
+        apply_condition(cfg, condition, suffix_work_dir=False)
+    training = is_training_config(cfg)
+    if training:
+        _resolve_resume(cfg)
+        if not cfg.get('resume'):
+            _refuse_overwrite(cfg)
+            if cfg.get('load_from'):
+                cfg.transfer_from, cfg.load_from = cfg.load_from, None
+    check_config_values(cfg)
+    _check_amp(cfg)
+    return prepare_config(cfg, splits=run_splits(cfg))
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The runner of ``cfg``'s ``runner_type`` (``MaxSightRunner`` when unset), built the
+    mmengine way: what the tools do, and what ``RUNNERS.build(cfg)`` does."""
+    if not cfg.get('runner_type'):
+        return MaxSightRunner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
+
+
+@RUNNERS.register_module()
+class MaxSightRunner(Runner):
+    """:class:`mmengine.runner.Runner` that prepares its config (module docstring)."""
+
+    @classmethod
+    def from_cfg(cls, cfg: Config) -> 'MaxSightRunner':
+        from .. import register_all_modules
+        register_all_modules(init_default_scope=False)
+        cfg = copy.deepcopy(cfg)
+        if not isinstance(cfg, Config):
+            cfg = Config(cfg)
+        prepare_run_config(cfg)
+        return super().from_cfg(cfg)
+
+    @property
+    def bare_model(self) -> torch.nn.Module:
+        """The model inside a DDP / mmengine wrapper."""
+        return self.model.module if is_model_wrapper(self.model) else self.model
+
+    def setup_env(self, env_cfg: dict) -> None:
+        """mmengine's set-up, after starting the gloo group of a multi-process run without a
+        GPU (mmengine's launcher calls ``torch.cuda.set_device`` unconditionally)."""
+        import torch.distributed as dist
+        if self.launcher != 'none' and not torch.cuda.is_available() \
+                and not dist.is_initialized():
+            dist.init_process_group(backend='gloo')
+        super().setup_env(env_cfg)
+
+    def _prepare_quantization(self, split: str, train: bool) -> None:
+        if not self.cfg.get('quantization') or getattr(self, '_quantization_ready', False):
+            return
+        from ..quantization.tool_support import prepare_for_tool
+        self.logger.info(prepare_for_tool(self.bare_model, self.cfg, split, train=train))
+        self._quantization_ready = True
+
+    def _check_checkpoint(self) -> None:
+        if self._load_from and not self._has_loaded:
+            check_same_architecture(self._load_from, self.bare_model,
+                                    self.cfg.filename or 'the config')
+
+    def train(self) -> torch.nn.Module:
+        transfer_from: Optional[str] = self.cfg.get('transfer_from')
+        if transfer_from and not getattr(self, '_transferred', False):
+            report = transfer_checkpoint(transfer_from, self.bare_model)
+            self.logger.info(f'weights transferred from {transfer_from}:\n'
+                             f'{format_report(report)}')
+            self._transferred = True
+        self._prepare_quantization('train', train=True)  # after the weights, before the optimiser
+        if self._resume:
+            self._check_checkpoint()
+        start = time.perf_counter()
+        model = super().train()
+        self.logger.info(self._summary(time.perf_counter() - start))
+        return model
+
+    def _summary(self, seconds: float) -> str:
+        """Training time and the final / best val mAP, for the log."""
+        hub = self.message_hub
+        lines = [f'training finished in {seconds / 60:.1f} min ({seconds:.0f} s)']
+        final = hub.log_scalars.get('val/coco/bbox_mAP')
+        if final is not None:
+            lines.append(f'final val coco/bbox_mAP: {final.current():.4f}')
+        if hub.get_info('best_score') is not None:
+            lines.append(f'best val coco/bbox_mAP: {hub.get_info("best_score"):.4f} '
+                         f'({hub.get_info("best_ckpt")})')
+        return '\n'.join(lines)
+
+    def val(self) -> dict:
+        self._prepare_quantization('val', train=False)
+        self._check_checkpoint()
+        return super().val()
+
+    def test(self) -> dict:
+        self._prepare_quantization('test', train=False)
+        self._check_checkpoint()
+        return super().test()
