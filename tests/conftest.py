@@ -1,11 +1,18 @@
-"""Shared fixtures: a tiny embedded dataset and helpers to write COCO files."""
+"""Shared fixtures: a tiny embedded dataset and helpers to write COCO files.
+
+The suite runs from the repository root whatever directory pytest was started in (tests
+name configs and tools by their repository paths)."""
 import json
+import os
 import os.path as osp
 
 import pytest
 
 from maxsight import register_all_modules
 
+from .helpers import ROOT
+
+os.chdir(ROOT)
 register_all_modules()
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 CONFIG = 'tests/configs/tiny_t2.py'
 
 

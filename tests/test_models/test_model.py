@@ -6,41 +6,17 @@ from mmengine.structures import InstanceData
 from maxsight.registry import MODELS
 from maxsight.structures import DetDataSample
 
+from ..helpers import synthetic_batch, tiny_model
+
 CFG = Config.fromfile('tests/configs/tiny_t2.py')
 
 
-def _model(num_classes=3):
-    cfg = CFG.model.copy()
-    cfg.bbox_head = dict(cfg.bbox_head, num_classes=num_classes)
-    torch.manual_seed(0)
-    return MODELS.build(cfg)
-
-
-def _batch():
-    torch.manual_seed(1)
-    inputs, samples = [], []
-    for i in range(2):
-        img = torch.randint(0, 255, (3, 96, 128), dtype=torch.uint8)
-        img[:, 20:60, 30:70] = 250  # a bright square object
-        gt = InstanceData(bboxes=torch.tensor([[30., 20., 70., 60.]]),
-                          labels=torch.tensor([i % 3]), distance_m=torch.tensor([3.0]),
-                          distance_zone=torch.tensor([1]), urgency=torch.tensor([2]))
-        sample = DetDataSample(metainfo=dict(img_shape=(96, 128), ori_shape=(192, 256),
-                                             scale_factor=(0.5, 0.5), scene_urgency=2))
-        sample.gt_instances = gt
-        sample.ignored_instances = InstanceData(bboxes=torch.zeros(0, 4),
-                                                labels=torch.zeros(0, dtype=torch.long))
-        inputs.append(img)
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
-
-
 def test_losses_finite_and_decrease_with_training():
-    model = _model()
+    model = tiny_model()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     totals = []
     for _ in range(15):
-        data = model.data_preprocessor(_batch(), training=True)
+        data = model.data_preprocessor(synthetic_batch(), training=True)
         losses = model(**data, mode='loss')
         assert set(losses) == {'loss_cls', 'loss_bbox', 'loss_giou', 'loss_obj', 'loss_zone',
                                'loss_distance', 'loss_urgency', 'loss_scene'}
@@ -54,8 +30,8 @@ def test_losses_finite_and_decrease_with_training():
 
 
 def test_predict_caps_detections_and_rescales_to_original():
-    model = _model().eval()
-    data = model.data_preprocessor(_batch(), training=False)
+    model = tiny_model().eval()
+    data = model.data_preprocessor(synthetic_batch(), training=False)
     assert tuple(data['inputs'].shape) == (2, 3, 96, 128)
     with torch.no_grad():
         out = model(**data, mode='predict')
@@ -69,8 +45,8 @@ def test_predict_caps_detections_and_rescales_to_original():
 
 
 def test_encoder_changes_output_and_gets_gradient():
-    model = _model()
-    data = model.data_preprocessor(_batch(), training=True)
+    model = tiny_model()
+    data = model.data_preprocessor(synthetic_batch(), training=True)
     losses = model(**data, mode='loss')
     sum(losses.values()).backward()
     grads = [p.grad for p in model.encoder.parameters() if p.grad is not None]
@@ -85,7 +61,7 @@ def test_encoder_changes_output_and_gets_gradient():
 
 
 def _losses(model, urgency):
-    batch = _batch()
+    batch = synthetic_batch()
     for s in batch['data_samples']:
         s.gt_instances.urgency = torch.tensor([urgency])
     data = model.data_preprocessor(batch, training=True)
@@ -93,7 +69,7 @@ def _losses(model, urgency):
 
 
 def test_hazard_loss_weight_scales_box_losses_of_hazards_only():
-    base, weighted = _model(), _model()
+    base, weighted = tiny_model(), tiny_model()
     base.bbox_head.hazard_loss_weight = 1.0
     weighted.bbox_head.hazard_loss_weight = 3.0
     for urgency, factor in ((2, 3.0), (3, 3.0), (1, 1.0)):
@@ -110,7 +86,7 @@ def test_hazard_loss_weight_scales_box_losses_of_hazards_only():
 def test_hazard_matches_per_gt_gives_hazards_more_positives():
     """hazard_matches_per_gt=6: a hazard (urgency >= 2) gets 6 matched predictions per
     step, any other object the matcher's num_matches_per_gt."""
-    model = _model()
+    model = tiny_model()
     k = model.bbox_head.matcher.num_matches_per_gt
     model.bbox_head.hazard_matches_per_gt = 6
     counts = []
@@ -149,7 +125,7 @@ def test_urgency_decision_cost_sensitive_rule():
 
 
 def test_channels_last_same_parameters_and_outputs():
-    plain = _model()
+    plain = tiny_model()
     cfg = CFG.model.copy()
     cfg.bbox_head = dict(cfg.bbox_head, num_classes=3)
     cfg.channels_last = True
@@ -161,7 +137,7 @@ def test_channels_last_same_parameters_and_outputs():
     fast.load_state_dict(plain.state_dict())
     assert fast.bbox_head.cls_out.weight.is_contiguous(memory_format=torch.channels_last)
     plain.eval(), fast.eval()
-    data = plain.data_preprocessor(_batch(), training=False)
+    data = plain.data_preprocessor(synthetic_batch(), training=False)
     with torch.no_grad():
         a = plain(**data, mode='tensor')
         b = fast(**data, mode='tensor')

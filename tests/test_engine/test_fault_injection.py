@@ -8,7 +8,7 @@ import sys
 
 from maxsight.engine.hooks.memory_monitor_hook import memory_growth
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 

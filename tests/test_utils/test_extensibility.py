@@ -7,7 +7,7 @@ import torch
 
 from maxsight.engine import safe_load_checkpoint
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 
 
 def test_custom_head_trains_without_touching_the_package(tiny_synth, tmp_path):

@@ -6,15 +6,15 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 
 from maxsight.engine.stability import BAD_STEP_KEY, GuardedOptimWrapper, StabilityHook
-from test_model import _batch, _model
+from ..helpers import synthetic_batch, tiny_model
 
 
 def test_nonfinite_task_loss_skips_update_and_names_the_task():
     hub = MessageHub.get_instance('stability-test-1')
-    model = _model()
+    model = tiny_model()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
     wrapper = OptimWrapper(opt)
-    model.train_step(_batch(), wrapper)  # one real step so the optimiser has state
+    model.train_step(synthetic_batch(), wrapper)  # one real step so the optimiser has state
     before = {k: v.clone() for k, v in model.state_dict().items()}
     opt_before = {k: v.clone() for k, v in opt.state[next(iter(opt.state))].items()}
     hub.update_info(BAD_STEP_KEY, [])
@@ -27,7 +27,7 @@ def test_nonfinite_task_loss_skips_update_and_names_the_task():
         return losses
 
     head.loss_by_preds = poisoned
-    log = model.train_step(_batch(), wrapper)
+    log = model.train_step(synthetic_batch(), wrapper)
     assert hub.get_info(BAD_STEP_KEY) == ['loss_distance']
     assert 'loss_distance' not in log and 'loss_cls' in log
     for k, v in model.state_dict().items():

@@ -12,7 +12,7 @@ from maxsight.apis import inference, init_model
 from maxsight.datasets.transforms.loading import read_rgb
 from maxsight.registry import DATASETS, MODELS
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 

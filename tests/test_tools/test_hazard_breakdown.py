@@ -6,7 +6,7 @@ import os.path as osp
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 _spec = importlib.util.spec_from_file_location(
     'hazard_recall_breakdown', osp.join(ROOT, 'tools', 'analysis_tools',
                                         'hazard_recall_breakdown.py'))

@@ -11,7 +11,7 @@ import torch
 
 from maxsight.engine.checkpoint import safe_load_checkpoint
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 EPOCHS = 4
 ITERS_PER_EPOCH = 3  # 24 training images, batch 8

@@ -5,7 +5,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from maxsight.registry import MODELS
-from maxsight.utils import ensure_embedded_dataset
+
+from ..helpers import build_tier
 
 TIERS = {  # config -> (attribute of the module it adds, uses clips)
     't0_baseline': ('neck', False),
@@ -17,22 +18,6 @@ TIERS = {  # config -> (attribute of the module it adds, uses clips)
 }
 
 
-def _setup(name, root):
-    cfg = Config.fromfile(f'configs/{name}.py')
-    cfg.embedded_dataset = dict(root=root, num_train=24, num_val=8, num_train_clips=3,
-                                num_val_clips=2, clip_length=4, seed=3, width=128, height=96)
-    loader = cfg.train_dataloader
-    loader.dataset.data_root = root
-    loader.update(batch_size=2, num_workers=0, persistent_workers=False)
-    ensure_embedded_dataset(cfg, splits=('train',))
-    cfg.model.bbox_head.num_classes = 8
-    cfg.model.bbox_head.test_cfg.update(max_per_img=100, score_thr=0.0)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    batch = next(iter(Runner.build_dataloader(loader, seed=0)))
-    return model, model.data_preprocessor(batch, training=True)
-
-
 def _module(model, path):
     for part in path.split('.'):
         model = getattr(model, part)
@@ -41,7 +26,7 @@ def _module(model, path):
 
 @pytest.mark.parametrize('name', sorted(TIERS))
 def test_added_module_changes_outputs_and_gets_gradient(name, tiny_synth):
-    model, data = _setup(name, tiny_synth)
+    model, data = build_tier(name, tiny_synth)
     path, clips = TIERS[name]
     module = _module(model, path)
     if clips:
@@ -72,7 +57,7 @@ def _flat(outputs):
 
 
 def test_t5_predicts_only_real_frames(tiny_synth):
-    model, data = _setup('t5_temporal', tiny_synth)
+    model, data = build_tier('t5_temporal', tiny_synth)
     data['padding_mask'][1, 2:] = True  # pretend the second clip has 2 frames
     model.bbox_head.test_cfg['nms_iou_thr'] = None  # keep all top 100 of the random model
     model.eval()
@@ -82,7 +67,7 @@ def test_t5_predicts_only_real_frames(tiny_synth):
 
 
 def test_t4_without_audio_is_a_clear_error(tiny_synth):
-    model, data = _setup('t4_cross_modal', tiny_synth)
+    model, data = build_tier('t4_cross_modal', tiny_synth)
     for s in data['data_samples']:
         del s.audio
     with pytest.raises(ValueError, match='LoadAudioFeatures'):

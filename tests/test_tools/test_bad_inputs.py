@@ -19,7 +19,7 @@ from maxsight.engine import atomic_backend
 from maxsight.registry import MODELS
 from maxsight.utils.cli import run_tool
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from maxsight.engine.smoke import check_smoke
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 
 
 def test_check_smoke_criteria():

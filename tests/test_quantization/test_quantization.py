@@ -11,7 +11,7 @@ from mmengine.config import Config
 from maxsight.quantization import calibrate, convert_trunk, prepare_trunk
 from maxsight.registry import MODELS
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 

@@ -10,7 +10,7 @@ import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 

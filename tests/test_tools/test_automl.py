@@ -7,7 +7,7 @@ import sys
 
 import optuna
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 

@@ -12,9 +12,9 @@ from maxsight.models.balancers import StaticWeights
 from maxsight.models.layers.drop_path_encoder_layer import DropPathEncoderLayer
 from maxsight.models.necks.coarse_level_encoder import CoarseLevelEncoder
 from maxsight.registry import MODELS
-from test_tiers import _setup
+from ..helpers import build_tier
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 
@@ -40,7 +40,7 @@ def test_encoder_drop_path_rises_linearly_over_layers():
 
 
 def test_aux_head_loss_is_weighted_head_loss_on_intermediate_features(tiny_synth):
-    model, data = _setup('t2_default', tiny_synth)
+    model, data = build_tier('t2_default', tiny_synth)
     assert model.aux_head is None
     cfg = Config.fromfile('configs/t2_default.py')
     cfg.model.bbox_head.num_classes = 8

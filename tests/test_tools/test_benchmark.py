@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from ..helpers import ROOT  # noqa: E402
 spec = importlib.util.spec_from_file_location(
     'maxsight_benchmark', osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'))
 bench = importlib.util.module_from_spec(spec)

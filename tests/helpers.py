@@ -1,0 +1,61 @@
+"""What several test modules share that is not a fixture: the repository root, a tiny
+model, a synthetic batch and a tier model with one real batch."""
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+from mmengine.structures import InstanceData
+
+from maxsight.registry import MODELS
+from maxsight.structures import DetDataSample
+from maxsight.utils import ensure_embedded_dataset
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TINY_CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
+
+
+def tiny_model(num_classes: int = 3):
+    """The tiny T2 of tests/configs/tiny_t2.py with ``num_classes``, seeded."""
+    cfg = Config.fromfile(TINY_CONFIG).model
+    cfg.bbox_head = dict(cfg.bbox_head, num_classes=num_classes)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+def synthetic_batch() -> dict:
+    """Two 128x96 uint8 images with one bright square object each (seeded)."""
+    torch.manual_seed(1)
+    inputs, samples = [], []
+    for i in range(2):
+        img = torch.randint(0, 255, (3, 96, 128), dtype=torch.uint8)
+        img[:, 20:60, 30:70] = 250  # a bright square object
+        gt = InstanceData(bboxes=torch.tensor([[30., 20., 70., 60.]]),
+                          labels=torch.tensor([i % 3]), distance_m=torch.tensor([3.0]),
+                          distance_zone=torch.tensor([1]), urgency=torch.tensor([2]))
+        sample = DetDataSample(metainfo=dict(img_shape=(96, 128), ori_shape=(192, 256),
+                                             scale_factor=(0.5, 0.5), scene_urgency=2))
+        sample.gt_instances = gt
+        sample.ignored_instances = InstanceData(bboxes=torch.zeros(0, 4),
+                                                labels=torch.zeros(0, dtype=torch.long))
+        inputs.append(img)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def build_tier(name: str, root: str):
+    """Tier config ``name``'s model (8 classes, seeded) and one preprocessed training
+    batch of 2 from the embedded data under ``root``."""
+    cfg = Config.fromfile(f'configs/{name}.py')
+    cfg.embedded_dataset = dict(root=root, num_train=24, num_val=8, num_train_clips=3,
+                                num_val_clips=2, clip_length=4, seed=3, width=128, height=96)
+    loader = cfg.train_dataloader
+    loader.dataset.data_root = root
+    loader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    ensure_embedded_dataset(cfg, splits=('train',))
+    cfg.model.bbox_head.num_classes = 8
+    cfg.model.bbox_head.test_cfg.update(max_per_img=100, score_thr=0.0)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    batch = next(iter(Runner.build_dataloader(loader, seed=0)))
+    return model, model.data_preprocessor(batch, training=True)

@@ -1,0 +1,123 @@
+"""MaxSightRunner: a runner built the mmengine way trains exactly what tools/train.py trains."""
+import os.path as osp
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
+
+from maxsight.checkpoint_io import safe_load_checkpoint
+from maxsight.engine.runner import MaxSightRunner, prepare_run_config
+
+from ..helpers import ROOT
+
+
+@pytest.fixture(scope='module')
+def clip_data(tmp_path_factory):
+    """16 train / 4 val images and 4 train / 2 val clips of 4 frames, 128x96."""
+    from maxsight.datasets.synthetic import generate_synthetic_dataset
+    root = str(tmp_path_factory.mktemp('clipdata'))
+    generate_synthetic_dataset(root, num_train=16, num_val=4, seed=5, width=128, height=96,
+                               num_train_clips=4, num_val_clips=2)
+    return root
+
+
+def _options(root: str, load_from: str = None) -> dict:
+    opts = {f'{s}_dataloader.dataset.data_root': root + '/' for s in ('train', 'val', 'test')}
+    opts['train_cfg.max_epochs'] = 1
+    if load_from:
+        opts['load_from'] = load_from
+        opts['quantization.float_checkpoint'] = load_from
+    return opts
+
+
+def _train_with_tool(config: str, work: str, opts: dict) -> None:
+    args = [f'{k}={v}' for k, v in opts.items() if not (k.startswith('quantization') and
+                                                         'qat' not in config)]
+    proc = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', work,
+                           '--cfg-options', *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def _train_in_process(config: str, work: str, opts: dict) -> MaxSightRunner:
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    if 'qat' not in config:
+        opts = {k: v for k, v in opts.items() if not k.startswith('quantization')}
+    cfg.merge_from_dict(opts)
+    cfg.work_dir = work
+    cfg.experiment_name = f'runner_equivalence_{time.time_ns()}'
+    runner = RUNNERS.build(cfg)  # what mmdetection's tools do when runner_type is set
+    assert isinstance(runner, MaxSightRunner)
+    runner.train()
+    return runner
+
+
+def _assert_same_checkpoint(a: str, b: str) -> None:
+    ca, cb = safe_load_checkpoint(a), safe_load_checkpoint(b)
+    assert ca['state_dict'].keys() == cb['state_dict'].keys()
+    for key, value in ca['state_dict'].items():
+        assert torch.equal(value, cb['state_dict'][key]), key
+    sa, sb = ca['optimizer']['state'], cb['optimizer']['state']
+    assert sa.keys() == sb.keys()
+    for idx in sa:
+        for name, value in sa[idx].items():
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(sb[idx][name])), name
+    assert ca['meta']['dataset_meta'] == cb['meta']['dataset_meta']
+
+
+@pytest.mark.slow
+def test_runners_build_equals_train_tool_for_t2_qat_and_t5_finetune(clip_data, tmp_path):
+    t2_tool, t2_api = str(tmp_path / 't2_tool'), str(tmp_path / 't2_api')
+    _train_with_tool('configs/t2_default.py', t2_tool, _options(clip_data))
+    _train_in_process('configs/t2_default.py', t2_api, _options(clip_data))
+    _assert_same_checkpoint(osp.join(t2_tool, 'epoch_1.pth'), osp.join(t2_api, 'epoch_1.pth'))
+    float_ckpt = osp.join(t2_tool, 'epoch_1.pth')
+    for config in ('configs/t2_qat.py', 'configs/t5_temporal_finetune.py'):
+        name = osp.splitext(osp.basename(config))[0]
+        tool, api = str(tmp_path / f'{name}_tool'), str(tmp_path / f'{name}_api')
+        _train_with_tool(config, tool, _options(clip_data, float_ckpt))
+        runner = _train_in_process(config, api, _options(clip_data, float_ckpt))
+        _assert_same_checkpoint(osp.join(tool, 'epoch_1.pth'), osp.join(api, 'epoch_1.pth'))
+        if 'qat' in config:  # fake quantisation is in the trained model
+            assert any('activation_post_process' in k
+                       for k in runner.bare_model.state_dict())
+        else:  # load_from was transferred, not loaded non-strictly
+            assert runner.cfg.transfer_from == float_ckpt and runner.cfg.load_from is None
+
+
+def test_prepare_run_config_fills_work_dir_condition_and_classes(tiny_synth):
+    cfg = Config.fromfile(osp.join(ROOT, 'tests/configs/tiny_t2.py'))
+    cfg.merge_from_dict({f'{s}_dataloader.dataset.data_root': tiny_synth + '/'
+                         for s in ('train', 'val', 'test')})
+    cfg.vision_condition = 'glaucoma'
+    prepare_run_config(cfg)
+    assert cfg.work_dir == osp.join('work_dirs', 'tiny_t2_glaucoma')
+    assert cfg.model.bbox_head.num_classes == 8
+    for split in ('train', 'val', 'test'):
+        types = [t['type'] for t in cfg[f'{split}_dataloader'].dataset.pipeline]
+        assert types.count('GlaucomaPeripheralGain') == 1, (split, types)
+        assert types.index('GlaucomaPeripheralGain') == types.index('LoadImageFromFile') + 1
+    assert cfg.val_evaluator[0].ann_file == osp.join(tiny_synth + '/', 'annotations/val.json')
+
+
+def test_training_over_an_earlier_run_is_refused_and_load_from_becomes_a_transfer(
+        tiny_synth, tmp_path):
+    cfg = Config.fromfile(osp.join(ROOT, 'tests/configs/tiny_t2.py'))
+    cfg.merge_from_dict({f'{s}_dataloader.dataset.data_root': tiny_synth + '/'
+                         for s in ('train', 'val', 'test')})
+    cfg.work_dir = str(tmp_path)
+    cfg.load_from = 'elsewhere/epoch_3.pth'
+    prepared = prepare_run_config(cfg.copy())
+    assert prepared.transfer_from == 'elsewhere/epoch_3.pth' and prepared.load_from is None
+    (tmp_path / 'epoch_2.pth').write_bytes(b'')
+    with pytest.raises(FileExistsError, match=r'already holds checkpoints .*epoch_2\.pth'):
+        prepare_run_config(cfg.copy())
+    cfg.resume, cfg.load_from = True, None  # --resume, no complete checkpoint: still refused
+    with pytest.raises(FileExistsError):
+        prepare_run_config(cfg.copy())
+    cfg.work_dir = str(tmp_path / 'fresh')  # --resume in an empty work dir: a fresh start
+    assert prepare_run_config(cfg.copy()).resume is False
