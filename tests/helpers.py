@@ -10,6 +10,7 @@ from mmengine.structures import InstanceData
 from maxsight.registry import MODELS
 from maxsight.structures import DetDataSample
 from maxsight.utils import ensure_embedded_dataset
+from maxsight.utils.config_preparation import apply_pipeline_additions
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
@@ -53,6 +54,7 @@ def build_tier(name: str, root: str):
     loader.dataset.data_root = root
     loader.update(batch_size=2, num_workers=0, persistent_workers=False)
     ensure_embedded_dataset(cfg, splits=('train',))
+    apply_pipeline_additions(cfg)
     cfg.model.bbox_head.num_classes = 8
     cfg.model.bbox_head.test_cfg.update(max_per_img=100, score_thr=0.0)
     torch.manual_seed(0)

@@ -5,6 +5,8 @@ default_scope = 'maxsight'
 runner_type = 'MaxSightRunner'
 # a vision condition (DESIGN section 5), e.g. 'glaucoma'; tools: --condition NAME
 vision_condition = None
+# transforms inserted into every pipeline: [dict(after=TYPE, transform=dict(type=...))]
+pipeline_additions = []
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
@@ -28,7 +30,7 @@ default_hooks = dict(
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),  # tools switch to gloo when there is no GPU
+    dist_cfg=dict(backend='nccl'),  # the runner switches to gloo when there is no GPU
 )
 
 # Scalars go to <work_dir>/<timestamp>/vis_data/scalars.json (plot them with

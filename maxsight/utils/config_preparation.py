@@ -125,8 +125,10 @@ def enable_tensorboard(cfg: Config) -> None:
 
 
 def prepare_config(cfg: Config, splits: Sequence[str] = ('train', 'val')) -> Config:
-    """Apply every step above in place for the dataloaders of ``splits`` (train.py: train
-    and val; test.py: test); returns ``cfg``."""
+    """Apply every data-level step above in place for the dataloaders of ``splits``
+    (training: train and val; testing: test); ``pipeline_additions`` go into every
+    dataloader's pipeline. Returns ``cfg``."""
+    apply_pipeline_additions(cfg)
     ensure_embedded_dataset(cfg, splits)
     for name, ds in _dataloader_datasets(cfg, splits):
         ann_file = dataset_ann_file(ds)
@@ -143,15 +145,40 @@ def prepare_config(cfg: Config, splits: Sequence[str] = ('train', 'val')) -> Con
     return cfg
 
 
+def insert_after(pipeline: list, after: str, transform: dict) -> list:
+    """A copy of ``pipeline`` with ``transform`` right after the first transform of type
+    ``after``."""
+    types = [t.get('type') for t in pipeline]
+    if after not in types:
+        raise ValueError(f'pipeline has no {after} to insert {transform} after: {types}')
+    at = types.index(after) + 1
+    return list(pipeline[:at]) + [transform] + list(pipeline[at:])
+
+
 def insert_after_loading(pipeline: list, transform: dict) -> list:
     """A copy of ``pipeline`` with ``transform`` right after ``LoadImageFromFile`` (before
     any resize, so the operation sees the original pixels)."""
-    types = [t.get('type') for t in pipeline]
-    if 'LoadImageFromFile' not in types:
-        raise ValueError(f'pipeline has no LoadImageFromFile to insert {transform} after: '
-                         f'{types}')
-    at = types.index('LoadImageFromFile') + 1
-    return list(pipeline[:at]) + [transform] + list(pipeline[at:])
+    return insert_after(pipeline, 'LoadImageFromFile', transform)
+
+
+def apply_pipeline_additions(cfg: Config) -> Config:
+    """Insert the config's ``pipeline_additions`` (``[dict(after=TYPE, transform=CFG)]``,
+    e.g. T4's ``LoadAudioFeatures`` after ``LoadAnnotations``) into the pipeline of every
+    dataloader, once each; returns ``cfg``. A config adds a transform this way instead of
+    copying the base pipelines."""
+    for i, addition in enumerate(cfg.get('pipeline_additions') or []):
+        if set(addition) != {'after', 'transform'}:
+            raise ValueError(f'pipeline_additions[{i}] must be dict(after=TYPE, '
+                             f'transform=dict(type=...)), got {dict(addition)}')
+        for split, ds in _dataloader_datasets(cfg):
+            if addition['transform'] not in ds['pipeline']:
+                try:
+                    ds['pipeline'] = insert_after(ds['pipeline'], addition['after'],
+                                                  addition['transform'])
+                except ValueError as e:
+                    raise ValueError(f'pipeline_additions[{i}], {split}_dataloader: {e}') \
+                        from None
+    return cfg
 
 
 def apply_condition(cfg: Config, condition: str, splits: Sequence[str] = SPLITS,

@@ -28,7 +28,9 @@ def _samples(n):
 def test_accumulated_microbatches_equal_one_big_batch():
     torch.manual_seed(0)
     head = MultiTaskDenseHead(num_classes=3, in_channels=16, feat_channels=16,
-                              stacked_convs=1, strides=(8, 16))
+                              stacked_convs=1, strides=(8, 16),
+                              matcher=dict(type='HungarianMatcher'), hazard_loss_weight=1.0,
+                              test_cfg=dict(nms_iou_thr=None))
     feats = [torch.randn(4, 16, 8, 8), torch.randn(4, 16, 4, 4)]
     samples = _samples(4)
     big, small = head, copy.deepcopy(head)

@@ -131,7 +131,8 @@ def test_one_to_k_requires_valid_k_and_nms_in_the_head():
     from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
     with pytest.raises(ValueError, match='nms_iou_thr'):
         MultiTaskDenseHead(num_classes=3, matcher=dict(type='HungarianMatcher',
-                                                       num_matches_per_gt=2))
+                                                       num_matches_per_gt=2),
+                           test_cfg=dict(nms_iou_thr=None))
     head = MultiTaskDenseHead(num_classes=3, matcher=dict(type='HungarianMatcher',
                                                           num_matches_per_gt=2),
                               test_cfg=dict(nms_iou_thr=0.6))

@@ -108,7 +108,9 @@ def test_hazard_matches_per_gt_gives_hazards_more_positives():
             MultiTaskDenseHead(num_classes=3, hazard_matches_per_gt=bad,
                                test_cfg=dict(nms_iou_thr=0.6))
     with pytest.raises(ValueError, match='nms_iou_thr'):
-        MultiTaskDenseHead(num_classes=3, hazard_matches_per_gt=2)
+        MultiTaskDenseHead(num_classes=3, hazard_matches_per_gt=2,
+                           matcher=dict(type='HungarianMatcher'),
+                           test_cfg=dict(nms_iou_thr=None))
 
 
 def test_urgency_decision_cost_sensitive_rule():
@@ -162,7 +164,8 @@ def test_score_weighs_class_probability_against_predicted_iou():
     ranked = {}
     for q in (0.25, 0.5):
         head = MultiTaskDenseHead(num_classes=2, test_cfg=dict(
-            max_per_img=2, score_thr=0.0, obj_score_exponent=q))
+            max_per_img=2, score_thr=0.0, obj_score_exponent=q, hazard_prob_thr=None,
+            hazard_score_exponent=1.0))
         sample = DetDataSample(metainfo=dict(img_shape=(40, 40)))
         pred = head.predict_by_preds(preds, [sample])[0].pred_instances
         ranked[q] = (pred.bboxes[:, 0].tolist(), pred.scores.tolist())
@@ -195,7 +198,8 @@ def test_hazard_scores_are_raised_and_re_ranked():
     out = {}
     for e in (1.0, 0.5):
         head = MultiTaskDenseHead(num_classes=2, test_cfg=dict(
-            max_per_img=3, score_thr=0.0, obj_score_exponent=0.0, hazard_score_exponent=e))
+            max_per_img=3, score_thr=0.0, obj_score_exponent=0.0, hazard_score_exponent=e,
+            hazard_prob_thr=None))
         sample = DetDataSample(metainfo=dict(img_shape=(40, 40)))
         pred = head.predict_by_preds(preds, [sample])[0].pred_instances
         out[e] = pred

@@ -1,7 +1,6 @@
-# The embedded dataset: seeded synthetic street scenes (maxsight.datasets.synthetic).
-# tools/train.py and tools/test.py generate it under data_root when it is missing.
-# To train on any other COCO-format data, override data_root / ann_file / data_prefix:
-#   --cfg-options train_dataloader.dataset.data_root=DIR val_dataloader.dataset.data_root=DIR
+# The embedded dataset: seeded synthetic street scenes (maxsight.datasets.synthetic), which
+# the runner generates under data_root when it is missing. Other COCO-format data: override
+# data_root / ann_file / data_prefix (docs/data.md).
 dataset_type = 'AssistiveCocoDataset'
 data_root = 'data/maxsight_synth/'
 img_scale = (256, 192)  # (max width, max height) the image is fitted into
@@ -11,8 +10,8 @@ embedded_dataset = dict(root=data_root, num_train=1600, num_val=400, num_train_c
                         num_val_clips=50, clip_length=4, seed=0, width=320, height=240)
 
 train_pipeline = [
-    # decoded training images stay in memory (the embedded train split takes 368 MiB):
-    # decoding was 3/4 of the loading time, which the main process spends in every step
+    # decoded training images stay in memory: decoding dominated the main process's
+    # loading time (docs/benchmarks.md#profile-of-a-training-step-and-the-overheads-removed)
     dict(type='LoadImageFromFile', cache_mb=512),
     dict(type='LoadAnnotations'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
@@ -26,11 +25,10 @@ test_pipeline = [
     dict(type='PackDetInputs'),
 ]
 
-# num_workers=0: on a 2-core CPU a loader worker competes with the two compute threads and
-# costs more than it hides (T2: 0.62 -> 0.48 s per iteration); raise it on larger machines.
-# Exact resume: workers (when used) are restarted every epoch (persistent_workers=False) and
-# seeded from the epoch's generator (maxsight.seed_worker), so augmentation depends only on
-# (seed, epoch); without workers EpochRandomnessHook seeds the main process per epoch.
+# num_workers=0: on a 2-core CPU a loader worker competes with the compute threads (same
+# section of docs/benchmarks.md); raise it on larger machines. Workers are restarted and
+# seeded every epoch so augmentation depends only on (seed, epoch): exact resume
+# (docs/training.md#exact-resume).
 train_dataloader = dict(
     batch_size=16,
     num_workers=0,
@@ -61,9 +59,9 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# ann_file=None: filled from the dataloader's dataset (data_root + ann_file) by the tools.
-# backend='auto': faster-coco-eval when installed (identical numbers to pycocotools, 3-4x
-# faster), else pycocotools. AssistiveMetric: distance / urgency / scene metrics with gates.
+# ann_file=None: the runner fills in the dataloader's file. backend='auto': faster-coco-eval
+# when installed (the same numbers as pycocotools, docs/evaluation.md), else pycocotools.
+# AssistiveMetric: distance / urgency / scene metrics with their gates.
 val_evaluator = [dict(type='CocoMetric', ann_file=None, backend='auto'),
                  dict(type='AssistiveMetric')]
 test_evaluator = val_evaluator

@@ -31,6 +31,11 @@ def urgency_decision(logits: Tensor, hazard_prob_thr: Optional[float] = None) ->
     return torch.where(hazard, 2 + prob[:, 2:].argmax(-1), prob[:, :2].argmax(-1))
 
 
+#: test-time defaults, equal to configs/_base_/models/maxsight_t0.py's (a test checks)
+DEFAULT_TEST_CFG = dict(max_per_img=100, score_thr=0.05, nms_iou_thr=0.7, hazard_prob_thr=0.1,
+                        obj_score_exponent=0.25, hazard_score_exponent=0.85)
+
+
 def _tower(in_ch: int, ch: int, depth: int) -> nn.Sequential:
     layers: List[nn.Module] = []
     for i in range(depth):
@@ -66,23 +71,34 @@ class MultiTaskDenseHead(nn.Module):
             trades accuracy on harmless objects for fewer missed hazards.
         hazard_matches_per_gt: predictions matched to each hazard (urgency >= 2) per step;
             None: the matcher's ``num_matches_per_gt``, as for every other object.
-        test_cfg: ``max_per_img`` (100), ``score_thr`` (0.0), ``nms_iou_thr`` (None: no NMS),
+        test_cfg: merged over ``DEFAULT_TEST_CFG``: ``max_per_img``, ``score_thr``,
+            ``nms_iou_thr`` (None: no NMS),
             ``hazard_prob_thr`` (None: urgency = argmax; p: urgency >= 2 whenever
             P(warning) + P(danger) >= p, the most likely of the two, else the most likely of
             safe / caution; p < 0.5 is a cost-sensitive rule that misses fewer hazards),
             ``obj_score_exponent`` q in [0, 1] (0.5: the geometric mean of class probability
-            and predicted IoU; smaller trusts the class more, 0: class probability alone).
+            and predicted IoU; smaller trusts the class more, 0: class probability alone),
+            ``hazard_score_exponent`` e in (0, 1] (a hazard's score is score^e; 1: off).
+
+    Every default of the signature equals the base config's (configs/_base_/models/
+    maxsight_t0.py), so a head built from a partial config behaves as the default one.
     """
 
     def __init__(self, num_classes: int, in_channels: int = 64, feat_channels: int = 64,
                  stacked_convs: int = 2, strides: Sequence[int] = (8, 16, 32),
-                 matcher: Optional[dict] = None,
-                 loss_cls: Optional[dict] = None, loss_bbox: Optional[dict] = None,
-                 loss_giou: Optional[dict] = None, loss_obj: Optional[dict] = None,
-                 loss_zone: Optional[dict] = None, loss_distance: Optional[dict] = None,
-                 loss_urgency: Optional[dict] = None, loss_scene: Optional[dict] = None,
+                 matcher: dict = dict(type='HungarianMatcher', cost_class=2.0, cost_bbox=5.0,
+                                      cost_giou=2.0, cost_outside=1.0, num_matches_per_gt=4),
+                 loss_cls: dict = dict(type='FocalLoss', alpha=0.25, gamma=2.0,
+                                       loss_weight=2.0),
+                 loss_bbox: dict = dict(type='L1Loss', loss_weight=5.0),
+                 loss_giou: dict = dict(type='GIoULoss', loss_weight=2.0),
+                 loss_obj: dict = dict(type='QualityFocalLoss', beta=2.0, loss_weight=1.0),
+                 loss_zone: dict = dict(type='CrossEntropyLoss', loss_weight=0.5),
+                 loss_distance: dict = dict(type='L1Loss', loss_weight=0.5),
+                 loss_urgency: dict = dict(type='CrossEntropyLoss', loss_weight=0.5),
+                 loss_scene: dict = dict(type='CrossEntropyLoss', loss_weight=0.2),
                  test_cfg: Optional[dict] = None, prior_prob: float = 0.01,
-                 hazard_loss_weight: float = 1.0,
+                 hazard_loss_weight: float = 3.0,
                  hazard_matches_per_gt: Optional[int] = None):
         super().__init__()
         if not isinstance(num_classes, int) or num_classes < 1:
@@ -109,24 +125,14 @@ class MultiTaskDenseHead(nn.Module):
         nn.init.constant_(self.box_out.bias, 0.0)
         nn.init.constant_(self.dist_out.bias, math.log(5.0))
 
-        self.matcher = TASK_UTILS.build(matcher or dict(type='HungarianMatcher'))
-        defaults = dict(
-            loss_cls=dict(type='FocalLoss', alpha=0.25, gamma=2.0, loss_weight=2.0),
-            loss_bbox=dict(type='L1Loss', loss_weight=5.0),
-            loss_giou=dict(type='GIoULoss', loss_weight=2.0),
-            loss_obj=dict(type='QualityFocalLoss', beta=2.0, loss_weight=1.0),
-            loss_zone=dict(type='CrossEntropyLoss', loss_weight=0.5),
-            loss_distance=dict(type='L1Loss', loss_weight=0.5),
-            loss_urgency=dict(type='CrossEntropyLoss', loss_weight=0.5),
-            loss_scene=dict(type='CrossEntropyLoss', loss_weight=0.2))
-        given = dict(loss_cls=loss_cls, loss_bbox=loss_bbox, loss_giou=loss_giou,
-                     loss_obj=loss_obj, loss_zone=loss_zone, loss_distance=loss_distance,
-                     loss_urgency=loss_urgency, loss_scene=loss_scene)
-        for name, cfg in defaults.items():
-            setattr(self, name, MODELS.build(given[name] or cfg))
-        self.test_cfg = dict(max_per_img=100, score_thr=0.0, nms_iou_thr=None,
-                             hazard_prob_thr=None, obj_score_exponent=0.5,
-                             hazard_score_exponent=1.0)
+        self.matcher = TASK_UTILS.build(matcher)
+        self.loss_cls, self.loss_bbox = MODELS.build(loss_cls), MODELS.build(loss_bbox)
+        self.loss_giou, self.loss_obj = MODELS.build(loss_giou), MODELS.build(loss_obj)
+        self.loss_zone = MODELS.build(loss_zone)
+        self.loss_distance = MODELS.build(loss_distance)
+        self.loss_urgency = MODELS.build(loss_urgency)
+        self.loss_scene = MODELS.build(loss_scene)
+        self.test_cfg = dict(DEFAULT_TEST_CFG)
         self.test_cfg.update(test_cfg or {})
         hk = hazard_matches_per_gt
         if hk is not None and (not isinstance(hk, int) or isinstance(hk, bool) or hk < 1):
@@ -213,9 +219,20 @@ class MultiTaskDenseHead(nn.Module):
         """Losses of the predictions on ``feats`` against ``data_samples``."""
         return self.loss_by_preds(self(feats), data_samples)
 
-    def loss_by_preds(self, preds: Dict[str, Tensor], data_samples: Sequence[DetDataSample]
-                      ) -> Dict[str, Tensor]:
-        """Match and compute every loss from already computed head outputs."""
+    def get_targets(self, preds: Dict[str, Tensor], data_samples: Sequence[DetDataSample]
+                    ) -> Dict[str, Tensor]:
+        """Target assignment, as mmdetection's ``get_targets``: each image's ground truth
+        is matched to predictions, points inside ignore regions are left out, and the
+        positives are weighed.
+
+        Returns ``cls_target`` [B, N, C] (1 at the matched class of each positive),
+        ``valid`` [B, N] bool (False: inside an ignore region and not matched),
+        ``pos_batch`` / ``pos_index`` [P] (image and prediction of the P positives), their
+        ground truth ``gt_bboxes`` [P, 4] xyxy pixels, ``gt_labels``, ``gt_distance_m``,
+        ``gt_distance_zone``, ``gt_urgency`` [P], ``norm`` [P, 4] (w, h, w, h of the image),
+        ``pos_weight`` [P] (vision-condition priority x hazard weight), ``cls_weight``
+        [B, N] (``pos_weight`` at the positives, 1 elsewhere) and ``num_pos`` (the
+        positive count averaged over processes, at least 1)."""
         cls, boxes, points = preds['cls'], preds['box'], preds['points']
         bsz, num_pts, _ = cls.shape
         cls_target = torch.zeros_like(cls)
@@ -258,31 +275,41 @@ class MultiTaskDenseHead(nn.Module):
             t = cls.new_tensor(num_pos)
             all_reduce(t, op='mean')
             num_pos = float(t)
-        num_pos = max(num_pos, 1.0)
-
-        pos_boxes = boxes[bi, pi]
         # weight of each positive: vision-condition priority (1 if none) x hazard weight
         prio = torch.where(gts['urgency'] >= 2, gts['priority'] * self.hazard_loss_weight,
                            gts['priority'])
         cls_weight = torch.ones_like(preds['obj'])
         cls_weight[bi, pi] = prio
+        return dict(cls_target=cls_target, valid=valid, pos_batch=bi, pos_index=pi,
+                    gt_bboxes=gts['bboxes'], gt_labels=gts['labels'],
+                    gt_distance_m=gts['distance_m'], gt_distance_zone=gts['distance_zone'],
+                    gt_urgency=gts['urgency'], norm=gts['norm'], pos_weight=prio,
+                    cls_weight=cls_weight, num_pos=max(num_pos, 1.0))
+
+    def loss_by_preds(self, preds: Dict[str, Tensor], data_samples: Sequence[DetDataSample]
+                      ) -> Dict[str, Tensor]:
+        """Every loss of already computed head outputs against :meth:`get_targets`."""
+        t = self.get_targets(preds, data_samples)
+        cls, valid, num_pos = preds['cls'], t['valid'], t['num_pos']
+        bi, pi, prio = t['pos_batch'], t['pos_index'], t['pos_weight']
+        pos_boxes = preds['box'][bi, pi]
         losses = dict(
-            loss_cls=self.loss_cls(cls[valid], cls_target[valid],
-                                   weight=cls_weight[valid][:, None], avg_factor=num_pos),
-            loss_bbox=self.loss_bbox(pos_boxes / gts['norm'], gts['bboxes'] / gts['norm'],
+            loss_cls=self.loss_cls(cls[valid], t['cls_target'][valid],
+                                   weight=t['cls_weight'][valid][:, None], avg_factor=num_pos),
+            loss_bbox=self.loss_bbox(pos_boxes / t['norm'], t['gt_bboxes'] / t['norm'],
                                      weight=prio[:, None], avg_factor=num_pos),
-            loss_giou=self.loss_giou(pos_boxes, gts['bboxes'], weight=prio,
+            loss_giou=self.loss_giou(pos_boxes, t['gt_bboxes'], weight=prio,
                                      avg_factor=num_pos))
         obj_target = torch.zeros_like(preds['obj'])
         if len(pi):
-            ious = box_iou(pos_boxes.detach().float(), gts['bboxes'].float()).diagonal()
+            ious = box_iou(pos_boxes.detach().float(), t['gt_bboxes'].float()).diagonal()
             obj_target[bi, pi] = ious.clamp(min=0.0).to(obj_target.dtype)
         losses['loss_obj'] = self.loss_obj(preds['obj'][valid], obj_target[valid],
                                            avg_factor=num_pos)
-        losses['loss_zone'] = self.loss_zone(preds['zone'][bi, pi], gts['distance_zone'])
+        losses['loss_zone'] = self.loss_zone(preds['zone'][bi, pi], t['gt_distance_zone'])
         losses['loss_distance'] = self.loss_distance(
-            preds['log_dist'][bi, pi], gts['distance_m'].clamp(min=0.1).log())
-        losses['loss_urgency'] = self.loss_urgency(preds['urgency'][bi, pi], gts['urgency'])
+            preds['log_dist'][bi, pi], t['gt_distance_m'].clamp(min=0.1).log())
+        losses['loss_urgency'] = self.loss_urgency(preds['urgency'][bi, pi], t['gt_urgency'])
         scene_target = torch.as_tensor(
             [s.metainfo.get('scene_urgency', int(s.gt_instances.urgency.max())
                             if len(s.gt_instances) else 0) for s in data_samples],
