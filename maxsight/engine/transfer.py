@@ -112,3 +112,37 @@ def load_same_architecture(checkpoint: Union[str, dict], model: nn.Module, confi
         source, checkpoint = checkpoint, safe_load_checkpoint(checkpoint, map_location='cpu')
     check_same_architecture(checkpoint, model, config, source)
     model.load_state_dict(checkpoint.get('state_dict', checkpoint), strict=False)
+
+
+def transfer_to_new_checkpoint(src_ckpt: str, cfg, out: str, source_name: str = ''
+                               ) -> Tuple[Dict[str, List[str]], int, int]:
+    """Build ``cfg``'s model (seed 0; ``num_classes`` from the source checkpoint's
+    ``dataset_meta`` when the config leaves it None), transfer ``src_ckpt`` into it and
+    save the result atomically to ``out`` (refused when ``out`` exists). Returns the
+    report, the copied and the total element count."""
+    import os
+    import os.path as osp
+
+    from ..registry import MODELS
+    if osp.exists(out):
+        raise FileExistsError(f'{out} exists; choose another --out (nothing written)')
+    ckpt = safe_load_checkpoint(src_ckpt, map_location='cpu')
+    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    classes = (meta.get('dataset_meta') or {}).get('classes')
+    if cfg.model.bbox_head.get('num_classes') is None:
+        if classes is None:
+            raise ValueError(f'{src_ckpt} has no dataset_meta.classes; set '
+                             'model.bbox_head.num_classes with --cfg-options')
+        cfg.model.bbox_head.num_classes = len(classes)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    report, copied = transfer_state(ckpt.get('state_dict', ckpt), model)
+    total = sum(v.numel() for v in model.state_dict().values())
+    out_meta = dict(transferred_from=src_ckpt, dst_config=source_name or cfg.filename)
+    if classes is not None:
+        out_meta['dataset_meta'] = meta['dataset_meta']
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    tmp = out + '.tmp'
+    torch.save(dict(state_dict=model.state_dict(), meta=out_meta), tmp)
+    os.replace(tmp, out)
+    return report, copied, total

@@ -156,7 +156,8 @@ def test_check_dataset_tool_reports_all_problems(tmp_path, coco_writer, capsys):
     assert 'annotations[id=1]: field "category_id"' in out
     assert 'annotations[id=2]: field "bbox"' in out
     assert 'images[id=12]: field "file_name": image file not found' in out
-    report = tool.check(ann_file, str(tmp_path))
+    from maxsight.datasets.dataset_check import check_dataset
+    report = check_dataset(ann_file, str(tmp_path))
     assert report['stats']['per_class'] == {'dog': 1}
     assert report['stats']['lighting'] == {'bright (derived)': 1, 'dark': 1}
     assert report['stats']['zones'] == {0: 1}

@@ -1,15 +1,15 @@
-"""tools/analysis_tools/benchmark.py: the FLOP accounting behind 'fraction of peak'."""
+"""The analysis tools: the FLOP accounting behind 'fraction of peak', the peer, the
+training-step profile."""
 import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 
-from ..helpers import ROOT  # noqa: E402
-spec = importlib.util.spec_from_file_location(
-    'maxsight_benchmark', osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'))
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+from maxsight.analysis import speed as bench
+from maxsight.analysis.peer_training import to_original
+
+from ..helpers import ROOT
 
 
 def test_measure_counts_training_flops_per_image_exactly():
@@ -41,14 +41,10 @@ def test_fcos_peer_is_resnet18_fpn_from_scratch():
 
 
 def test_peer_detections_go_back_to_original_pixels_with_file_category_ids():
-    spec2 = importlib.util.spec_from_file_location(
-        'maxsight_train_peer', osp.join(ROOT, 'tools', 'analysis_tools', 'train_peer.py'))
-    peer = importlib.util.module_from_spec(spec2)
-    spec2.loader.exec_module(peer)
     from maxsight.evaluation.metrics.coco_metric import to_coco_results
     det = dict(boxes=torch.tensor([[10.0, 20.0, 50.0, 60.0]]), scores=torch.tensor([0.9]),
                labels=torch.tensor([1]))
-    res = peer.to_original(det, dict(img_id=7, scale_factor=(0.5, 0.25)))
+    res = to_original(det, dict(img_id=7, scale_factor=(0.5, 0.25)))
     assert res['bboxes'].tolist() == [[20.0, 80.0, 100.0, 240.0]]
     coco = to_coco_results([res], cat_ids=[3, 11])
     assert coco[0]['image_id'] == 7 and coco[0]['category_id'] == 11

@@ -7,137 +7,19 @@ ANN_FILE: a COCO annotation file (parsed and validated as the datasets do, so ur
 out of an annotation is derived the same way). PRED_JSON: the detections ``tools/test.py
 --pred-out`` writes (image_id, category_id, bbox xywh, score, urgency).
 
-Hazards are the non-crowd objects with urgency >= 2. Matching is the one
-``AssistiveMetric`` uses (detections with score >= ``--score-thr``, greedy by score,
-same class, IoU >= ``--iou-thr``), so the ``all`` row equals its ``urgency/hazard_recall``.
-Per bin of the numeric annotation field ``--by`` (e.g. ``occlusion``, written by the
-embedded dataset; ``area``): hazards, detected, detected and reported as a hazard
-(predicted urgency >= 2), and the recall. Hazards without the field are binned as ``n/a``.
+Hazards are the non-crowd objects with urgency >= 2, matched as ``AssistiveMetric``
+matches (so the ``all`` row equals its ``urgency/hazard_recall``); see
+maxsight/evaluation/hazard_breakdown.py.
 """
 import argparse
 import os.path as osp
 import sys
-from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
-import torch
-from torchvision.ops import box_convert
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from maxsight.datasets.coco_parsing import (AnnotationError, load_json,  # noqa: E402
-                                            parse_coco_data, read_json)
-from maxsight.evaluation.metrics.assistive_metric import match_detections  # noqa: E402
-
-PRED_FIELDS = ('image_id', 'category_id', 'bbox', 'score', 'urgency')
-
-
-def load_predictions(pred_file: str, cat_ids: Sequence[int], img_ids: Sequence[int]
-                     ) -> Dict[int, List[dict]]:
-    """Detections grouped by image id; raises SystemExit naming the record and field of the
-    first malformed one."""
-    if not osp.isfile(pred_file):
-        raise SystemExit(f'error: prediction file not found: {pred_file}')
-    try:
-        preds = read_json(pred_file)
-    except AnnotationError as e:
-        raise SystemExit(f'error: {e}') from None
-    if not isinstance(preds, list):
-        raise SystemExit(f'error: {pred_file}: expected a list of detections '
-                         f'(tools/test.py --pred-out), got {type(preds).__name__}')
-    known_cats, known_imgs = set(cat_ids), set(img_ids)
-    by_image: Dict[int, List[dict]] = defaultdict(list)
-    for i, p in enumerate(preds):
-        where = f'error: {pred_file}: detection [{i}]'
-        if not isinstance(p, dict):
-            raise SystemExit(f'{where}: not an object')
-        missing = [k for k in PRED_FIELDS if k not in p]
-        if missing:
-            raise SystemExit(f'{where}: field {missing[0]!r} missing (write predictions with '
-                             'tools/test.py --pred-out)')
-        if p['image_id'] not in known_imgs:
-            raise SystemExit(f'{where}: field image_id: no image {p["image_id"]!r} in the '
-                             'annotation file')
-        if p['category_id'] not in known_cats:
-            raise SystemExit(f'{where}: field category_id: unknown category '
-                             f'{p["category_id"]!r} (declared: {sorted(known_cats)})')
-        box = p['bbox']
-        if not (isinstance(box, list) and len(box) == 4 and
-                all(isinstance(v, (int, float)) for v in box)):
-            raise SystemExit(f'{where}: field bbox: expected [x, y, w, h], got {box!r}')
-        if not isinstance(p['score'], (int, float)) or p['urgency'] not in (0, 1, 2, 3):
-            bad = 'score' if not isinstance(p['score'], (int, float)) else 'urgency'
-            raise SystemExit(f'{where}: field {bad}: invalid value {p[bad]!r}')
-        by_image[p['image_id']].append(p)
-    return by_image
-
-
-def _bin_name(value: Optional[float], edges: Sequence[float]) -> str:
-    if value is None:
-        return 'n/a'
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        if lo <= value < hi:
-            return f'[{lo:g}, {hi:g})'
-    return 'outside bins'
-
-
-def hazard_breakdown(ann_file: str, pred_file: str, by: str = 'occlusion',
-                     bins: Sequence[float] = (0.0, 0.01, 0.3, 0.5, 0.65, 1.01),
-                     score_thr: float = 0.3, iou_thr: float = 0.5) -> Dict[str, Dict]:
-    """{bin name: dict(hazards, detected, reported, recall)} plus an ``all`` row.
-
-    ``recall`` = reported / hazards: detected (matched as ``AssistiveMetric`` matches) and
-    predicted urgency >= 2.
-    """
-    if list(bins) != sorted(bins) or len(bins) < 2:
-        raise SystemExit(f'error: --bins must be at least two increasing edges, got {bins}')
-    try:
-        data = load_json(ann_file)
-        parsed = parse_coco_data(data, ann_file)
-    except (AnnotationError, FileNotFoundError) as e:
-        raise SystemExit(f'error: {e}') from None
-    raw = {a['id']: a for a in data['annotations']}
-    label_of = {cat_id: label for label, cat_id in enumerate(parsed.cat_ids)}
-    preds = load_predictions(pred_file, parsed.cat_ids,
-                             [info['img_id'] for info in parsed.data_list])
-    rows: Dict[str, Dict] = defaultdict(lambda: dict(hazards=0, detected=0, reported=0))
-    for info in parsed.data_list:
-        gts = [inst for inst in info['instances'] if not inst['ignore_flag']]
-        dets = [p for p in preds.get(info['img_id'], []) if p['score'] >= score_thr]
-        gt_boxes = torch.tensor([g['bbox'] for g in gts], dtype=torch.float32).reshape(-1, 4)
-        det_boxes = box_convert(torch.tensor([p['bbox'] for p in dets], dtype=torch.float32)
-                                .reshape(-1, 4), 'xywh', 'xyxy')
-        pairs = match_detections(
-            det_boxes, torch.tensor([label_of[p['category_id']] for p in dets]),
-            torch.tensor([float(p['score']) for p in dets]), gt_boxes,
-            torch.tensor([g['bbox_label'] for g in gts]), iou_thr)
-        found = {g: dets[p]['urgency'] for p, g in pairs}
-        for g, inst in enumerate(gts):
-            if inst['urgency'] < 2:
-                continue
-            value = raw[inst['ann_id']].get(by)
-            if value is not None and not isinstance(value, (int, float)):
-                raise SystemExit(f'error: {ann_file}: annotations[id={inst["ann_id"]}] field '
-                                 f'{by}: expected a number to bin, got {value!r}')
-            for name in (_bin_name(value, bins), 'all'):
-                rows[name]['hazards'] += 1
-                rows[name]['detected'] += int(g in found)
-                rows[name]['reported'] += int(found.get(g, -1) >= 2)
-    for row in rows.values():
-        row['recall'] = row['reported'] / row['hazards']
-    rows.setdefault('all', dict(hazards=0, detected=0, reported=0, recall=0.0))
-    return dict(rows)
-
-
-def format_table(rows: Dict[str, Dict], by: str, bins: Sequence[float]) -> str:
-    """Markdown table, bins in edge order, then ``outside bins``, ``n/a`` and ``all``."""
-    lines = [f'| {by} | hazards | detected | reported >= warning | hazard recall |',
-             '|---|---|---|---|---|']
-    order = [_bin_name(lo, bins) for lo in bins[:-1]] + ['outside bins', 'n/a', 'all']
-    for name in (n for n in order if n in rows):
-        r = rows[name]
-        lines.append(f'| {name} | {r["hazards"]} | {r["detected"]} | {r["reported"]} | '
-                     f'{r["recall"]:.3f} |')
-    return '\n'.join(lines)
+from maxsight.evaluation.hazard_breakdown import format_table, hazard_breakdown  # noqa: E402
+from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, Dict]:
@@ -161,4 +43,4 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Dict]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

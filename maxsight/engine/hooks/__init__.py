@@ -1,9 +1,10 @@
 from .evaluation_timer_hook import EvaluationTimerHook
 from .fault_injection_hook import FaultInjectionHook
 from .memory_monitor_hook import MemoryMonitorHook
+from .optuna_pruning_hook import OptunaPruningHook
 from .randomness_hook import EpochRandomnessHook
 from .show_predictions_hook import ShowPredictionsHook
 from .smoke_check_hook import SmokeCheckHook
 
-__all__ = ['EpochRandomnessHook', 'EvaluationTimerHook', 'FaultInjectionHook', 'MemoryMonitorHook',
-           'ShowPredictionsHook', 'SmokeCheckHook']
+__all__ = ['EpochRandomnessHook', 'EvaluationTimerHook', 'FaultInjectionHook',
+           'MemoryMonitorHook', 'OptunaPruningHook', 'ShowPredictionsHook', 'SmokeCheckHook']

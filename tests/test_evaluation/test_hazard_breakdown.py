@@ -1,17 +1,11 @@
 """tools/analysis_tools/hazard_recall_breakdown.py: hand-computed bins, the metric's
 matching, and one-line errors for bad prediction files."""
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
 
-from ..helpers import ROOT  # noqa: E402
-_spec = importlib.util.spec_from_file_location(
-    'hazard_recall_breakdown', osp.join(ROOT, 'tools', 'analysis_tools',
-                                        'hazard_recall_breakdown.py'))
-hrb = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(hrb)
+from maxsight.evaluation import hazard_breakdown as hrb
+from maxsight.utils.errors import ToolError
 
 
 def _ann(id, img, cat, bbox, urgency, **extra):
@@ -77,9 +71,9 @@ def test_bad_prediction_files_name_record_and_field(files, tmp_path):
     for i, (content, message) in enumerate(cases):
         bad = tmp_path / f'bad{i}.json'
         bad.write_text(json.dumps(content))
-        with pytest.raises(SystemExit, match=message.replace('[', r'\[').replace(']', r'\]')):
+        with pytest.raises(ToolError, match=message.replace('[', r'\[').replace(']', r'\]')):
             hrb.hazard_breakdown(ann, str(bad))
-    with pytest.raises(SystemExit, match='--bins'):
+    with pytest.raises(ToolError, match='--bins'):
         hrb.hazard_breakdown(ann, files[1], bins=(0.5, 0.1))
 
 

@@ -1,0 +1,108 @@
+"""The peer's own training (``tools/analysis_tools/train_peer.py``): torchvision's FCOS
+ResNet-18 FPN, from scratch, on a MaxSight config's data for a wall-time budget, then its
+val COCO mAP from the same CocoMetric code MaxSight is scored with.
+
+AdamW, linear warm-up, then a cosine over the iterations the budget allows (estimated
+from the iterations' speed after warm-up), gradients clipped at norm 10.
+"""
+import math
+import time
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from ..evaluation.metrics.coco_metric import coco_box_eval, load_coco_gt, to_coco_results
+from ..models.peers import fcos_resnet18_fpn, peer_inputs
+from ..utils.config_preparation import dataset_ann_file
+from .common import best_device
+
+
+def overfit_config(cfg: Config, n: int) -> Config:
+    """``cfg`` (in place) training and evaluating on its first ``n`` training images."""
+    if n < 1:
+        raise ValueError(f'--overfit must be >= 1, got {n}')
+    cfg.train_dataloader.dataset.indices = n
+    cfg.val_dataloader.dataset = dict(cfg.train_dataloader.dataset, test_mode=True,
+                                      pipeline=cfg.val_dataloader.dataset.pipeline)
+    return cfg
+
+
+def to_original(detections: dict, metainfo: dict) -> dict:
+    """FCOS detections on the resized image -> xyxy boxes in original-image pixels."""
+    sx, sy = metainfo.get('scale_factor', (1.0, 1.0))
+    boxes = detections['boxes'].detach().cpu() / torch.tensor([sx, sy, sx, sy])
+    n = len(boxes)
+    return dict(img_id=metainfo['img_id'], bboxes=boxes.numpy(),
+                scores=detections['scores'].detach().cpu().numpy(),
+                labels=detections['labels'].detach().cpu().numpy(),
+                distance_m=[0.0] * n, distance_zone=[0] * n, urgency=[0] * n)
+
+
+def train_peer(cfg: Config, minutes: float, base_lr: float = 1e-3,
+               warmup_iters: int = 150,
+               overfit: Optional[int] = None) -> dict:
+    """Train the peer on prepared ``cfg``'s train split for ``minutes`` and evaluate it on
+    its val split; returns iterations, epochs, images evaluated and COCO mAP / AP50."""
+    device = best_device()
+    torch.manual_seed(0)
+    train_loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    val_loader = Runner.build_dataloader(cfg.val_dataloader, seed=0)
+    first = next(iter(val_loader))['inputs'][0]
+    num_classes = int(cfg.model.bbox_head.num_classes)
+    model = fcos_resnet18_fpn(num_classes, tuple(first.shape[-2:])).to(device)
+    optim = torch.optim.AdamW(model.parameters(), lr=base_lr, weight_decay=0.05)
+    budget, warmup = minutes * 60, warmup_iters
+    start, it, epoch, total = time.perf_counter(), 0, 0, None
+    while time.perf_counter() - start < budget:
+        train_loader.sampler.set_epoch(epoch) if hasattr(train_loader.sampler,
+                                                         'set_epoch') else None
+        for batch in train_loader:
+            elapsed = time.perf_counter() - start
+            if elapsed >= budget:
+                break
+            if it == warmup + 20:  # speed known: cosine over what the budget allows
+                total = int(it * budget / elapsed)
+            if it < warmup:
+                lr = base_lr * (0.01 + 0.99 * it / warmup)
+            elif total is None:
+                lr = base_lr
+            else:
+                progress = min(1.0, (it - warmup) / max(1, total - warmup))
+                lr = 0.01 * base_lr + 0.99 * base_lr * 0.5 * (1 + math.cos(math.pi * progress))
+            for group in optim.param_groups:
+                group['lr'] = lr
+            model.train()
+            imgs, targets = peer_inputs(batch, device)
+            loss = sum(model(imgs, targets).values())
+            optim.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+            optim.step()
+            if it % 50 == 0:
+                print(f'epoch {epoch} iter {it} loss {loss.item():.4f} lr {lr:.2e} '
+                      f'{elapsed / 60:.1f} min', flush=True)
+            it += 1
+        epoch += 1
+    trained_s = time.perf_counter() - start
+    model.eval()
+    results = []
+    with torch.no_grad():
+        for batch in val_loader:
+            imgs, _ = peer_inputs(batch, device)
+            for det, sample in zip(model(imgs), batch['data_samples']):
+                results.append(to_original(det, sample.metainfo))
+    ann_file = dataset_ann_file(cfg.val_dataloader.dataset)
+    meta = val_loader.dataset.metainfo
+    coco = to_coco_results(results, meta['cat_ids'])
+    img_ids = [r['img_id'] for r in results]  # every evaluated image, with or without boxes
+    stats = coco_box_eval(load_coco_gt(ann_file), coco, img_ids=img_ids, quiet=True).stats \
+        if coco else [0.0] * 12
+    out = dict(model='fcos_resnet18_fpn', iterations=it, epochs_started=epoch,
+               evaluated_images=len(img_ids), overfit=overfit,
+               train_seconds=trained_s, **{'coco/bbox_mAP': float(stats[0]),
+                                          'coco/bbox_mAP_50': float(stats[1])})
+    print(f'FCOS ResNet-18 FPN: {it} iterations in {trained_s / 60:.1f} min; val '
+          f'coco/bbox_mAP {out["coco/bbox_mAP"]:.4f}, AP50 {out["coco/bbox_mAP_50"]:.4f}')
+    return out

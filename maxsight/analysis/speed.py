@@ -1,0 +1,114 @@
+"""Speed, memory and compute efficiency of a MaxSight config against a standard peer,
+measured in one run on the same data and image size.
+
+What ``tools/analysis_tools/benchmark.py CONFIG`` runs (:func:`run_benchmark`).
+
+For MaxSight (CONFIG) and the peer (torchvision FCOS, ResNet-18 FPN backbone, trained
+from scratch: no pretrained weights) it prints: train img/s (the config's batch size),
+inference img/s at batch 1 and 8, peak memory (CUDA: allocated; CPU: the process's peak
+resident set, reset before each phase), training FLOPs per image (forward + backward, by
+torch's FLOP counter) and the achieved training FLOP/s as a fraction of this machine's
+fp32 matmul peak, measured first by the script. Then the MaxSight / peer ratios.
+Timings are medians over --iters steps after --warmup steps; both models see the same
+pre-loaded batches, so data loading is not timed.
+"""
+from typing import Callable, Dict, List
+
+import torch
+from mmengine.config import Config
+
+from ..models.peers import fcos_resnet18_fpn, peer_inputs
+from ..utils.config_preparation import preload_batches
+from .common import (best_device, build_trainable, count_flops, matmul_peak_flops,
+                     median_seconds, peak_memory_mb, reset_peak_memory)
+
+
+def measure(name: str, train_step: Callable[[int], None], infer: Callable[[int], None],
+            batch_size: int, iters: int, warmup: int, device: torch.device,
+            peak: float) -> Dict[str, float]:
+    """Train and inference figures of one model (see the module docstring)."""
+    reset_peak_memory(device)
+    step_s = median_seconds(train_step, iters, warmup, device)
+    train_peak = peak_memory_mb(device)
+    flops_per_img = count_flops(lambda: train_step(0)) / batch_size
+    row = dict(train_img_s=batch_size / step_s, train_peak_mb=train_peak,
+               train_gflops_per_img=flops_per_img / 1e9)
+    row['train_flops_fraction_of_peak'] = flops_per_img * row['train_img_s'] / peak
+    for bs in (1, 8):
+        reset_peak_memory(device)
+        with torch.no_grad():
+            s = median_seconds(lambda i: infer(bs), iters, warmup, device)
+        row[f'infer_img_s_b{bs}'] = bs / s
+        row[f'infer_peak_mb_b{bs}'] = peak_memory_mb(device)
+    print(f'{name}: ' + ', '.join(f'{k} {v:.4g}' for k, v in row.items()), flush=True)
+    return row
+
+
+def maxsight_fns(cfg: Config, batches: List[dict], device: torch.device):
+    """``(train_step(i), infer(batch_size))`` of ``cfg``'s model on ``batches``."""
+    model, optim = build_trainable(cfg, device)
+
+    def train_step(i: int) -> None:
+        model.train()
+        model.train_step(batches[i % len(batches)], optim)
+
+    images = [b for batch in batches for b in batch['inputs']]
+    samples = [s for batch in batches for s in batch['data_samples']]
+
+    def infer(bs: int) -> None:
+        model.eval()
+        model.test_step(dict(inputs=images[:bs], data_samples=samples[:bs]))
+    return train_step, infer
+
+
+def fcos_fns(num_classes: int, batches: List[dict], device: torch.device, lr: float):
+    """The same pair for torchvision's FCOS ResNet-18 FPN (from scratch, AdamW at ``lr``)."""
+    torch.manual_seed(0)
+    first = batches[0]['inputs'][0]
+    model = fcos_resnet18_fpn(num_classes, tuple(first.shape[-2:])).to(device)
+    optim = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
+
+    peer_batches = [peer_inputs(b, device) for b in batches]
+
+    def train_step(i: int) -> None:
+        model.train()
+        imgs, targets = peer_batches[i % len(peer_batches)]
+        loss = sum(model(imgs, targets).values())
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+
+    images = [x for imgs, _ in peer_batches for x in imgs]
+
+    def infer(bs: int) -> None:
+        model.eval()
+        model(images[:bs])
+    return train_step, infer
+
+
+def run_benchmark(cfg: Config, iters: int = 20, warmup: int = 3, peer: str = 'fcos',
+                  name: str = '') -> Dict:
+    """Every figure of the module docstring for prepared ``cfg`` (and the peer unless
+    ``peer='none'``), with the MaxSight / peer ratios."""
+    device = best_device()
+    batch_size = int(cfg.train_dataloader.batch_size)
+    batches = preload_batches(cfg.train_dataloader, max(8 // batch_size, 2))
+    peak = matmul_peak_flops(device)
+    print(f'device {device}, threads {torch.get_num_threads()}, fp32 matmul peak '
+          f'{peak / 1e9:.1f} GFLOP/s', flush=True)
+    results = dict(device=str(device), matmul_peak_gflops=peak / 1e9,
+                   batch_size=batch_size, config=name or cfg.filename)
+    train, infer = maxsight_fns(cfg, batches, device)
+    results['maxsight'] = measure('maxsight', train, infer, batch_size, iters, warmup,
+                                  device, peak)
+    if peer == 'fcos':
+        num_classes = int(cfg.model.bbox_head.num_classes)
+        lr = float(cfg.optim_wrapper.optimizer.get('lr', 1e-3))
+        train, infer = fcos_fns(num_classes, batches, device, lr)
+        results['fcos_r18'] = measure('fcos_r18', train, infer, batch_size, iters, warmup,
+                                      device, peak)
+        ratios = {k: results['maxsight'][k] / results['fcos_r18'][k]
+                  for k in results['maxsight'] if results['fcos_r18'][k]}
+        results['ratio_maxsight_over_fcos'] = ratios
+        print('maxsight / fcos_r18: ' + ', '.join(f'{k} {v:.3g}' for k, v in ratios.items()))
+    return results

@@ -1,0 +1,3 @@
+from .export import OUTPUTS, DeployModel, export_model, format_report
+
+__all__ = ['OUTPUTS', 'DeployModel', 'export_model', 'format_report']
