@@ -121,3 +121,19 @@ def test_training_over_an_earlier_run_is_refused_and_load_from_becomes_a_transfe
         prepare_run_config(cfg.copy())
     cfg.work_dir = str(tmp_path / 'fresh')  # --resume in an empty work dir: a fresh start
     assert prepare_run_config(cfg.copy()).resume is False
+
+
+def test_frame_count_evaluator_evaluates_the_frames_not_the_clips():
+    from mmengine.evaluator import BaseMetric
+
+    from maxsight.engine.loops import FrameCountEvaluator
+
+    class Sizes(BaseMetric):
+        def process(self, data_batch, data_samples):
+            self.results.extend(data_samples)
+
+        def compute_metrics(self, results):
+            return dict(n=len(results))
+    evaluator = FrameCountEvaluator([Sizes()], num_frames=7)
+    evaluator.process(data_samples=[dict(a=i) for i in range(7)])
+    assert evaluator.evaluate(2) == {'n': 7}  # mmengine would pass len(dataset) = 2 clips

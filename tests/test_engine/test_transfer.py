@@ -52,3 +52,32 @@ def test_transferred_t5_starts_where_t2_ended():
         b = dst(x, samples, mode='tensor')
     for key in ('cls', 'box', 'obj', 'zone', 'log_dist', 'urgency', 'scene'):
         assert torch.allclose(a[key], b[key], atol=1e-5), key
+
+
+def test_transfer_tool_grows_a_t2_checkpoint_into_t3(tmp_path):
+    """tools/transfer.py: the T2 tensors arrive in the written T3 checkpoint, num_classes
+    comes from the source's dataset_meta, and an existing --out is never overwritten."""
+    import subprocess
+    import sys
+
+    from maxsight.checkpoint_io import safe_load_checkpoint
+    src = _model('t2_default', num_classes=5, seed=3)
+    meta = dict(dataset_meta=dict(classes=tuple('abcde')))
+    src_path, out = str(tmp_path / 't2.pth'), str(tmp_path / 't3.pth')
+    torch.save(dict(state_dict=src.state_dict(), meta=meta), src_path)
+    proc = subprocess.run([sys.executable, 'tools/transfer.py', src_path,
+                           'configs/t3_cross_task.py', '--out', out],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    grown = safe_load_checkpoint(out)
+    assert tuple(grown['meta']['dataset_meta']['classes']) == tuple('abcde')
+    for key, value in src.state_dict().items():
+        assert torch.equal(grown['state_dict'][key], value), key
+    assert any(k.startswith('bbox_head.cross_attn') for k in grown['state_dict'])
+    assert 'total' in proc.stdout and f'wrote {out}' in proc.stdout
+    before = open(out, 'rb').read()
+    again = subprocess.run([sys.executable, 'tools/transfer.py', src_path,
+                            'configs/t3_cross_task.py', '--out', out],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and again.stderr.startswith('error: ') and 'exists' in \
+        again.stderr and open(out, 'rb').read() == before

@@ -50,3 +50,22 @@ def test_tensorboard_switch(tiny_synth):
         enable_tensorboard(cfg)
         assert [b['type'] for b in cfg.visualizer.vis_backends] == [
             'LocalVisBackend', 'TensorboardVisBackend']
+
+
+def test_pipeline_additions_go_into_every_pipeline_once_and_bad_ones_are_named():
+    from maxsight.utils.config_preparation import apply_pipeline_additions
+    cfg = Config.fromfile('configs/t4_cross_modal.py')
+    assert 'LoadAudioFeatures' not in str(cfg.train_dataloader.dataset.pipeline)
+    apply_pipeline_additions(cfg)
+    apply_pipeline_additions(cfg)  # applying twice changes nothing
+    for split in ('train', 'val', 'test'):
+        types = [t['type'] for t in cfg[f'{split}_dataloader'].dataset.pipeline]
+        assert types[:3] == ['LoadImageFromFile', 'LoadAnnotations', 'LoadAudioFeatures']
+        assert types.count('LoadAudioFeatures') == 1
+    cfg.pipeline_additions = [dict(after='LoadDepth', transform=dict(type='X'))]
+    with pytest.raises(ValueError, match=r'pipeline_additions\[0\], train_dataloader: '
+                                         'pipeline has no LoadDepth'):
+        apply_pipeline_additions(cfg)
+    cfg.pipeline_additions = [dict(transform=dict(type='X'))]
+    with pytest.raises(ValueError, match=r'pipeline_additions\[0\] must be dict\(after='):
+        apply_pipeline_additions(cfg)
