@@ -2,7 +2,7 @@
 default_scope = 'maxsight'
 # prepares every run (class list, embedded data, condition, transfer, QAT): RUNNERS.build(cfg)
 # in a notebook runs what tools/train.py runs
-runner_type = 'MaxSightRunner'
+runner_type = 'maxsight.MaxSightRunner'
 # a vision condition (DESIGN section 5), e.g. 'glaucoma'; tools: --condition NAME
 vision_condition = None
 # transforms inserted into every pipeline: [dict(after=TYPE, transform=dict(type=...))]

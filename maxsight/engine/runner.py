@@ -1,6 +1,7 @@
 """``MaxSightRunner``: the mmengine Runner that prepares every MaxSight run itself.
 
-Configs select it with ``runner_type = 'MaxSightRunner'`` (``default_runtime.py``), so
+Configs select it with ``runner_type = 'maxsight.MaxSightRunner'`` (``default_runtime.py``;
+the scope prefix lets mmengine's root registry find it before any default scope is set), so
 ``RUNNERS.build(cfg)`` in a notebook, ``tools/train.py``, ``tools/test.py`` and
 ``tools/automl.py`` run the same thing. :meth:`MaxSightRunner.from_cfg` prepares a copy of
 the config (DESIGN section 2):

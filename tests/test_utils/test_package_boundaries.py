@@ -47,3 +47,17 @@ print(HistoryBuffer.__getstate__.__module__.startswith('maxsight'),
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split('\n')[:2] == ['False False False', 'True True True']
+
+
+def test_a_fresh_interpreter_finds_the_configs_runner():
+    """What a notebook does: no register_all_modules(), no default scope."""
+    code = '''
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
+cfg = Config.fromfile('configs/t2_default.py')
+print(RUNNERS.get(cfg.runner_type).__name__)
+'''
+    out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == 'MaxSightRunner'
