@@ -60,7 +60,8 @@ class MultiTaskDenseHead(nn.Module):
     * per image, ``scene``: 4 scene-urgency logits from pooled coarsest features.
 
     Args:
-        num_classes: number of object classes (tools fill it from the annotation file).
+        num_classes: number of object classes (the runner fills it from the annotation
+            file).
         in_channels: channels of every input level; feat_channels: tower width.
         stacked_convs: convs in each tower; strides: stride of each level.
         matcher: TASK_UTILS config (Hungarian matcher; with ``num_matches_per_gt`` > 1
@@ -103,7 +104,7 @@ class MultiTaskDenseHead(nn.Module):
         super().__init__()
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'MultiTaskDenseHead: num_classes must be a positive int, got '
-                             f'{num_classes!r} (tools/train.py fills it from the annotation '
+                             f'{num_classes!r} (the runner fills it from the annotation '
                              'file when the config leaves it None)')
         self.num_classes = num_classes
         self.strides = tuple(strides)
