@@ -137,3 +137,22 @@ def test_frame_count_evaluator_evaluates_the_frames_not_the_clips():
     evaluator = FrameCountEvaluator([Sizes()], num_frames=7)
     evaluator.process(data_samples=[dict(a=i) for i in range(7)])
     assert evaluator.evaluate(2) == {'n': 7}  # mmengine would pass len(dataset) = 2 clips
+
+
+@pytest.mark.parametrize('config, epochs', [('configs/t2_default.py', 3),
+                                            ('configs/t2_qat.py', 2)])
+def test_cosine_schedule_ends_with_max_epochs(config, epochs, tiny_synth, tmp_path):
+    """No end / T_max in the configs: the cosine follows a changed train_cfg.max_epochs."""
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict({f'{s}_dataloader.dataset.data_root': tiny_synth + '/'
+                         for s in ('train', 'val', 'test')})
+    cfg.merge_from_dict({'train_cfg.max_epochs': epochs, 'train_dataloader.batch_size': 8,
+                         'load_from': None, 'quantization': None})
+    cfg.work_dir, cfg.experiment_name = str(tmp_path), f'schedule_{time.time_ns()}'
+    runner = RUNNERS.build(cfg)
+    runner._train_loop = runner.build_train_loop(runner._train_loop)
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    cosine = [s for s in runner.build_param_scheduler(runner.param_schedulers)
+              if type(s).__name__ == 'CosineAnnealingLR']
+    iters = epochs * 3  # 24 training images in batches of 8
+    assert len(cosine) == 1 and cosine[0].T_max == iters and cosine[0].end == iters
