@@ -31,7 +31,8 @@ def test_two_process_train_and_eval_match_single_process(tiny_synth, tmp_path):
     work = str(tmp_path / 'dist')
     log = _run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work,
                 '--cfg-options', 'train_cfg.max_epochs=1', *opts])
-    assert 'Distributed launcher: pytorch' in log or 'launcher: pytorch' in log
+    assert 'Distributed launcher: pytorch' in log and 'Distributed training: True' in log
+    assert 'GPU number: 2' in log  # mmengine's name for the world size
     ckpt = osp.join(work, 'epoch_1.pth')
     assert osp.isfile(ckpt)
     two, one = str(tmp_path / 'two.json'), str(tmp_path / 'one.json')

@@ -111,7 +111,12 @@ def test_export_tool_report(tiny_synth, tmp_path):
     assert report['float']['torchscript_max_abs_diff'] < 1e-4
     assert report['int8']['torchscript_max_abs_diff'] < 1e-4
     assert report['int8']['torchscript_size_mb'] < report['float']['torchscript_size_mb']
-    assert 'onnx_max_abs_diff' in report['float'] or 'onnx_error' in report['float']
+    try:
+        import onnxruntime  # noqa: F401  (optional: requirements/optional.txt)
+        assert report['float']['onnx_max_abs_diff'] < 1e-4
+    except ImportError:  # the exporter's limit is reported, not raised
+        assert 'onnx' in report['float']['onnx_error'] and 'onnx_max_abs_diff' not in \
+            report['float']
     assert set(report['int8_vs_float']) >= {'max_abs_diff_eager', 'mAP_change'}
     assert abs(report['int8_vs_float']['mAP_change'] - (
         report['int8']['coco/bbox_mAP'] - report['float']['coco/bbox_mAP'])) < 1e-12
