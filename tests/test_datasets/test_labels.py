@@ -40,3 +40,43 @@ def test_every_random_image_gets_exactly_one_bucket():
         assert bucket in LIGHTING_BUCKETS
         seen.add(bucket)
     assert seen == set(LIGHTING_BUCKETS)
+
+
+def test_urgency_score_terms_and_thresholds_by_hand():
+    from maxsight.datasets.labels import URGENCY_THRESHOLDS, urgency_score
+    # proximity 1 / (1 + max(d - 1, 0) / 2.5), centrality 1 - |cx - 0.5|
+    assert urgency_score(0.8, 0.5, 0.5) == pytest.approx(0.8)          # <= 1 m, centre
+    assert urgency_score(0.8, 1.0, 0.5) == pytest.approx(0.8)
+    assert urgency_score(0.8, 3.5, 0.5) == pytest.approx(0.4)          # proximity 0.5
+    assert urgency_score(1.0, 6.0, 0.0) == pytest.approx(0.5 / 3.0)    # 1/3 x 0.5
+    assert urgency_score(0.6, 2.0, 0.9) == pytest.approx(0.6 / 1.4 * 0.6)
+    assert URGENCY_THRESHOLDS == (0.15, 0.3, 0.5)
+    # the level is the number of thresholds at or below the score (searchsorted right)
+    cases = {0.149: 0, 0.15: 1, 0.299: 1, 0.3: 2, 0.499: 2, 0.5: 3, 1.0: 3}
+    for score, level in cases.items():
+        assert urgency_from_fields(score, 1.0, 0.5) == level, score
+    assert urgency_from_fields(None, 1.0, 0.5) == 3  # default prior 0.5 -> score 0.5
+
+
+def test_distance_from_box_is_the_pinhole_guess_clipped():
+    from maxsight.datasets.labels import distance_from_box
+    assert distance_from_box([0, 0, 10, 30], 240) == pytest.approx(1.5 * 240 / 30)
+    assert distance_from_box([0, 0, 10, 480], 240) == 0.75
+    assert distance_from_box([0, 0, 10, 1000], 240) == 0.5     # clipped below
+    assert distance_from_box([0, 0, 10, 2], 240) == 50.0       # clipped above
+    assert distance_from_box([0, 0, 10, 0.2], 10) == 15.0      # height floor 1 px
+
+
+def test_luma_is_rec601():
+    from maxsight.datasets.labels import luma
+    px = np.array([[[200, 100, 50]]], np.uint8)
+    assert float(luma(px)[0, 0]) == pytest.approx(0.299 * 200 + 0.587 * 100 + 0.114 * 50)
+    # a pure channel image sits on the bucket edge its weight puts it on
+    red = np.zeros((4, 4, 3), np.uint8)
+    red[..., 0] = 167  # Y = 49.9: dark; 168 -> 50.2: dim
+    assert lighting_from_pixels(red) == 'dark'
+    red[..., 0] = 168
+    assert lighting_from_pixels(red) == 'dim'
+    glare = np.zeros((10, 10, 3), np.uint8)
+    glare.reshape(-1, 3)[:6] = (250, 250, 250)  # Y = 250 exactly counts as glare
+    assert lighting_from_pixels(glare) == 'glare'
