@@ -1,3 +1,4 @@
+
 """Bit-exact resume: a run SIGKILLed at seeded random points, including halfway through
 checkpoint writes, and resumed each time ends with the weights of an uninterrupted run."""
 import glob
@@ -7,11 +8,15 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from maxsight.engine.checkpoint import safe_load_checkpoint
 
-from ..helpers import ROOT  # noqa: E402
+from ..helpers import ROOT
+
+pytestmark = pytest.mark.slow  # runs the tools end to end
+
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 EPOCHS = 4
 ITERS_PER_EPOCH = 3  # 24 training images, batch 8

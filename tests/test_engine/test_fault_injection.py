@@ -1,3 +1,4 @@
+
 """Non-finite losses and gradients injected into training are skipped and reported by
 task; resident-memory growth is measured as documented."""
 import ast
@@ -6,9 +7,14 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from maxsight.engine.hooks.memory_monitor_hook import memory_growth
 
-from ..helpers import ROOT  # noqa: E402
+from ..helpers import ROOT
+
+pytestmark = pytest.mark.slow  # runs the tools end to end
+
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 

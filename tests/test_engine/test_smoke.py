@@ -20,6 +20,7 @@ def test_check_smoke_criteria():
         check_smoke(bad)
 
 
+@pytest.mark.slow
 def test_smoke_run_of_the_default_config(tmp_path):
     proc = subprocess.run([sys.executable, 'tools/train.py', 'tests/configs/tiny_t2.py',
                            '--smoke', '--work-dir', str(tmp_path / 'w')], cwd=ROOT,

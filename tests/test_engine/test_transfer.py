@@ -1,3 +1,4 @@
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -54,6 +55,7 @@ def test_transferred_t5_starts_where_t2_ended():
         assert torch.allclose(a[key], b[key], atol=1e-5), key
 
 
+@pytest.mark.slow
 def test_transfer_tool_grows_a_t2_checkpoint_into_t3(tmp_path):
     """tools/transfer.py: the T2 tensors arrive in the written T3 checkpoint, num_classes
     comes from the source's dataset_meta, and an existing --out is never overwritten."""

@@ -4,6 +4,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -87,6 +88,7 @@ def _detections(path):
                        tuple(round(v, 3) for v in d['bbox'])) for d in json.load(f))
 
 
+@pytest.mark.slow
 def test_ema_weights_are_validated_and_saved(tiny_synth, tmp_path):
     """EMAHook from config: validation runs on the averaged weights, the checkpoint holds
     both sets, and tools/test.py evaluates the averaged ones (what validation saw)."""

@@ -72,3 +72,47 @@ def test_t4_without_audio_is_a_clear_error(tiny_synth):
         del s.audio
     with pytest.raises(ValueError, match='LoadAudioFeatures'):
         model(**data, mode='loss')
+
+
+def test_t4_outputs_follow_the_audio_input(tiny_synth):
+    """After one training step (the fusion starts as the identity: zero-initialised output
+    layers), perturbing the audio features, the input, changes the predictions."""
+    model, data = build_tier('t4_cross_modal', tiny_synth)
+    with torch.no_grad():
+        start = _flat(model.eval()(**data, mode='tensor'))
+        for s in data['data_samples']:
+            s.audio_copy = s.audio.clone()
+            s.audio = s.audio + torch.randn_like(s.audio)
+        assert torch.equal(start, _flat(model(**data, mode='tensor')))  # identity at init
+        for s in data['data_samples']:
+            s.audio = s.audio_copy
+    model.train()
+    opt = torch.optim.SGD(model.audio_fusion.parameters(), lr=0.1)
+    sum(model(**data, mode='loss').values()).backward()
+    opt.step()
+    model.eval()
+    with torch.no_grad():
+        before = _flat(model(**data, mode='tensor'))
+        for s in data['data_samples']:
+            s.audio = s.audio + torch.randn_like(s.audio)
+        after = _flat(model(**data, mode='tensor'))
+    assert not torch.allclose(before, after, atol=1e-6)
+
+
+@pytest.mark.parametrize('name', ['t1_attention', 't3_cross_task', 't4_cross_modal',
+                                  't5_temporal'])
+def test_gradnorm_tiers_train_through_their_balancer(name, tiny_synth):
+    """One training step of each GradNorm tier goes through GradNorm: the task weights
+    leave 1, still sum to the number of tasks, and the parameters move."""
+    from mmengine.optim import OptimWrapper
+    model, data = build_tier(name, tiny_synth)
+    assert type(model.balancer).__name__ == 'GradNorm'
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    buffers = {k: b.clone() for k, b in model.named_buffers()}
+    log = model.balancer.guarded_step(model, model(**data, mode='loss'), wrapper, buffers)
+    weights = [float(v) for k, v in log.items() if k.startswith('task_weight/')]
+    tasks = 5 if name == 't5_temporal' else 4  # T5: the temporal loss is a task of its own
+    assert len(weights) == tasks and sum(weights) == pytest.approx(tasks, rel=1e-5)
+    assert any(abs(w - 1.0) > 1e-4 for w in weights)
+    assert any(not torch.equal(before[k], p) for k, p in model.named_parameters())

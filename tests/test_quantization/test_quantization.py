@@ -95,6 +95,7 @@ def test_qat_trains_and_converts_to_what_it_simulated():
         assert to_fake < 0.2 and to_fake < float((q - u).norm() / u.norm())
 
 
+@pytest.mark.slow
 def test_export_tool_report(tiny_synth, tmp_path):
     ckpt = str(tmp_path / 'float.pth')
     torch.save({'state_dict': _model().state_dict(), 'meta': {}}, ckpt)

@@ -1,3 +1,4 @@
+
 """tools/automl.py: a real (tiny) Optuna study, pruning, resuming from storage, and a
 best_config.py that tools/train.py trains unchanged."""
 import json
@@ -6,8 +7,12 @@ import subprocess
 import sys
 
 import optuna
+import pytest
 
-from ..helpers import ROOT  # noqa: E402
+from ..helpers import ROOT
+
+pytestmark = pytest.mark.slow  # runs the tools end to end
+
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 

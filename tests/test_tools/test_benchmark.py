@@ -51,6 +51,7 @@ def test_peer_detections_go_back_to_original_pixels_with_file_category_ids():
     assert coco[0]['bbox'] == [20.0, 80.0, 80.0, 160.0]
 
 
+@pytest.mark.slow
 def test_train_peer_overfit_trains_and_evaluates_on_the_same_training_images(tiny_synth):
     """--overfit N: the sanity check of the peer's training path evaluates exactly the first
     N training images, against the training annotation file."""

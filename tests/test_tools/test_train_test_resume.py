@@ -2,6 +2,7 @@
 test_exact_resume.py)."""
 import glob
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -10,7 +11,10 @@ import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from ..helpers import ROOT  # noqa: E402
+from ..helpers import ROOT, overfit_checkpoint
+
+pytestmark = pytest.mark.slow  # runs the tools end to end
+
 CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 
@@ -62,6 +66,60 @@ def test_test_tool_metrics_equal_pycocotools_on_pred_out(trained, tiny_synth, tm
     ref.evaluate()
     ref.accumulate()
     ref.summarize()
+    assert abs(ref.stats[0] - metrics['coco/bbox_mAP']) <= 1e-9
+
+
+def _mixed_size_copy(src_root, dst_root):
+    """The tiny val split at three other sizes (down, up, and a changed aspect ratio), its
+    boxes scaled with the images: the test pipeline resizes by factors other than 1 and
+    pads every image to a multiple of 32."""
+    import cv2
+    os.makedirs(osp.join(dst_root, 'annotations'))
+    data = json.load(open(osp.join(src_root, 'annotations', 'val.json')))
+    sizes = [(200, 150), (64, 48), (160, 200)]
+    for i, image in enumerate(data['images']):
+        w, h = sizes[i % len(sizes)]
+        sx, sy = w / image['width'], h / image['height']
+        img = cv2.imread(osp.join(src_root, image['file_name']))
+        os.makedirs(osp.dirname(osp.join(dst_root, image['file_name'])), exist_ok=True)
+        cv2.imwrite(osp.join(dst_root, image['file_name']),
+                    cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR))
+        image.update(width=w, height=h)
+        for ann in data['annotations']:
+            if ann['image_id'] == image['id']:
+                x, y, bw, bh = ann['bbox']
+                ann['bbox'] = [x * sx, y * sy, bw * sx, bh * sy]
+                ann['area'] = bw * sx * bh * sy
+    json.dump(data, open(osp.join(dst_root, 'annotations', 'val.json'), 'w'))
+
+
+def test_mixed_image_sizes_evaluate_in_original_pixels_equal_to_pycocotools(
+        tiny_synth, tmp_path):
+    """A model overfitted to the val images at 128x96 finds them again at 200x150 (resized
+    x0.64), 64x48 (x2) and 160x200 (x0.48, padded): only if every box goes back to its own
+    image's pixels is the mAP above zero, and it equals pycocotools' on --pred-out."""
+    work = str(tmp_path / 'work')
+    ckpt = overfit_checkpoint(tiny_synth, work)
+    root = str(tmp_path / 'mixed')
+    _mixed_size_copy(tiny_synth, root)
+    out, pred = str(tmp_path / 'm.json'), str(tmp_path / 'p.bbox.json')
+    _run(['tools/test.py', CONFIG, ckpt, '--work-dir', work,
+          '--out', out, '--pred-out', pred, '--cfg-options',
+          f'test_dataloader.dataset.data_root={root}/'])
+    metrics = json.load(open(out))
+    gt = COCO(osp.join(root, 'annotations', 'val.json'))
+    preds = json.load(open(pred))
+    for p in preds:  # boxes are in each image's own original pixels
+        img = gt.imgs[p['image_id']]
+        x, y, w, h = p['bbox']
+        assert -1e-3 <= x and x + w <= img['width'] + 1e-3 and y + h <= img['height'] + 1e-3
+    widths = {gt.imgs[p['image_id']]['width'] for p in preds}
+    assert widths == {200, 64, 160}
+    ref = COCOeval(gt, gt.loadRes(pred), 'bbox')
+    ref.evaluate()
+    ref.accumulate()
+    ref.summarize()
+    assert metrics['coco/bbox_mAP'] > 0.05
     assert abs(ref.stats[0] - metrics['coco/bbox_mAP']) <= 1e-9
 
 

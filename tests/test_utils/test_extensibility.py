@@ -1,13 +1,17 @@
+
 """A head added outside the package via custom_imports trains with tools/train.py."""
 import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from maxsight.engine import safe_load_checkpoint
 
-from ..helpers import ROOT  # noqa: E402
+from ..helpers import ROOT
+
+pytestmark = pytest.mark.slow  # runs the tools end to end
 
 
 def test_custom_head_trains_without_touching_the_package(tiny_synth, tmp_path):
