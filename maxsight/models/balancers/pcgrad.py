@@ -37,6 +37,18 @@ class PCGrad(TaskBalancer):
     def __init__(self, seed: int = 0, tasks: Optional[Dict[str, List[str]]] = None):
         super().__init__(tasks)
         self.generator = torch.Generator().manual_seed(seed)
+        # the projection order's random stream travels in checkpoints: a resumed run draws
+        # the orders an uninterrupted one would
+        self.register_buffer('generator_state', self.generator.get_state())
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        self.generator_state = self.generator.get_state()
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if prefix + 'generator_state' in state_dict:
+            self.generator.set_state(self.generator_state.cpu())
 
     def train_step(self, model: nn.Module, losses: Dict[str, Tensor],
                    optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
