@@ -82,3 +82,28 @@ def test_killed_and_resumed_run_is_bit_identical(tiny_synth, tmp_path):
     # the run really trained: the last epoch moved the weights
     before = _weights(osp.join(straight, f'epoch_{EPOCHS - 1}.pth'))
     assert sum(not torch.equal(before[k], ref[k]) for k in ref) > len(ref) // 2
+
+
+@pytest.mark.parametrize('balancer', [
+    ['model.balancer.type=GradNorm', 'model.balancer.shared_params=[pyramid_attention]',
+     'model.balancer.update_interval=2'],
+    ['model.balancer.type=PCGrad', 'model.balancer.seed=5'],
+    ['model.balancer.type=DynamicWeightAverage', 'model.balancer.window=2'],
+], ids=['GradNorm', 'PCGrad', 'DWA'])
+def test_stateful_balancers_resume_bit_identically_after_a_kill(balancer, tiny_synth,
+                                                                tmp_path):
+    """One SIGKILL mid-epoch, then --resume: the balancer's state (GradNorm's weights,
+    initial losses and Adam moments, PCGrad's generator, DWA's loss windows) comes back from
+    the checkpoint and the last epoch's weights equal an uninterrupted run's."""
+    straight, killed = str(tmp_path / 'straight'), str(tmp_path / 'killed')
+    short = [*balancer, 'train_cfg.max_epochs=2']  # 6 iterations, killed before the 5th
+    assert _train(straight, tiny_synth, *short).returncode == 0
+    proc = _train(killed, tiny_synth, *short, 'default_hooks.fault.type=FaultInjectionHook',
+                  'default_hooks.fault.kill_at_iters=[4]')
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+    proc = _train(killed, tiny_synth, *short, resume=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ref = _weights(osp.join(straight, 'epoch_2.pth'))
+    got = _weights(osp.join(killed, 'epoch_2.pth'))
+    assert [k for k in ref if not torch.equal(ref[k], got[k])] == []
+    assert any(k.startswith('balancer.') for k in ref)  # the state that had to come back
