@@ -152,3 +152,18 @@ def test_condition_reaches_pipeline_model_and_work_dir(tiny_synth):
         data['data_samples'][0].set_metainfo(dict(condition=None))
         without = model(data['inputs'], data['data_samples'], mode='tensor')['cls']
     assert not torch.allclose(with_cond, without)
+
+
+def test_spatial_priority_per_condition_by_hand():
+    import math
+
+    import torch
+
+    from maxsight.models.layers.condition_film import spatial_priority
+    cx = torch.tensor([0.5, 0.0, 1.0, 0.75, 1.5])
+    cy = torch.tensor([0.5, 0.0, 0.5, 0.75, 1.5])
+    r = [0.0, 1.0, math.sqrt(0.5), 0.5, 1.0]  # sqrt(2 ((cx-.5)^2 + (cy-.5)^2)), at most 1
+    assert spatial_priority('glaucoma', cx, cy).tolist() == pytest.approx([1 + v for v in r])
+    assert spatial_priority('amd', cx, cy).tolist() == pytest.approx([2 - v for v in r])
+    for other in ('cataracts', None, ''):
+        assert spatial_priority(other, cx, cy).tolist() == [1.0] * 5
