@@ -55,3 +55,42 @@ def test_low_iou_is_not_a_match():
     metric.process({}, [_sample([3], [0], [3], [0], shift=8.0)])
     res = metric.evaluate(1)
     assert res['assistive/matched_objects'] == 0 and res['urgency/hazard_miss_rate'] == 1.0
+
+
+def test_iou_threshold_is_inclusive_and_a_taken_box_is_not_matched_twice():
+    gt = torch.tensor([[0., 0., 10., 10.]])
+    # IoU exactly 0.5: a box of area 50 inside the ground truth's 100
+    half = torch.tensor([[0., 0., 10., 5.]])
+    assert match_detections(half, torch.tensor([0]), torch.tensor([0.9]), gt,
+                            torch.tensor([0])) == [(0, 0)]
+    below = torch.tensor([[0., 0., 10., 4.9]])
+    assert match_detections(below, torch.tensor([0]), torch.tensor([0.9]), gt,
+                            torch.tensor([0])) == []
+    assert match_detections(half, torch.tensor([0]), torch.tensor([0.9]), gt,
+                            torch.tensor([0]), iou_thr=0.6) == []
+    two = torch.tensor([[0., 0., 10., 10.], [0., 0., 10., 9.]])  # both overlap the one box
+    assert match_detections(two, torch.tensor([0, 0]), torch.tensor([0.3, 0.8]), gt,
+                            torch.tensor([0])) == [(1, 0)]  # the higher score, once
+
+
+def test_mpc_and_rpc_are_the_mean_and_its_ratio_to_clean(monkeypatch):
+    """mPC = mean mAP over corruptions x severities, rPC = mPC / P (Michaelis et al. 2019),
+    from mAPs set per (corruption, severity)."""
+    from maxsight.evaluation import robustness
+
+    def fake_evaluate(model, cfg, metrics, seed):
+        t = cfg['dataset']['pipeline'][1]
+        return {'coco/bbox_mAP': {'low_light': 0.1, 'glare': 0.3}[t['name']] * t['severity']}
+    monkeypatch.setattr(robustness, 'evaluate_model', fake_evaluate)
+    loader = dict(dataset=dict(pipeline=[dict(type='LoadImageFromFile'),
+                                         dict(type='PackDetInputs')]))
+    out = robustness.lighting_robustness(None, loader, clean_map=0.5,
+                                         corruptions=('low_light', 'glare'), severities=(1, 2))
+    values = [0.1, 0.2, 0.3, 0.6]
+    assert out['lighting/glare/2/bbox_mAP'] == pytest.approx(0.6)
+    assert out['lighting/mPC'] == pytest.approx(sum(values) / 4)
+    assert out['lighting/rPC'] == pytest.approx(sum(values) / 4 / 0.5)
+    assert out['lighting/P'] == 0.5
+    zero = robustness.lighting_robustness(None, loader, clean_map=0.0,
+                                          corruptions=('glare',), severities=(1,))
+    assert zero['lighting/rPC'] == 0.0
