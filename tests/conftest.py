@@ -10,7 +10,7 @@ import pytest
 
 from maxsight import register_all_modules
 
-from .helpers import ROOT
+from .helpers import ROOT, overfit_checkpoint
 
 os.chdir(ROOT)
 register_all_modules()
@@ -24,6 +24,12 @@ def tiny_synth(tmp_path_factory):
     generate_synthetic_dataset(str(root), num_train=24, num_val=8, seed=3, width=128,
                                height=96)
     return str(root)
+
+
+@pytest.fixture(scope='session')
+def overfit_ckpt(tiny_synth, tmp_path_factory):
+    """The tiny T2 trained on tiny_synth's 8 val images themselves (val mAP about 0.3)."""
+    return overfit_checkpoint(tiny_synth, str(tmp_path_factory.mktemp('overfit')))
 
 
 def write_coco(path, images, annotations, categories, info=True):

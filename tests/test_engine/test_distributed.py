@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from ..helpers import ROOT, overfit_checkpoint
+from ..helpers import ROOT
 
 pytestmark = pytest.mark.slow  # runs the tools end to end
 
@@ -29,20 +29,37 @@ def _run(cmd):
     return proc.stdout + proc.stderr
 
 
-def test_two_process_train_and_eval_match_single_process(tmp_path):
+def _nine_images(src, dst):
+    """tiny_synth's 8 val images plus a ninth: a copy of the first under a new id."""
+    import json
+    import shutil
+    shutil.copytree(src, dst)
+    ann = osp.join(dst, 'annotations', 'val.json')
+    data = json.load(open(ann))
+    first = data['images'][0]
+    extra = dict(first, id=max(i['id'] for i in data['images']) + 1)
+    next_ann = max(a['id'] for a in data['annotations']) + 1
+    copies = [dict(a, id=next_ann + k, image_id=extra['id']) for k, a in
+              enumerate(a for a in data['annotations'] if a['image_id'] == first['id'])]
+    data['images'].append(extra)
+    data['annotations'] += copies
+    json.dump(data, open(ann, 'w'))
+
+
+def test_two_process_train_and_eval_match_single_process(tiny_synth, overfit_ckpt, tmp_path):
     """9 val images on 2 ranks: the sampler pads rank 1 with a repeat, which the metrics
     must drop, so every metric equals one process's."""
-    from maxsight.datasets.synthetic import generate_synthetic_dataset
-    root = str(tmp_path / 'data')
-    generate_synthetic_dataset(root, num_train=24, num_val=9, seed=3, width=128, height=96)
-    opts = [f'{s}_dataloader.dataset.data_root={root}/' for s in ('train', 'val', 'test')]
+    opts = [f'{s}_dataloader.dataset.data_root={tiny_synth}/' for s in ('train', 'val', 'test')]
     work = str(tmp_path / 'dist')
     log = _run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work,
                 '--cfg-options', 'train_cfg.max_epochs=1', *opts])
     assert 'Distributed launcher: pytorch' in log and 'Distributed training: True' in log
     assert 'GPU number: 2' in log  # mmengine's name for the world size
     assert osp.isfile(osp.join(work, 'epoch_1.pth'))
-    ckpt = overfit_checkpoint(root, str(tmp_path / 'overfit'))  # metrics far from zero
+    root = str(tmp_path / 'nine')
+    _nine_images(tiny_synth, root)
+    opts = [f'test_dataloader.dataset.data_root={root}/']
+    ckpt = overfit_ckpt  # metrics far from zero
     two, one = str(tmp_path / 'two.json'), str(tmp_path / 'one.json')
     _run(['bash', 'tools/dist_test.sh', CONFIG, ckpt, '2', '--work-dir', work, '--out', two,
           '--cfg-options', *opts])

@@ -87,6 +87,12 @@ def test_runners_build_equals_train_tool_for_t2_qat_and_t5_finetune(clip_data, t
                        for k in runner.bare_model.state_dict())
         else:  # load_from was transferred, not loaded non-strictly
             assert runner.cfg.transfer_from == float_ckpt and runner.cfg.load_from is None
+            # ClipValLoop ran after the epoch; ClipTestLoop scores one result per frame
+            assert type(runner.val_loop).__name__ == 'ClipValLoop'
+            metrics = runner.test()
+            assert type(runner.test_loop).__name__ == 'ClipTestLoop'
+            assert runner.test_loop.evaluator.num_frames == 8  # 2 val clips of 4 frames
+            assert 'coco/bbox_mAP' in metrics and 'urgency/acc' in metrics
 
 
 def test_prepare_run_config_fills_work_dir_condition_and_classes(tiny_synth):

@@ -11,7 +11,7 @@ import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from ..helpers import ROOT, overfit_checkpoint
+from ..helpers import ROOT
 
 pytestmark = pytest.mark.slow  # runs the tools end to end
 
@@ -94,12 +94,11 @@ def _mixed_size_copy(src_root, dst_root):
 
 
 def test_mixed_image_sizes_evaluate_in_original_pixels_equal_to_pycocotools(
-        tiny_synth, tmp_path):
+        tiny_synth, overfit_ckpt, tmp_path):
     """A model overfitted to the val images at 128x96 finds them again at 200x150 (resized
     x0.64), 64x48 (x2) and 160x200 (x0.48, padded): only if every box goes back to its own
     image's pixels is the mAP above zero, and it equals pycocotools' on --pred-out."""
-    work = str(tmp_path / 'work')
-    ckpt = overfit_checkpoint(tiny_synth, work)
+    work, ckpt = str(tmp_path / 'work'), overfit_ckpt
     root = str(tmp_path / 'mixed')
     _mixed_size_copy(tiny_synth, root)
     out, pred = str(tmp_path / 'm.json'), str(tmp_path / 'p.bbox.json')
