@@ -84,17 +84,12 @@ def test_killed_and_resumed_run_is_bit_identical(tiny_synth, tmp_path):
     assert sum(not torch.equal(before[k], ref[k]) for k in ref) > len(ref) // 2
 
 
-@pytest.mark.parametrize('balancer', [
-    ['model.balancer.type=GradNorm', 'model.balancer.shared_params=[pyramid_attention]',
-     'model.balancer.update_interval=2'],
-    ['model.balancer.type=PCGrad', 'model.balancer.seed=5'],
-], ids=['GradNorm', 'PCGrad'])
-def test_stateful_balancers_resume_bit_identically_after_a_kill(balancer, tiny_synth,
-                                                                tmp_path):
-    """One SIGKILL mid-epoch, then --resume: the balancer's state (GradNorm's weights,
-    initial losses and Adam moments, PCGrad's generator) comes back from the checkpoint and
-    the last epoch's weights equal an uninterrupted run's (every balancer's state round
-    trip, DWA and uncertainty weighting included: test_models/test_balancer_resume.py)."""
+def test_pcgrad_resumes_bit_identically_after_a_kill(tiny_synth, tmp_path):
+    """One SIGKILL mid-epoch, then --resume: PCGrad's random generator comes back from the
+    checkpoint and the last epoch's weights equal an uninterrupted run's. (The other
+    balancers' state is plain buffers and parameters; each one's round trip through a saved
+    state dict is test_models/test_balancer_resume.py.)"""
+    balancer = ['model.balancer.type=PCGrad', 'model.balancer.seed=5']
     straight, killed = str(tmp_path / 'straight'), str(tmp_path / 'killed')
     short = [*balancer, 'train_cfg.max_epochs=2']  # 6 iterations, killed before the 5th
     assert _train(straight, tiny_synth, *short).returncode == 0
