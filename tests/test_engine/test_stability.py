@@ -1,4 +1,5 @@
 import logging
+import time
 
 import pytest
 import torch
@@ -6,11 +7,12 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 
 from maxsight.engine.stability import BAD_STEP_KEY, GuardedOptimWrapper, StabilityHook
+
 from ..helpers import synthetic_batch, tiny_model
 
 
 def test_nonfinite_task_loss_skips_update_and_names_the_task():
-    hub = MessageHub.get_instance('stability-test-1')
+    hub = MessageHub.get_instance(f'stability-test-1-{time.time_ns()}')  # new: current
     model = tiny_model()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
     wrapper = OptimWrapper(opt)
@@ -37,7 +39,7 @@ def test_nonfinite_task_loss_skips_update_and_names_the_task():
 
 
 def test_guarded_wrapper_refuses_infinite_gradients():
-    MessageHub.get_instance('stability-test-2').update_info(BAD_STEP_KEY, [])
+    MessageHub.get_instance(f'stability-test-2-{time.time_ns()}').update_info(BAD_STEP_KEY, [])
     p = torch.nn.Parameter(torch.ones(3))
     wrapper = GuardedOptimWrapper(torch.optim.SGD([p], lr=1.0))
     wrapper.update_params((p * torch.tensor([1.0, float('inf'), 1.0])).sum())
@@ -49,7 +51,7 @@ def test_guarded_wrapper_refuses_infinite_gradients():
 
 class FakeRunner:
     def __init__(self, lr=0.1):
-        self.message_hub = MessageHub.get_instance('stability-test-3')
+        self.message_hub = MessageHub.get_instance(f'stability-test-3-{time.time_ns()}')
         self.optim_wrapper = OptimWrapper(torch.optim.SGD([torch.nn.Parameter(torch.ones(1))],
                                                           lr=lr))
         self.logger = logging.getLogger('stability-test')
