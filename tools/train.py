@@ -70,7 +70,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     register_all_modules()
     cfg = build_config(args)
-    with clean_work_dir_on_failure(cfg.get('work_dir') or default_work_dir(cfg)):
+    with clean_work_dir_on_failure(default_work_dir(cfg)):
         build_runner(cfg).train()
 
 

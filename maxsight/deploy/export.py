@@ -25,7 +25,6 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch import nn
 
@@ -34,6 +33,7 @@ from ..evaluation.metrics.coco_metric import write_json_atomic
 from ..quantization import convert_trunk
 from ..quantization.tool_support import example_input, normalised_batches, prepare_for_tool
 from ..utils.config_preparation import default_work_dir, prepare_config
+from ..utils.cli import unwrap_model
 from ..utils.errors import ToolError
 
 OUTPUTS = ('cls', 'box', 'obj', 'zone', 'log_dist', 'urgency', 'scene')
@@ -178,8 +178,7 @@ def export_model(cfg: Config, checkpoint: str, out_dir: Optional[str] = None,
     os.makedirs(out_dir, exist_ok=True)
     cfg.work_dir = out_dir
     runner = Runner.from_cfg(cfg)  # a plain runner: its test loop evaluates each variant
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    model = model.cpu().eval()
+    model = unwrap_model(runner.model).cpu().eval()
     x = example_input(model, cfg, 'test')[:1]
     qcfg = cfg.get('quantization')
     variants: Dict[str, nn.Module] = {}

@@ -28,10 +28,10 @@ from typing import Optional, Sequence
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from ..registry import RUNNERS
+from ..utils.cli import unwrap_model
 from ..utils.config_preparation import (apply_condition, check_config_values,
                                         default_work_dir, prepare_config)
 from .atomic_backend import remove_partial_writes
@@ -94,7 +94,7 @@ def prepare_run_config(cfg: Config) -> Config:
     condition = cfg.get('vision_condition')
     cfg.work_dir = default_work_dir(cfg)
     if condition:
-        apply_condition(cfg, condition, suffix_work_dir=False)
+        apply_condition(cfg, condition)
     training = is_training_config(cfg)
     if training:
         _resolve_resume(cfg)
@@ -132,7 +132,7 @@ class MaxSightRunner(Runner):
     @property
     def bare_model(self) -> torch.nn.Module:
         """The model inside a DDP / mmengine wrapper."""
-        return self.model.module if is_model_wrapper(self.model) else self.model
+        return unwrap_model(self.model)
 
     def setup_env(self, env_cfg: dict) -> None:
         """mmengine's set-up, after starting the gloo group of a multi-process run without a

@@ -181,12 +181,11 @@ def apply_pipeline_additions(cfg: Config) -> Config:
     return cfg
 
 
-def apply_condition(cfg: Config, condition: str, splits: Sequence[str] = SPLITS,
-                    suffix_work_dir: bool = True) -> Config:
+def apply_condition(cfg: Config, condition: str, splits: Sequence[str] = SPLITS) -> Config:
     """Specialise ``cfg`` to a vision condition (DESIGN section 5): the condition's
     transform in every pipeline of ``splits`` (which also hands the condition to the
-    model's FiLM and to the loss' spatial priority) and, with ``suffix_work_dir``, the
-    work dir suffix ``_<condition>``."""
+    model's FiLM and to the loss' spatial priority). The work dir suffix ``_<condition>``
+    is :func:`default_work_dir`'s."""
     from ..datasets.transforms.vision_conditions import condition_transform_cfg
     transform = condition_transform_cfg(condition)  # raises on an unknown name
     if not cfg.model.get('condition_film'):
@@ -195,8 +194,6 @@ def apply_condition(cfg: Config, condition: str, splits: Sequence[str] = SPLITS,
     for _, ds in _dataloader_datasets(cfg, splits):
         if transform not in ds['pipeline']:  # test_dataloader may be val's very dict
             ds['pipeline'] = insert_after_loading(ds['pipeline'], transform)
-    if suffix_work_dir and cfg.get('work_dir'):
-        cfg.work_dir = f'{cfg.work_dir.rstrip("/")}_{condition}'
     return cfg
 
 

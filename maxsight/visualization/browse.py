@@ -23,7 +23,7 @@ def browse_dataset(cfg: Config, out_dir: str, split: str = 'train', num: int = 1
     (name, severity); returns the paths."""
     ensure_embedded_dataset(cfg, splits=(split,))
     if condition:
-        apply_condition(cfg, condition, splits=(split,), suffix_work_dir=False)
+        apply_condition(cfg, condition, splits=(split,))
     ds_cfg = cfg[f'{split}_dataloader'].dataset
     if corruption:
         name, severity = corruption

@@ -7,7 +7,7 @@ from maxsight.datasets.labels import luma
 from maxsight.datasets.transforms import CONDITION_TRANSFORMS, VISION_CONDITIONS
 from maxsight.datasets.transforms.vision_conditions import radial_distance
 from maxsight.registry import TRANSFORMS
-from maxsight.utils import apply_condition
+from maxsight.utils import apply_condition, default_work_dir
 
 
 def _apply(name, img):
@@ -126,9 +126,9 @@ def test_condition_reaches_pipeline_model_and_work_dir(tiny_synth):
     cfg = Config.fromfile('tests/configs/tiny_t2.py')
     for split in ('train', 'val', 'test'):
         cfg[f'{split}_dataloader'].dataset.data_root = tiny_synth + '/'
-    cfg.work_dir = 'work_dirs/tiny_t2'
+    cfg.vision_condition = 'glaucoma'
+    assert default_work_dir(cfg) == 'work_dirs/tiny_t2_glaucoma'
     apply_condition(cfg, 'glaucoma')
-    assert cfg.work_dir == 'work_dirs/tiny_t2_glaucoma'
     types = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
     assert types[:2] == ['LoadImageFromFile', 'GlaucomaPeripheralGain']
     with pytest.raises(ValueError, match='unknown vision condition'):
