@@ -1,5 +1,7 @@
-"""Is the data pipeline fast enough? Train-pipeline samples/s (0 and N workers) beside the
-model's train img/s, measured in one run (maxsight/analysis/pipeline_speed.py).
+"""Is the data pipeline fast enough? Pipeline samples/s beside the model's train img/s.
+
+Train-pipeline samples/s with 0 and N workers and the model's train img/s, measured in one
+run (maxsight/analysis/pipeline_speed.py).
 
 python tools/analysis_tools/benchmark_pipeline.py CONFIG [--batches 20] [--workers 2]
 """

@@ -1,5 +1,7 @@
-"""Parameters and FLOPs per image of a config's model, by module (one validation image at
-the test resolution; maxsight/analysis/flops.py says what is counted).
+"""Parameters and FLOPs per image of a config's model, by module.
+
+One validation image at the test resolution; maxsight/analysis/flops.py says what is
+counted.
 
 python tools/analysis_tools/get_flops.py CONFIG [--depth 1] [--cfg-options ...]
 """

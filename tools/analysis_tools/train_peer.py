@@ -1,5 +1,7 @@
-"""Train the benchmark peer (torchvision FCOS, ResNet-18 FPN, from scratch) on a config's
-data for a wall-time budget, then evaluate it with the same COCO evaluation as MaxSight.
+"""Train and evaluate the benchmark peer (FCOS ResNet-18 FPN) on a config's data.
+
+The peer is torchvision's FCOS with a ResNet-18 FPN, from scratch; it trains for a
+wall-time budget, then is evaluated with the same COCO evaluation as MaxSight.
 
 python tools/analysis_tools/train_peer.py CONFIG --minutes 9.1 [--lr 1e-3] [--out peer.json]
     [--warmup 150] [--overfit N]
