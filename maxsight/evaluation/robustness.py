@@ -129,10 +129,10 @@ def write_report(metrics: Dict[str, float], out_dir: str,
         fig, ax = plt.subplots(figsize=(6, 3.5))
         ax.bar(buckets, [metrics[f'lighting/{b}/bbox_mAP'] for b in buckets], label='mAP')
         ax.plot(buckets, [metrics[f'lighting/{b}/recall'] for b in buckets], 'ko-',
-                label='recall@0.5')
-        ax.set_ylabel('score')
-        ax.set_title('Per lighting bucket')
-        ax.legend()
+                label='recall@0.5')  # pragma: no mutate
+        ax.set_ylabel('score')  # pragma: no mutate
+        ax.set_title('Per lighting bucket')  # pragma: no mutate
+        ax.legend()  # pragma: no mutate
         written.append(_save(fig, out_dir, 'lighting_buckets.png'))
     corr = sorted({k.split('/')[1] for k in metrics if k.count('/') == 3
                    and k.startswith('lighting/')})
@@ -148,11 +148,11 @@ def write_report(metrics: Dict[str, float], out_dir: str,
             lines.append(f'| {name} | ' + ' | '.join(
                 'n/a' if v is None else f'{v:.4f}' for v in vals) + ' |')
             ax.plot([0] + list(SEVERITIES), [metrics['lighting/P']] + vals, marker='o',
-                    label=name)
-        ax.set_xlabel('severity (0 = clean)')
-        ax.set_ylabel('bbox mAP')
-        ax.set_title('mAP against corruption severity')
-        ax.legend()
+                    label=name)  # pragma: no mutate
+        ax.set_xlabel('severity (0 = clean)')  # pragma: no mutate
+        ax.set_ylabel('bbox mAP')  # pragma: no mutate
+        ax.set_title('mAP against corruption severity')  # pragma: no mutate
+        ax.legend()  # pragma: no mutate
         written.append(_save(fig, out_dir, 'lighting_robustness.png'))
     conds = [k.split('/')[1] for k in metrics if k.startswith('condition/')
              and k.endswith('/rel_change')]
@@ -165,10 +165,10 @@ def write_report(metrics: Dict[str, float], out_dir: str,
                          f'{100 * metrics[f"condition/{c}/rel_change"]:+.1f} % |')
         fig, ax = plt.subplots(figsize=(7, 3.5))
         ax.bar(conds, [100 * metrics[f'condition/{c}/rel_change'] for c in conds])
-        ax.axhline(0, color='k', linewidth=0.8)
-        ax.set_ylabel('mAP change vs no condition (%)')
-        ax.tick_params(axis='x', labelrotation=60)
-        ax.set_title('Per vision condition')
+        ax.axhline(0, color='k', linewidth=0.8)  # pragma: no mutate
+        ax.set_ylabel('mAP change vs no condition (%)')  # pragma: no mutate
+        ax.tick_params(axis='x', labelrotation=60)  # pragma: no mutate
+        ax.set_title('Per vision condition')  # pragma: no mutate
         written.append(_save(fig, out_dir, 'conditions.png'))
     path = osp.join(out_dir, 'report.md')
     with open(path, 'w') as f:

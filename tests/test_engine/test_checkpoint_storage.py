@@ -131,3 +131,91 @@ def test_worker_augmentation_streams_change_per_epoch_and_replay_exactly():
     assert e0 == _epoch_draws(0)  # the same epoch replays exactly (what resume needs)
     assert set(e0).isdisjoint(e1)  # and the next epoch draws new numbers
     assert len(set(e0)) == 4  # workers do not share a stream
+
+
+def test_epoch_seed_is_the_seed_sequence_of_seed_epoch_and_rank():
+    def ref(*entropy):
+        return int(np.random.SeedSequence(list(entropy)).generate_state(1)[0])
+    assert epoch_seed(5, 2) == ref(5, 2)
+    assert epoch_seed(5, 2, rank=3) == ref(5, 2, 3)
+    assert epoch_seed(2**32 + 5, 2) == ref(5, 2)  # a seed above 32 bits wraps
+
+
+def test_seed_everything_seeds_python_numpy_and_torch():
+    seed_everything(11)
+    got = (random.random(), np.random.rand(), torch.rand(2))
+    assert got[0] == random.Random(11).random()
+    assert got[1] == np.random.RandomState(11).rand()
+    assert torch.equal(got[2], torch.rand(2, generator=torch.Generator().manual_seed(11)))
+
+
+def test_rng_state_survives_a_weights_only_checkpoint_with_a_cached_gaussian(tmp_path):
+    seed_everything(3)
+    np.random.randn()  # numpy's legacy generator now holds a cached second Gaussian
+    state = capture_rng_state()
+    assert state['numpy'][3] == 1
+    path = tmp_path / 'rng.pth'
+    torch.save({'rng_state': state}, path)
+    loaded = torch.load(path, weights_only=True)['rng_state']
+    first = (random.random(), np.random.randn(), np.random.rand(), torch.rand(2))
+    python = loaded['python']
+    loaded['python'] = [python[0], list(python[1]), python[2]]  # as some serialisers give
+    restore_rng_state(loaded)
+    again = (random.random(), np.random.randn(), np.random.rand(), torch.rand(2))
+    assert first[:3] == again[:3] and torch.equal(first[3], again[3])
+
+
+class _FakeRunner:
+    def __init__(self, seed=4, epoch=2, diff_rank_seed=False, num_workers=0,
+                 persistent_workers=False, resume=True):
+        from types import SimpleNamespace
+        self.seed, self.epoch, self._resume = seed, epoch, resume
+        self.cfg = dict(randomness=dict(seed=seed, diff_rank_seed=diff_rank_seed))
+        self.train_dataloader = SimpleNamespace(num_workers=num_workers,
+                                                persistent_workers=persistent_workers)
+        self.warnings = []
+        self.logger = SimpleNamespace(warning=self.warnings.append)
+
+
+def _draws():
+    return random.random(), np.random.rand(), torch.rand(1).item()
+
+
+def test_epoch_randomness_hook_seeds_each_epoch_from_seed_epoch_and_rank(monkeypatch):
+    from maxsight.engine.hooks import randomness_hook
+    hook = randomness_hook.EpochRandomnessHook()
+    assert hook.priority == 'VERY_HIGH'
+    hook.before_train_epoch(_FakeRunner(seed=4, epoch=2))
+    got = _draws()
+    seed_everything(epoch_seed(4, 2))
+    assert got == _draws()
+    monkeypatch.setattr(randomness_hook, 'get_rank', lambda: 1)
+    hook.before_train_epoch(_FakeRunner(seed=4, epoch=2, diff_rank_seed=True))
+    got = _draws()
+    seed_everything(epoch_seed(4, 2, rank=1))
+    assert got == _draws()
+
+
+def test_epoch_randomness_hook_warns_about_persistent_workers_only():
+    from maxsight.engine.hooks.randomness_hook import EpochRandomnessHook
+    hook = EpochRandomnessHook()
+    for workers, persistent, warned in ((2, False, 0), (0, True, 0), (2, True, 1)):
+        runner = _FakeRunner(num_workers=workers, persistent_workers=persistent)
+        hook.before_train(runner)
+        assert len(runner.warnings) == warned
+    assert 'set persistent_workers=False for exact resume' in runner.warnings[0]
+
+
+def test_epoch_randomness_hook_saves_and_restores_on_resume_only():
+    from maxsight.engine.hooks.randomness_hook import RNG_KEY, EpochRandomnessHook
+    assert RNG_KEY == 'rng_state'
+    hook = EpochRandomnessHook()
+    seed_everything(9)
+    checkpoint = {}
+    hook.before_save_checkpoint(_FakeRunner(), checkpoint)
+    expected = _draws()
+    hook.after_load_checkpoint(_FakeRunner(resume=False), checkpoint)  # load_from: no restore
+    assert _draws() != expected
+    hook.after_load_checkpoint(_FakeRunner(resume=True), {})  # no state saved: nothing to do
+    hook.after_load_checkpoint(_FakeRunner(resume=True), checkpoint)
+    assert _draws() == expected
