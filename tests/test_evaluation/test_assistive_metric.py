@@ -94,3 +94,105 @@ def test_mpc_and_rpc_are_the_mean_and_its_ratio_to_clean(monkeypatch):
     zero = robustness.lighting_robustness(None, loader, clean_map=0.0,
                                           corruptions=('glare',), severities=(1,))
     assert zero['lighting/rPC'] == 0.0
+
+
+def _t(values, dtype=torch.float32):
+    return torch.tensor(values, dtype=dtype)
+
+
+def _two_images():
+    """Image A: resized by 0.5 (ground truth in resized pixels, predictions in original
+    ones), a detection below the score threshold listed first, a wrong-class detection,
+    a missed hazard; image B: no scale_factor key. Hand-worked results in the test."""
+    long = torch.long
+    a = dict(scale_factor=(0.5, 0.5), scene_urgency=3, pred_scene_urgency=3,
+             gt_instances=dict(
+                 bboxes=_t([[10, 10, 30, 30], [40, 10, 60, 30], [10, 40, 30, 60],
+                            [40, 40, 60, 60]]),
+                 labels=_t([0, 1, 0, 2], long), distance_zone=_t([0, 1, 2, 0], long),
+                 distance_m=_t([2.0, 6.0, 15.0, 1.0]), urgency=_t([3, 2, 0, 2], long),
+                 zone_derived=_t([0, 1, 0, 0], torch.bool),
+                 urgency_derived=_t([0, 0, 1, 0], torch.bool)),
+             pred_instances=dict(
+                 bboxes=_t([[20, 20, 60, 60], [21, 21, 61, 61], [80, 20, 120, 60],
+                            [20, 80, 60, 120], [20, 80, 60, 120]]),
+                 labels=_t([0, 0, 1, 1, 0], long), scores=_t([0.29, 0.3, 0.9, 0.8, 0.5]),
+                 distance_zone=_t([0, 0, 2, 2, 2], long),
+                 distance_m=_t([2.0, 2.5, 9.0, 15.0, 13.0]),
+                 urgency=_t([3, 0, 2, 0, 1], long)))
+    b = dict(scene_urgency=1, pred_scene_urgency=2,
+             gt_instances=dict(bboxes=_t([[0, 0, 10, 10]]), labels=_t([0], long),
+                               distance_zone=_t([1], long), distance_m=_t([5.0]),
+                               urgency=_t([1], long), zone_derived=_t([0], torch.bool),
+                               urgency_derived=_t([0], torch.bool)),
+             pred_instances=dict(bboxes=_t([[0, 0, 10, 10]]), labels=_t([0], long),
+                                 scores=_t([0.95]), distance_zone=_t([1], long),
+                                 distance_m=_t([4.5]), urgency=_t([1], long)))
+    return [a, b]
+
+
+def test_every_assistive_metric_on_a_hand_worked_case():
+    metric = AssistiveMetric()
+    metric.process({}, _two_images())
+    out = metric.compute_metrics(metric.results)
+    # matched pairs, in score order: A g1 (zone 1->2, 6->9 m, urgency 2->2), A g2 (2->2,
+    # 15->13, 0->1), A g0 (0->0, 2->2.5, 3->0: told safe), B g0 (1->1, 5->4.5, 1->1);
+    # hazards: A g0, g1, g3 (g3 not detected)
+    assert out == pytest.approx({
+        'distance/zone_acc': 3 / 4, 'distance/mae_m': (3 + 2 + 0.5 + 0.5) / 4,
+        'urgency/acc': 2 / 4, 'urgency/hazard_recall': 1 / 3,
+        'urgency/false_safe_rate': 1 / 3, 'urgency/hazard_miss_rate': 1 / 3,
+        'scene/urgency_acc': 1 / 2, 'assistive/matched_objects': 4.0,
+        'distance/mae_m_near': 0.5, 'distance/mae_m_medium': (3 + 0.5) / 2,
+        'distance/mae_m_far': 2.0,
+        'distance/zone_acc_derived': 0.0, 'distance/zone_acc_annotated': 1.0,
+        'urgency/acc_derived': 0.0, 'urgency/acc_annotated': 2 / 3}, abs=1e-12)
+    rep = metric.last_report
+    assert rep['zone_confusion'] == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    assert rep['urgency_confusion'] == [[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0],
+                                        [1, 0, 0, 0]]
+    assert {k: g['passed'] for k, g in rep['gates'].items()} == {
+        'urgency/hazard_recall': False, 'urgency/false_safe_rate': False,
+        'distance/zone_acc': False}
+    assert metric.format_report(out) == (
+        'assistive metrics (IoU >= 0.50, score >= 0.30):\n'
+        '  zone confusion (rows gt near/medium/far): [[1, 0, 0], [0, 1, 1], [0, 0, 1]]\n'
+        '  urgency confusion (rows gt safe..danger): '
+        '[[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0]]\n'
+        '  gate urgency/hazard_recall >= 0.95: 0.3333 FAIL\n'
+        '  gate urgency/false_safe_rate <= 0.01: 0.3333 FAIL\n'
+        '  gate distance/zone_acc >= 0.85: 0.7500 FAIL')
+
+
+def test_gates_are_inclusive_and_a_missing_key_fails():
+    metric = AssistiveMetric(gates={'distance/zone_acc': ('>=', 0.75),
+                                    'urgency/false_safe_rate': ['<=', 1 / 3],
+                                    'no/such_key': ('>=', 0.0)})
+    metric.process({}, _two_images())
+    out = metric.compute_metrics(metric.results)
+    gates = metric.last_report['gates']
+    assert [gates[k]['passed'] for k in gates] == [True, True, False]
+    assert gates['no/such_key']['value'] is None
+    assert gates['distance/zone_acc'] == dict(op='>=', threshold=0.75, value=0.75,
+                                              passed=True)
+    assert metric.format_report(out).endswith('  gate no/such_key >= 0.0: nan FAIL')
+
+
+def test_iou_and_score_thresholds_are_the_configured_ones():
+    strict = AssistiveMetric(iou_thr=0.95)  # A's g0 is found at IoU 0.906 only
+    strict.process({}, _two_images())
+    assert strict.compute_metrics(strict.results)['assistive/matched_objects'] == 3.0
+    picky = AssistiveMetric(score_thr=0.31)  # drops A's detection at score 0.3
+    picky.process({}, _two_images())
+    out = picky.compute_metrics(picky.results)
+    assert out['assistive/matched_objects'] == 3.0
+    assert out['urgency/hazard_miss_rate'] == pytest.approx(2 / 3)
+
+
+def test_no_images_gives_zeros_not_errors():
+    metric = AssistiveMetric()
+    out = metric.compute_metrics([])
+    assert out['distance/zone_acc'] == 0.0 and out['distance/mae_m'] == 0.0
+    assert out['distance/mae_m_near'] == 0.0 and out['assistive/matched_objects'] == 0.0
+    assert 'distance/zone_acc_derived' not in out
+    assert metric.last_report['zone_confusion'] == [[0] * 3] * 3

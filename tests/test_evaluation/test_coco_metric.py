@@ -138,3 +138,115 @@ def test_lighting_metric_per_bucket(coco_writer):
     assert res['lighting/dark/bbox_mAP'] == pytest.approx(ref.stats[0], abs=1e-12)
     rec = ref.eval['recall'][0, :, 0, -1]
     assert res['lighting/dark/recall'] == pytest.approx(rec[rec > -1].mean(), abs=1e-12)
+
+
+def test_results_file_holds_exactly_the_evaluated_detections(coco_writer, tmp_path):
+    ann_file, _ = _gt(coco_writer, True)
+    pred_out = str(tmp_path / 'p.json')
+    metric = CocoMetric(ann_file=ann_file, pred_out=pred_out, quiet=True)
+    metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+    metric.process({}, [dict(img_id=np.int64(2), pred_instances=dict(
+        bboxes=torch.tensor([[10., 20., 40., 60.], [0.5, 1.5, 2.5, 9.5]]),
+        scores=torch.tensor([0.75, 0.5]), labels=torch.tensor([1, 0]),
+        distance_m=torch.tensor([2.5, 7.25]), distance_zone=torch.tensor([0, 2]),
+        urgency=torch.tensor([3, 1])))])
+    metric.evaluate(1)
+    text = open(pred_out).read()
+    assert json.loads(text) == [
+        dict(image_id=2, category_id=17, bbox=[10.0, 20.0, 30.0, 40.0], score=0.75,
+             distance_m=2.5, distance_zone=0, urgency=3),
+        dict(image_id=2, category_id=5, bbox=[0.5, 1.5, 2.0, 8.0], score=0.5,
+             distance_m=7.25, distance_zone=2, urgency=1)]
+    assert '"distance_zone": 0, "urgency": 3' in text  # integers, not 0.0 / 3.0
+
+
+def test_to_coco_results_keeps_float64_precision():
+    from maxsight.evaluation.metrics.coco_metric import to_coco_results
+    box = np.array([[1 / 3, 0.1, 2 / 3, 0.7]], np.float64)
+    out = to_coco_results([dict(img_id=1, bboxes=box, labels=np.array([0]),
+                                scores=np.array([1 / 3]), distance_m=np.array([1 / 7]),
+                                distance_zone=np.array([1.0]), urgency=np.array([2.0]))],
+                          cat_ids=[9])
+    assert out[0]['bbox'] == [1 / 3, 0.1, 2 / 3 - 1 / 3, 0.7 - 0.1]
+    assert out[0]['score'] == 1 / 3 and out[0]['distance_m'] == 1 / 7
+    assert type(out[0]['distance_zone']) is int and type(out[0]['urgency']) is int
+    assert to_coco_results([dict(img_id=1, bboxes=np.zeros(0), labels=np.zeros(0, int),
+                                 scores=np.zeros(0), distance_m=np.zeros(0),
+                                 distance_zone=np.zeros(0), urgency=np.zeros(0))],
+                           cat_ids=[9]) == []
+
+
+def test_per_class_ap_is_the_area_all_max_dets_100_precision_mean(coco_writer):
+    from maxsight.evaluation.metrics.coco_metric import per_class_ap
+    ann_file, anns = _gt(coco_writer, True)
+    metric = CocoMetric(ann_file=ann_file, quiet=True)
+    metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+    metric.process({}, _samples(anns, np.random.default_rng(1)))
+    metric.evaluate(6)
+    precision = metric.last_eval.eval['precision']
+    aps = per_class_ap(metric.last_eval, ('a', 'b'))
+    for k, name in enumerate(('a', 'b')):
+        p = precision[:, :, k, 0, 2]  # areaRng 'all', maxDets 100
+        assert aps[name] == float(p[p >= 0].mean()) and 0.2 < aps[name] < 1
+
+
+def test_per_class_ap_of_a_class_without_ground_truth_is_nan():
+    from types import SimpleNamespace
+
+    from maxsight.evaluation.metrics.coco_metric import per_class_ap
+    precision = np.full((10, 101, 2, 4, 3), -1.0)
+    precision[:, :, 0, 0, 2] = 0.5
+    precision[:, :, 0, 1:, :] = 0.9  # other areas / maxDets are not read
+    precision[:, :, 0, 0, :2] = 0.1
+    aps = per_class_ap(SimpleNamespace(eval=dict(precision=precision)), ('a', 'b'))
+    assert aps['a'] == 0.5 and np.isnan(aps['b'])
+
+
+def test_ground_truth_gets_the_keys_load_res_needs_and_keeps_its_own(tmp_path):
+    from maxsight.evaluation.metrics.coco_metric import load_coco_gt
+    base = dict(images=[dict(id=1, file_name='1.png', width=10, height=10)],
+                annotations=[], categories=[dict(id=1, name='a')])
+    bare = tmp_path / 'bare.json'
+    bare.write_text(json.dumps(base))
+    coco = load_coco_gt(str(bare))
+    assert coco.dataset['info'] == {} and coco.dataset['licenses'] == []
+    assert coco.getImgIds() == [1]
+    own = tmp_path / 'own.json'
+    own.write_text(json.dumps(dict(base, info=dict(year=2026), licenses=[dict(id=3)])))
+    coco = load_coco_gt(str(own))
+    assert coco.dataset['info'] == dict(year=2026) and coco.dataset['licenses'] == [dict(id=3)]
+
+
+def test_quiet_silences_the_cocoeval_table_and_defaults(coco_writer, capsys):
+    ann_file, anns = _gt(coco_writer, True)
+    samples = _samples(anns, np.random.default_rng(1))
+    default = CocoMetric(ann_file=ann_file)
+    assert (default.classwise, default.quiet, default.backend, default.prefix) == (
+        True, False, 'pycocotools', 'coco')
+    assert CocoMetric(prefix='val').prefix == 'val'
+    for quiet in (False, True):
+        metric = CocoMetric(ann_file=ann_file, quiet=quiet)
+        metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+        metric.process({}, samples)
+        capsys.readouterr()
+        metric.evaluate(6)
+        printed = capsys.readouterr().out
+        assert ('Average Precision  (AP) @[ IoU=0.50:0.95' in printed) == (not quiet)
+
+
+def test_missing_optional_backend_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from maxsight.evaluation.metrics.coco_metric import resolve_backend
+    monkeypatch.setitem(sys.modules, 'faster_coco_eval', None)  # import fails
+    assert resolve_backend('auto') == 'pycocotools'
+    with pytest.raises(ImportError, match=r'^CocoMetric\(backend="faster_coco_eval"\) needs '
+                                          r'the optional package faster-coco-eval: pip install'
+                                          r' -r requirements/optional.txt$'):
+        CocoMetric(ann_file='x.json', backend='faster_coco_eval')
+
+
+def test_compute_without_ann_file_says_what_to_set():
+    metric = CocoMetric()
+    with pytest.raises(ValueError, match='ann_file is not set'):
+        metric.compute_metrics([])
