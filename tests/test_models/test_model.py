@@ -212,3 +212,51 @@ def test_hazard_scores_are_raised_and_re_ranked():
     for bad in (0.0, 1.5):
         with pytest.raises(ValueError, match='hazard_score_exponent must be in'):
             MultiTaskDenseHead(num_classes=2, test_cfg=dict(hazard_score_exponent=bad))
+
+
+def _crowded_preds(num_objects: int = 60, copies: int = 4, background: int = 160):
+    """Head outputs for one 320x200 image with ``num_objects`` separate 20x20 objects on a
+    grid, each predicted ``copies`` times (one-to-4 matching's near-copies, IoU > 0.8 among
+    them) with class probability 0.9 - 0.004 j - 0.001 c for copy c of object j, plus
+    ``background`` points at 0.01: every copy of object j scores above object j + 1's, so
+    a cut before NMS keeps the copies of the first objects only."""
+    boxes, probs = [], []
+    for j in range(num_objects):
+        x, y = 30.0 * (j % 10), 30.0 * (j // 10)
+        for c in range(copies):
+            boxes.append([x + c * 0.5, y, x + 20 + c * 0.5, y + 20])
+            probs.append(0.9 - 0.004 * j - 0.001 * c)
+    boxes += [[0., 0., 5., 5.]] * background
+    probs += [0.01] * background
+    n = len(boxes)
+    cls = torch.full((1, n, 2), -20.0)
+    cls[0, :, 1] = torch.logit(torch.tensor(probs))
+    return dict(cls=cls, obj=torch.full((1, n), 20.0), box=torch.tensor([boxes]),
+                zone=torch.zeros(1, n, 3), log_dist=torch.zeros(1, n),
+                urgency=torch.zeros(1, n, 4), scene=torch.zeros(1, 4))
+
+
+def _crowded_detections(**test_cfg):
+    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
+    cfg = dict(obj_score_exponent=0.0, hazard_prob_thr=None, hazard_score_exponent=1.0)
+    head = MultiTaskDenseHead(num_classes=2, test_cfg=dict(cfg, **test_cfg))
+    sample = DetDataSample(metainfo=dict(img_shape=(200, 320)))
+    return head.predict_by_preds(_crowded_preds(), [sample])[0].pred_instances
+
+
+def test_a_crowded_image_keeps_every_object_nms_before_max_per_img():
+    """Score threshold, nms_pre, class-wise NMS, then max_per_img (mmdetection's order):
+    60 objects x 4 copies keep all 60, each its best copy; a top-100 cut before NMS would
+    keep the copies of 25 objects."""
+    pred = _crowded_detections()  # the defaults: nms_pre 1000, max_per_img 100
+    assert len(pred) == 60
+    assert pred.bboxes[:, :2].tolist() == [[30.0 * (j % 10), 30.0 * (j // 10)]
+                                           for j in range(60)]
+    assert torch.allclose(pred.scores, 0.9 - 0.004 * torch.arange(60.0))
+    assert (pred.labels == 1).all()
+    # max_per_img cuts after NMS: the 50 best objects
+    assert len(_crowded_detections(max_per_img=50)) == 50
+    # nms_pre bounds the candidates before NMS: 100 candidates are 25 objects' copies
+    assert len(_crowded_detections(nms_pre=100)) == 25
+    # the score threshold: objects 0..24 score above 0.801
+    assert len(_crowded_detections(score_thr=0.801)) == 25

@@ -33,8 +33,10 @@ model = dict(
         loss_distance=dict(type='L1Loss', loss_weight=0.5),
         loss_urgency=dict(type='CrossEntropyLoss', loss_weight=0.5),
         loss_scene=dict(type='CrossEntropyLoss', loss_weight=0.2),
-        # test_cfg: the head's defaults (MultiTaskDenseHead.DEFAULT_TEST_CFG), stated here:
-        # COCO's 100 detections, class-wise NMS for one-to-4 training, the score's IoU
-        # exponent, and two cost-sensitive hazard rules (docs/benchmarks.md#hazard-recall)
-        test_cfg=dict(max_per_img=100, score_thr=0.05, nms_iou_thr=0.7, hazard_prob_thr=0.1,
-                      obj_score_exponent=0.25, hazard_score_exponent=0.85)))
+        # test_cfg: the head's defaults (MultiTaskDenseHead.DEFAULT_TEST_CFG), stated here,
+        # in the order they apply: score threshold, the best nms_pre candidates, class-wise
+        # NMS for one-to-4 training, COCO's 100 detections; the score's IoU exponent and two
+        # cost-sensitive hazard rules (docs/benchmarks.md#hazard-recall)
+        test_cfg=dict(score_thr=0.05, nms_pre=1000, nms_iou_thr=0.7, max_per_img=100,
+                      hazard_prob_thr=0.1, obj_score_exponent=0.25,
+                      hazard_score_exponent=0.85)))

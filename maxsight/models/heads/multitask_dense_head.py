@@ -32,8 +32,9 @@ def urgency_decision(logits: Tensor, hazard_prob_thr: Optional[float] = None) ->
 
 
 #: test-time defaults, equal to configs/_base_/models/maxsight_t0.py's (a test checks)
-DEFAULT_TEST_CFG = dict(max_per_img=100, score_thr=0.05, nms_iou_thr=0.7, hazard_prob_thr=0.1,
-                        obj_score_exponent=0.25, hazard_score_exponent=0.85)
+DEFAULT_TEST_CFG = dict(score_thr=0.05, nms_pre=1000, nms_iou_thr=0.7, max_per_img=100,
+                        hazard_prob_thr=0.1, obj_score_exponent=0.25,
+                        hazard_score_exponent=0.85)
 
 
 def _tower(in_ch: int, ch: int, depth: int) -> nn.Sequential:
@@ -72,8 +73,10 @@ class MultiTaskDenseHead(nn.Module):
             trades accuracy on harmless objects for fewer missed hazards.
         hazard_matches_per_gt: predictions matched to each hazard (urgency >= 2) per step;
             None: the matcher's ``num_matches_per_gt``, as for every other object.
-        test_cfg: merged over ``DEFAULT_TEST_CFG``: ``max_per_img``, ``score_thr``,
-            ``nms_iou_thr`` (None: no NMS),
+        test_cfg: merged over ``DEFAULT_TEST_CFG``, applied in this order: ``score_thr``
+            (candidates scoring above it), ``nms_pre`` (the best candidates kept for NMS),
+            ``nms_iou_thr`` (class-wise NMS; None: no NMS), hazard re-scoring (below),
+            ``max_per_img`` (detections returned),
             ``hazard_prob_thr`` (None: urgency = argmax; p: urgency >= 2 whenever
             P(warning) + P(danger) >= p, the most likely of the two, else the most likely of
             safe / caution; p < 0.5 is a cost-sensitive rule that misses fewer hazards),
@@ -322,7 +325,8 @@ class MultiTaskDenseHead(nn.Module):
     @torch.no_grad()
     def predict(self, feats: Sequence[Tensor], data_samples: Sequence[DetDataSample]
                 ) -> List[DetDataSample]:
-        """Top-``max_per_img`` detections per image, boxes in original-image pixels."""
+        """At most ``max_per_img`` detections per image, boxes xyxy in original-image
+        pixels (post-processing order: ``test_cfg`` in the class docstring)."""
         return self.predict_by_preds(self(feats), data_samples)
 
     def _raise_hazard_scores(self, result: InstanceData) -> InstanceData:
@@ -345,11 +349,12 @@ class MultiTaskDenseHead(nn.Module):
         scores_all = (preds['cls'].float().sigmoid().pow(1.0 - q) *
                       preds['obj'].float().sigmoid()[..., None].pow(q))
         for b, sample in enumerate(data_samples):
+            # mmdetection's order: score threshold, the nms_pre best, class-wise NMS, then
+            # max_per_img (a cut before NMS would fill it with one object's near-copies)
             scores = scores_all[b].flatten()
-            k = min(int(cfg['max_per_img']), scores.numel())
-            top_scores, top_idx = scores.topk(k)
-            keep = top_scores > cfg['score_thr']
-            top_scores, top_idx = top_scores[keep], top_idx[keep]
+            cand = (scores > cfg['score_thr']).nonzero().squeeze(1)
+            top_scores, order = scores[cand].topk(min(int(cfg['nms_pre']), cand.numel()))
+            top_idx = cand[order]
             loc, labels = top_idx // self.num_classes, top_idx % self.num_classes
             boxes = preds['box'][b, loc].float()
             if cfg.get('nms_iou_thr') is not None:
@@ -369,7 +374,8 @@ class MultiTaskDenseHead(nn.Module):
             result.distance_m = preds['log_dist'][b, loc].float().exp()
             result.urgency = urgency_decision(preds['urgency'][b, loc],
                                               cfg.get('hazard_prob_thr'))
-            sample.pred_instances = self._raise_hazard_scores(result)
+            result = self._raise_hazard_scores(result)
+            sample.pred_instances = result[:int(cfg['max_per_img'])]
             sample.set_field(int(preds['scene'][b].argmax()), 'pred_scene_urgency',
                              field_type='metainfo')
         return list(data_samples)
