@@ -1,14 +1,11 @@
-# MaxSight T2 (the default): T1 + transformer encoder over the coarse (stride 16, 32) levels.
-_base_ = ['./t1_attention.py']
+# MaxSight T2 (the default): T1 + transformer encoder over the coarse (stride 16, 32) levels
+# (the model: _base_/models/maxsight_t2.py), on the embedded dataset.
+_base_ = [
+    '_base_/datasets/synthetic_scenes.py',
+    '_base_/models/maxsight_t2.py',
+    '_base_/schedules/adamw_cosine.py',
+    '_base_/default_runtime.py',
+]
 
-model = dict(
-    encoder=dict(type='CoarseLevelEncoder', channels=64, levels=(1, 2), num_layers=1,
-                 num_heads=4, ffn_channels=128),
-    # departs from T1: static task weights, as GradNorm cost mAP and time in make train's
-    # budget (docs/benchmarks.md#summary-make-train-against-the-peer)
-    balancer=dict(_delete_=True, type='StaticWeights'),
-    # departs from T0: focal alpha 0.5, positives weigh as much as negatives (same section)
-    bbox_head=dict(loss_cls=dict(alpha=0.5)),
-)
 automl = dict(search_space={
     'model.bbox_head.hazard_loss_weight': dict(type='float', low=1.0, high=6.0)})

@@ -26,7 +26,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='PATH',
                         help='resume from PATH, or alone: from the newest checkpoint in the '
                         'work dir')
-    parser.add_argument('--amp', action='store_true', help='mixed precision (needs a GPU)')
+    parser.add_argument('--amp', nargs='?', const='float16', choices=('float16', 'bfloat16'),
+                        help='mixed precision on a CUDA GPU, float16 (the default) or bfloat16')
     parser.add_argument('--smoke', action='store_true',
                         help='30 iterations on tiny synthetic data; fails unless the losses '
                         'are finite and decrease (run this before a long job)')
@@ -61,8 +62,7 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = None if args.resume == 'auto' else args.resume
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        cfg.amp = args.amp
     return cfg
 
 

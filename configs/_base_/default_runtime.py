@@ -32,6 +32,8 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),  # the runner switches to gloo when there is no GPU
 )
+# mixed precision on a CUDA GPU: 'float16' or 'bfloat16' (tools/train.py --amp [DTYPE])
+amp = None
 
 # Scalars go to <work_dir>/<timestamp>/vis_data/scalars.json (plot them with
 # tools/analysis_tools/analyze_logs.py). TensorBoard: set use_tensorboard = True (needs the

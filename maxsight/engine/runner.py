@@ -13,7 +13,8 @@ the config (DESIGN section 2):
 * ``resume=True`` without ``load_from`` picks the newest complete checkpoint; a training
   run over a work dir that holds checkpoints of an earlier run is refused;
 * the value checks of :func:`~maxsight.utils.config_preparation.check_config_values`,
-  a clear error for ``AmpOptimWrapper`` without a GPU, gloo instead of nccl on the CPU.
+  ``amp`` (fp16 / bf16 through ``AmpOptimWrapper``; a clear error without a GPU), gloo
+  instead of nccl on the CPU.
 
 Then :meth:`train` transfers ``load_from`` (a training run that does not resume) by name
 and shape with a per-module report and prepares quantisation-aware training before the
@@ -81,11 +82,31 @@ def _refuse_overwrite(cfg: Config) -> None:
             'run would overwrite them)')
 
 
-def _check_amp(cfg: Config) -> None:
-    wrapper = (cfg.get('optim_wrapper') or {}).get('type')
-    if wrapper == 'AmpOptimWrapper' and not torch.cuda.is_available():
-        raise ValueError('--amp (AmpOptimWrapper) needs a CUDA GPU; none is visible. Drop '
-                         '--amp to train in fp32 on the CPU.')
+AMP_DTYPES = ('float16', 'bfloat16')
+
+
+def apply_amp(cfg: Config) -> None:
+    """``amp`` = 'float16' or 'bfloat16' (``tools/train.py --amp [DTYPE]``): train with
+    mmengine's ``AmpOptimWrapper`` in that autocast dtype (dynamic loss scaling), keeping
+    the optimiser, clipping and paramwise settings. Needs a CUDA GPU."""
+    amp = cfg.get('amp')
+    if amp in (None, False):
+        wrapper = (cfg.get('optim_wrapper') or {}).get('type')
+        if wrapper == 'AmpOptimWrapper' and not torch.cuda.is_available():
+            raise ValueError('AmpOptimWrapper needs a CUDA GPU; none is visible. Train in '
+                             'fp32 on the CPU (optim_wrapper.type=GuardedOptimWrapper).')
+        return
+    if amp is True:
+        amp = 'float16'
+    if amp not in AMP_DTYPES:
+        raise ValueError(f'amp must be one of {", ".join(AMP_DTYPES)} (or None), got {amp!r}')
+    if not torch.cuda.is_available():
+        raise ValueError(f'--amp ({amp}) needs a CUDA GPU; none is visible. Drop --amp to '
+                         'train in fp32 on the CPU.')
+    cfg.amp = amp
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.dtype = amp
+    cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
 
 def prepare_run_config(cfg: Config) -> Config:
@@ -103,7 +124,7 @@ def prepare_run_config(cfg: Config) -> Config:
             if cfg.get('load_from'):
                 cfg.transfer_from, cfg.load_from = cfg.load_from, None
     check_config_values(cfg)
-    _check_amp(cfg)
+    apply_amp(cfg)
     return prepare_config(cfg, splits=run_splits(cfg))
 
 

@@ -5,11 +5,14 @@ applies all of it; the analysis tools the data-level steps):
 * fill ``num_classes`` from the annotation file (or check a given one against it);
 * fill the COCO evaluators' ``ann_file`` from their dataloader's dataset;
 * use gloo instead of nccl for distributed runs without a GPU;
+* resolve the loaders' ``num_workers='auto'`` / ``pin_memory='auto'`` for the device
+  (``resolve_loader_settings``);
 * a vision condition's transform in the pipelines (``apply_condition``);
 * type and range checks of the values users edit most (``check_config_values``).
 """
 import copy
 import itertools
+import os
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -140,6 +143,7 @@ def prepare_config(cfg: Config, splits: Sequence[str] = ('train', 'val')) -> Con
     resolve_num_classes(cfg, splits[0])
     fill_evaluator_ann_files(cfg)
     enable_tensorboard(cfg)
+    resolve_loader_settings(cfg)
     if not torch.cuda.is_available():
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     return cfg
@@ -225,6 +229,40 @@ def default_work_dir(cfg: Config) -> str:
     return osp.join('work_dirs', name + (f'_{condition}' if condition else ''))
 
 
+#: ``num_workers='auto'`` without a GPU: a training worker competes with the compute
+#: threads on a small CPU, one evaluation worker overlaps decoding with inference
+#: (docs/benchmarks.md#profile-of-a-training-step-and-the-overheads-removed)
+CPU_AUTO_WORKERS = dict(train=0, val=1, test=1)
+#: at most this many workers per process on a GPU machine
+GPU_MAX_WORKERS = 8
+
+
+def auto_num_workers(split: str, cuda: bool, cpus: int, procs_per_node: int) -> int:
+    """What ``num_workers='auto'`` means: on a GPU, the node's cores shared among its
+    processes (at most ``GPU_MAX_WORKERS``, at least 1); on the CPU ``CPU_AUTO_WORKERS``."""
+    if cuda:
+        return max(1, min(GPU_MAX_WORKERS, cpus // max(1, procs_per_node)))
+    return CPU_AUTO_WORKERS[split]
+
+
+def resolve_loader_settings(cfg: Config, cuda: Optional[bool] = None) -> None:
+    """``num_workers='auto'`` and ``pin_memory='auto'`` of every dataloader, in place, for
+    the device this process trains on (``cuda``: whether a GPU is used; default: one is
+    visible). Persistent workers need workers: switched off where there are none."""
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    procs = int(os.environ.get('LOCAL_WORLD_SIZE', 1))
+    for split in SPLITS:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        if loader.get('num_workers') == 'auto':
+            loader['num_workers'] = auto_num_workers(split, cuda, os.cpu_count() or 1, procs)
+        if loader.get('pin_memory') == 'auto':
+            loader['pin_memory'] = cuda
+        if loader.get('num_workers') == 0 and loader.get('persistent_workers'):
+            loader['persistent_workers'] = False
+
+
 def _positive_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
@@ -247,8 +285,8 @@ def check_config_values(cfg: Config) -> None:
         check(f'{split}_dataloader.batch_size', bs, _positive_int(bs), 'a positive int')
         nw = loader.get('num_workers', 0)
         check(f'{split}_dataloader.num_workers', nw,
-              isinstance(nw, int) and not isinstance(nw, bool) and nw >= 0,
-              'an int >= 0')
+              nw == 'auto' or isinstance(nw, int) and not isinstance(nw, bool) and nw >= 0,
+              "an int >= 0 or 'auto'")
     train_cfg = cfg.get('train_cfg') or {}
     for key in ('max_epochs', 'max_iters', 'val_interval'):
         if key in train_cfg:

@@ -77,3 +77,28 @@ def test_predictions_go_back_to_each_images_original_pixels():
     clipped = head.predict_by_preds(preds, samples)[1].pred_instances.bboxes
     assert clipped.tolist() == [[64., 32., 64., 40.]]  # clipped to (w 64, h 40)
     assert isinstance(out[0].pred_instances, InstanceData)
+
+
+def test_random_choice_resize_picks_each_scale_from_the_seeded_generator():
+    import numpy as np
+
+    from maxsight.registry import TRANSFORMS
+    t = TRANSFORMS.build(dict(type='RandomChoiceResize', scales=[(320, 320), (640, 640)]))
+    seen = {}
+    np.random.seed(0)
+    for _ in range(40):
+        out = t(dict(img=np.zeros((300, 400, 3), np.uint8),
+                     gt_bboxes=np.array([[40., 30., 200., 150.]], np.float32)))
+        seen[out['img_shape']] = out['gt_bboxes'][0].tolist()
+    # 400x300 fitted into 320x320 (factor 0.8) and into 640x640 (factor 1.6)
+    assert seen == {(240, 320): [32.0, 24.0, 160.0, 120.0],
+                    (480, 640): [64.0, 48.0, 320.0, 240.0]}
+    np.random.seed(0)
+    expected = [(240, 320), (480, 640)][np.random.randint(2)]
+    np.random.seed(0)
+    assert t(dict(img=np.zeros((300, 400, 3), np.uint8)))['img_shape'] == expected
+    assert repr(t) == 'RandomChoiceResize(scales=[(320, 320), (640, 640)], keep_ratio=True)'
+    import pytest
+    for bad in ([], [(640,)], [(0, 640)]):
+        with pytest.raises(ValueError, match='scales must be'):
+            TRANSFORMS.build(dict(type='RandomChoiceResize', scales=bad))

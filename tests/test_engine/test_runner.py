@@ -12,7 +12,7 @@ from mmengine.registry import RUNNERS
 from maxsight.checkpoint_io import safe_load_checkpoint
 from maxsight.engine.runner import MaxSightRunner, prepare_run_config
 
-from ..helpers import ROOT
+from ..helpers import ROOT, TINY_CONFIG
 
 
 @pytest.fixture(scope='module')
@@ -162,3 +162,40 @@ def test_cosine_schedule_ends_with_max_epochs(config, epochs, tiny_synth, tmp_pa
               if type(s).__name__ == 'CosineAnnealingLR']
     iters = epochs * 3  # 24 training images in batches of 8
     assert len(cosine) == 1 and cosine[0].T_max == iters and cosine[0].end == iters
+
+
+def test_amp_sets_mmengines_wrapper_with_the_dtype_and_refuses_without_a_gpu(monkeypatch):
+    import pytest
+    from mmengine.config import Config
+
+    from maxsight.engine.runner import apply_amp
+    base = dict(optim_wrapper=dict(type='GuardedOptimWrapper', clip_grad=dict(max_norm=10.0),
+                                   optimizer=dict(type='AdamW', lr=1e-3)))
+    monkeypatch.setattr('torch.cuda.is_available', lambda: False)
+    apply_amp(Config(dict(base, amp=None)))  # fp32 on the CPU is fine
+    for amp in ('float16', True):
+        with pytest.raises(ValueError, match='needs a CUDA GPU; none is visible'):
+            apply_amp(Config(dict(base, amp=amp)))
+    with pytest.raises(ValueError, match='AmpOptimWrapper needs a CUDA GPU'):
+        apply_amp(Config(dict(optim_wrapper=dict(type='AmpOptimWrapper'))))
+    monkeypatch.setattr('torch.cuda.is_available', lambda: True)
+    for amp, dtype in (('bfloat16', 'bfloat16'), (True, 'float16'), ('float16', 'float16')):
+        cfg = Config(dict(base, amp=amp))
+        apply_amp(cfg)
+        assert cfg.amp == dtype
+        assert cfg.optim_wrapper.to_dict() == dict(
+            type='AmpOptimWrapper', dtype=dtype, loss_scale='dynamic',
+            clip_grad=dict(max_norm=10.0), optimizer=dict(type='AdamW', lr=1e-3))
+    with pytest.raises(ValueError, match="amp must be one of float16, bfloat16"):
+        apply_amp(Config(dict(base, amp='int8')))
+
+
+def test_train_tool_amp_flag_sets_the_dtype():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('train_tool', 'tools/train.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    def amp(*flags):
+        return tool.build_config(tool.parse_args([TINY_CONFIG, *flags])).amp
+    assert (amp('--amp'), amp('--amp', 'bfloat16'), amp()) == ('float16', 'bfloat16', None)

@@ -69,3 +69,48 @@ def test_pipeline_additions_go_into_every_pipeline_once_and_bad_ones_are_named()
     cfg.pipeline_additions = [dict(transform=dict(type='X'))]
     with pytest.raises(ValueError, match=r'pipeline_additions\[0\] must be dict\(after='):
         apply_pipeline_additions(cfg)
+
+
+def test_auto_loader_settings_follow_the_device(monkeypatch):
+    from mmengine.config import Config
+
+    from maxsight.utils.config_preparation import (CPU_AUTO_WORKERS, GPU_MAX_WORKERS,
+                                                   auto_num_workers, resolve_loader_settings)
+    assert CPU_AUTO_WORKERS == dict(train=0, val=1, test=1) and GPU_MAX_WORKERS == 8
+    assert auto_num_workers('train', cuda=True, cpus=16, procs_per_node=1) == 8
+    assert auto_num_workers('train', cuda=True, cpus=16, procs_per_node=4) == 4
+    assert auto_num_workers('val', cuda=True, cpus=2, procs_per_node=4) == 1
+    assert auto_num_workers('val', cuda=False, cpus=64, procs_per_node=1) == 1
+
+    def loaders():
+        return Config(dict(
+            train_dataloader=dict(num_workers='auto', pin_memory='auto',
+                                  persistent_workers=True),
+            val_dataloader=dict(num_workers='auto', pin_memory='auto', persistent_workers=True),
+            test_dataloader=dict(num_workers=3, pin_memory=False)))
+    cpu = loaders()
+    resolve_loader_settings(cpu, cuda=False)
+    assert (cpu.train_dataloader.num_workers, cpu.train_dataloader.pin_memory,
+            cpu.train_dataloader.persistent_workers) == (0, False, False)
+    assert (cpu.val_dataloader.num_workers, cpu.val_dataloader.pin_memory,
+            cpu.val_dataloader.persistent_workers) == (1, False, True)
+    assert cpu.test_dataloader.num_workers == 3  # explicit values stay
+    monkeypatch.setenv('LOCAL_WORLD_SIZE', '2')
+    monkeypatch.setattr('os.cpu_count', lambda: 12)
+    gpu = loaders()
+    resolve_loader_settings(gpu, cuda=True)
+    assert (gpu.train_dataloader.num_workers, gpu.train_dataloader.pin_memory) == (6, True)
+    assert gpu.test_dataloader.pin_memory is False
+
+
+def test_auto_is_a_valid_num_workers_and_other_strings_are_not():
+    import pytest
+    from mmengine.config import Config
+
+    from maxsight.utils.config_preparation import check_config_values
+    from maxsight.utils.errors import ToolError
+    check_config_values(Config(dict(train_dataloader=dict(batch_size=2, num_workers='auto'))))
+    with pytest.raises(ToolError, match="train_dataloader.num_workers must be an int >= 0 or "
+                                        "'auto', got 'four'"):
+        check_config_values(Config(dict(train_dataloader=dict(batch_size=2,
+                                                              num_workers='four'))))

@@ -25,13 +25,15 @@ test_pipeline = [
     dict(type='PackDetInputs'),
 ]
 
-# num_workers=0: on a 2-core CPU a loader worker competes with the compute threads (same
-# section of docs/benchmarks.md); raise it on larger machines. Workers are restarted and
-# seeded every epoch so augmentation depends only on (seed, epoch): exact resume
-# (docs/training.md#exact-resume).
+# 'auto' follows the device (maxsight.utils.config_preparation.resolve_loader_settings):
+# without a GPU no training worker (it competes with the compute threads; same section of
+# docs/benchmarks.md) and one evaluation worker; on a GPU machine up to 8 workers a process
+# and pinned memory. Workers are restarted and seeded every epoch so augmentation depends
+# only on (seed, epoch): exact resume (docs/training.md#exact-resume).
 train_dataloader = dict(
     batch_size=16,
-    num_workers=0,
+    num_workers='auto',
+    pin_memory='auto',
     persistent_workers=False,
     worker_init_fn=dict(type='maxsight.seed_worker'),
     sampler=dict(type='DefaultSampler', shuffle=True),
@@ -45,7 +47,8 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16,
-    num_workers=1,
+    num_workers='auto',
+    pin_memory='auto',
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),

@@ -1,5 +1,6 @@
-"""Geometric transforms: aspect-preserving resize and horizontal flip."""
-from typing import Any, Dict, Tuple
+"""Geometric transforms: aspect-preserving resize (one scale or a random choice of several)
+and horizontal flip."""
+from typing import Any, Dict, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -20,13 +21,16 @@ class Resize:
         self.keep_ratio = keep_ratio
 
     def __call__(self, results: Dict[str, Any]) -> Dict[str, Any]:
+        return self._resize(results, self.scale)
+
+    def _resize(self, results: Dict[str, Any], scale: Tuple[int, int]) -> Dict[str, Any]:
         img = results['img']
         h, w = img.shape[:2]
         if self.keep_ratio:
-            factor = min(self.scale[0] / w, self.scale[1] / h)
+            factor = min(scale[0] / w, scale[1] / h)
             new_w, new_h = max(1, int(round(w * factor))), max(1, int(round(h * factor)))
         else:
-            new_w, new_h = self.scale
+            new_w, new_h = scale
         if (new_w, new_h) != (w, h):
             img = cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
         sx, sy = new_w / w, new_h / h
@@ -40,6 +44,27 @@ class Resize:
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(scale={self.scale}, keep_ratio={self.keep_ratio})'
+
+
+@TRANSFORMS.register_module()
+class RandomChoiceResize(Resize):
+    """Multi-scale training: :class:`Resize` to one of ``scales`` = [(max_w, max_h), ...],
+    chosen uniformly per image from numpy's global generator (seeded per epoch by
+    ``EpochRandomnessHook``, so a resumed run picks the same scales)."""
+
+    def __init__(self, scales: Sequence[Tuple[int, int]], keep_ratio: bool = True):
+        scales = [tuple(s) for s in scales]
+        if not scales or any(len(s) != 2 or min(s) < 1 for s in scales):
+            raise ValueError(f'RandomChoiceResize: scales must be (max_w, max_h) pairs of '
+                             f'positive integers, got {scales}')
+        super().__init__(scales[0], keep_ratio)
+        self.scales = scales
+
+    def __call__(self, results: Dict[str, Any]) -> Dict[str, Any]:
+        return self._resize(results, self.scales[np.random.randint(len(self.scales))])
+
+    def __repr__(self) -> str:
+        return f'RandomChoiceResize(scales={self.scales}, keep_ratio={self.keep_ratio})'
 
 
 @TRANSFORMS.register_module()

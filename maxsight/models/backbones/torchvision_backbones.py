@@ -7,6 +7,7 @@ torchvision's own format (``torch.save(torchvision.models.resnet50(weights=...)
 .state_dict(), PATH)``), read with the project's safe loader when training starts
 (``init_weights``, as mmengine's Runner calls it), never at test time.
 """
+import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -47,6 +48,14 @@ def _module(model: nn.Module, path: str) -> List[nn.Module]:
         start, stop = (int(i) for i in span.split(':'))
         return list(model.get_submodule(parent)[start:stop])
     return [model.get_submodule(path)]
+
+
+def _sequential(modules: List[nn.Module]) -> nn.Sequential:
+    """``modules`` as one Sequential (a single Sequential as it is: ``stages.3.1.bn2``
+    rather than ``stages.3.0.1.bn2``)."""
+    if len(modules) == 1 and isinstance(modules[0], nn.Sequential):
+        return modules[0]
+    return nn.Sequential(*modules)
 
 
 class PretrainedWeightsError(ValueError):
@@ -93,7 +102,7 @@ class TorchvisionBackbone(nn.Module):
         stem, stages, channels, self.unused_prefixes = ARCHITECTURES[arch]
         full = torchvision.models.get_model(arch, weights=None)
         self.stem = nn.Sequential(*[m for p in stem for m in _module(full, p)])
-        self.stages = nn.ModuleList(nn.Sequential(*_module(full, p)) for p in stages)
+        self.stages = nn.ModuleList(_sequential(_module(full, p)) for p in stages)
         # our parameter name -> torchvision's, for loading torchvision's state dicts
         tv_names = {id(t): n for n, t in full.state_dict(keep_vars=True).items()}
         self.torchvision_names = {n: tv_names[id(t)]
@@ -139,6 +148,12 @@ class TorchvisionBackbone(nn.Module):
             return
         from ...checkpoint_io import safe_load_checkpoint
         path = self.init_cfg['checkpoint']
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'pretrained {self.arch} weights not found: {path}; save them on a machine '
+                f'with internet access with torch.save(torchvision.models.{self.arch}('
+                f"weights='DEFAULT').state_dict(), '{path}') and copy the file here, or set "
+                'model.backbone.init_cfg=None to train from scratch')
         ckpt = safe_load_checkpoint(path, map_location='cpu')
         state = ckpt.get('state_dict', ckpt)
         prefix = self.init_cfg.get('prefix')
