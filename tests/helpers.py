@@ -77,3 +77,41 @@ def overfit_checkpoint(root: str, work: str, epochs: int = 40) -> str:
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return osp.join(work, f'epoch_{epochs}.pth')
+
+
+def write_photo_dataset(root: str, split: str, sizes, num_objects=(30, 40),
+                        cat_ids=(3, 17, 90), seed: int = 0, empty_last: bool = False) -> str:
+    """Generated 'photos' for scale tests: images of the given (width, height) sizes,
+    JPEG and PNG alternately, a noisy textured background and ``num_objects`` (low, high)
+    filled rectangles per image in a colour per class, COCO ids ``cat_ids`` (not
+    contiguous), no distance / urgency / lighting fields (all derived). ``empty_last``:
+    the last image has no objects. Returns the annotation file."""
+    import json
+    import os
+
+    import cv2
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    img_dir = osp.join(root, 'images', split)
+    os.makedirs(img_dir, exist_ok=True)
+    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+    colours = [(220, 40, 40), (40, 200, 60), (50, 80, 230)]
+    images, anns = [], []
+    for i, (w, h) in enumerate(sizes):
+        img = rng.integers(60, 140, (h, w, 3)).astype(np.uint8)
+        n = 0 if empty_last and i == len(sizes) - 1 else int(rng.integers(*num_objects))
+        for _ in range(n):
+            bw, bh = int(rng.integers(w // 20, w // 6)), int(rng.integers(h // 20, h // 6))
+            x, y = int(rng.integers(0, w - bw)), int(rng.integers(0, h - bh))
+            c = int(rng.integers(len(cat_ids)))
+            img[y:y + bh, x:x + bw] = colours[c]
+            anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=cat_ids[c],
+                             bbox=[x, y, bw, bh], area=bw * bh, iscrowd=0))
+        name = f'{split}_{i}.' + ('jpg' if i % 2 == 0 else 'png')
+        cv2.imwrite(osp.join(img_dir, name), img[..., ::-1])
+        images.append(dict(id=i + 1, file_name=name, width=w, height=h))
+    cats = [dict(id=c, name=f'class{c}') for c in cat_ids]
+    path = osp.join(root, 'annotations', f'{split}.json')
+    with open(path, 'w') as f:
+        json.dump(dict(info={}, images=images, annotations=anns, categories=cats), f)
+    return path
