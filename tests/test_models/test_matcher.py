@@ -137,3 +137,43 @@ def test_one_to_k_requires_valid_k_and_nms_in_the_head():
                                                           num_matches_per_gt=2),
                               test_cfg=dict(nms_iou_thr=0.6))
     assert head.matcher.num_matches_per_gt == 2
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_candidate_preselection_keeps_the_optimal_total_cost(seed):
+    """The assignment found on the candidate rows costs exactly what the assignment over
+    every row costs (brute force is out of reach at 600 rows: scipy on the full tiled
+    matrix is the reference), with ties made likely by rounding the costs."""
+    from maxsight.models.task_modules.hungarian_matcher import (candidate_rows,
+                                                                 optimal_assignment)
+    g = torch.Generator().manual_seed(seed)
+    n, m = 600, 1 + seed % 5
+    k = 1 + seed % 4
+    matcher = HungarianMatcher(cost_outside=1.0, num_matches_per_gt=k)
+    pts = torch.rand(n, 2, generator=g) * 200
+    boxes = torch.cat([pts - 8, pts + 8], 1)
+    xy = torch.rand(m, 2, generator=g) * 150
+    gt = torch.cat([xy, xy + 10 + torch.rand(m, 2, generator=g) * 40], 1)
+    labels = torch.randint(0, 3, (m,), generator=g)
+    logits = (torch.randn(n, 3, generator=g) * 4).round() / 4
+    rows, cols = matcher.match(logits, boxes, labels, gt, (200, 200), pts)
+    cost = matcher.cost_matrix(logits, boxes, labels, gt, (200, 200), pts)
+    cand = candidate_rows(cost, k * m)
+    assert cand is not None and cand.numel() <= k * m * m
+    assert torch.equal(cand, torch.sort(cand).values)
+    full = cost.numpy()[:, np.repeat(np.arange(m), k)]
+    ref_rows, ref_cols = optimal_assignment(full)
+    assert len(rows) == k * m and torch.equal(rows, torch.sort(rows).values)
+    assert np.bincount(cols.numpy(), minlength=m).tolist() == [k] * m
+    assert cost[rows, cols].double().sum().item() == pytest.approx(
+        float(full[ref_rows, ref_cols].astype(np.float64).sum()), abs=1e-4)
+
+
+def test_candidate_rows_are_every_columns_cheapest_or_none_when_that_is_all():
+    from maxsight.models.task_modules.hungarian_matcher import candidate_rows
+    cost = torch.tensor([[5., 0.], [1., 9.], [0., 8.], [7., 1.], [6., 7.], [9., 9.]])
+    assert candidate_rows(cost, 2).tolist() == [0, 1, 2, 3]  # cheapest two of each column
+    assert candidate_rows(cost, 1).tolist() == [0, 2]
+    assert candidate_rows(cost, 3) is None  # 3 x 2 columns >= 6 rows: nothing to gain
+    assert candidate_rows(torch.tensor([[0., 0.], [1., 2.], [2., 1.], [3., 3.], [4., 4.]]),
+                          1).tolist() == [0]  # a row cheapest for both columns counts once

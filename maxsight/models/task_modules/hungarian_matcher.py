@@ -7,7 +7,10 @@ Cost (as in DETR / Deformable DETR, per prediction i and ground truth j):
               - w_giou * GIoU(b_i, g_j) + w_outside * [point_i outside g_j]
 
 and the assignment minimising the total cost is found by scipy's
-``linear_sum_assignment``. The optional ``w_outside`` term is a spatial prior: it keeps
+``linear_sum_assignment``, on the rows that can take part in an optimal assignment: with
+T columns in all, each ground truth's T cheapest predictions (:func:`candidate_rows`). The
+assignment problem costs O(T^2 N) for N rows, and at 640 px N is 8,400 while the
+candidates are a few hundred for a few objects (docs/benchmarks.md#how-cost-grows-with-the-work). The optional ``w_outside`` term is a spatial prior: it keeps
 early, random predictions from being matched to objects far from their location.
 
 With ``num_matches_per_gt = k > 1`` the cost matrix is tiled k times along the ground-truth
@@ -37,6 +40,23 @@ def optimal_assignment(cost: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     rows, cols = linear_sum_assignment(cost)
     return rows.astype(np.int64), cols.astype(np.int64)
+
+
+def candidate_rows(cost: Tensor, num_columns: int) -> Optional[Tensor]:
+    """Sorted rows of ``cost`` [N, M] among the ``num_columns`` cheapest of some column, or
+    None when that is every row.
+
+    Exact: in an assignment of ``num_columns`` columns, a column j matched to a row outside
+    its ``num_columns`` cheapest has one of those free (the other columns take at most
+    ``num_columns - 1`` rows) and no dearer; moving it there never raises the total, so an
+    optimal assignment exists within the candidates. Tiled copies of a column share its
+    candidates, so ``cost`` is the untiled matrix."""
+    n = cost.shape[0]
+    if num_columns * cost.shape[1] >= n:
+        return None
+    top = cost.topk(num_columns, dim=0, largest=False).indices  # [num_columns, M]
+    rows = torch.unique(top)
+    return rows if rows.numel() < n else None
 
 
 @TASK_UTILS.register_module()
@@ -101,7 +121,6 @@ class HungarianMatcher:
             empty = torch.zeros(0, dtype=torch.long, device=device)
             return empty, empty
         cost = self.cost_matrix(cls_logits, boxes, gt_labels, gt_boxes, img_hw, points)
-        cost = cost.cpu().numpy()
         num_gt = cost.shape[1]
         if matches_per_gt is None:
             repeats = np.full(num_gt, self.num_matches_per_gt, np.int64)
@@ -110,6 +129,8 @@ class HungarianMatcher:
             if repeats.shape != (num_gt,) or (repeats < 1).any():
                 raise ValueError(f'HungarianMatcher.match: matches_per_gt must hold one integer '
                                  f'>= 1 per ground truth ({num_gt}), got {repeats.tolist()}')
+        cand = candidate_rows(cost, int(repeats.sum()))
+        cost = (cost if cand is None else cost[cand]).cpu().numpy()
         # column j of the tiled matrix is a copy of ground truth gt_of_col[j]
         gt_of_col = np.repeat(np.arange(num_gt), repeats) if (repeats > 1).any() else None
         if gt_of_col is not None:
@@ -117,4 +138,7 @@ class HungarianMatcher:
         rows, cols = optimal_assignment(cost)
         if gt_of_col is not None:
             cols = gt_of_col[cols]
-        return (torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device))
+        rows = torch.as_tensor(rows)
+        if cand is not None:
+            rows = cand.cpu()[rows]  # cand is sorted: rows stay in increasing order
+        return rows.to(device), torch.as_tensor(cols, device=device)
