@@ -12,7 +12,8 @@ fp32 matmul peak, measured first by the script. Then the MaxSight / peer ratios.
 Timings are medians over --iters steps after --warmup steps; both models see the same
 pre-loaded batches, so data loading is not timed.
 """
-from typing import Callable, Dict, List
+import copy
+from typing import Callable, Dict, List, Sequence
 
 import torch
 from mmengine.config import Config
@@ -86,10 +87,24 @@ def fcos_fns(num_classes: int, batches: List[dict], device: torch.device, lr: fl
     return train_step, infer
 
 
+def with_backbone(cfg: Config, arch: str) -> Config:
+    """A copy of ``cfg`` whose model has torchvision backbone ``arch`` (stages 1-3, no
+    pretrained file: speed does not depend on the weights) and a neck to match."""
+    from ..models.backbones import ARCHITECTURES
+    if arch not in ARCHITECTURES:
+        raise ValueError(f'--backbones: unknown {arch!r}; choose from {", ".join(ARCHITECTURES)}')
+    out = copy.deepcopy(cfg)
+    out.model.backbone = dict(type='TorchvisionBackbone', arch=arch, out_indices=(1, 2, 3))
+    out.model.neck.in_channels = list(ARCHITECTURES[arch][2][1:])
+    return out
+
+
 def run_benchmark(cfg: Config, iters: int = 20, warmup: int = 3, peer: str = 'fcos',
-                  name: str = '') -> Dict:
+                  name: str = '', backbones: Sequence[str] = ()) -> Dict:
     """Every figure of the module docstring for prepared ``cfg`` (and the peer unless
-    ``peer='none'``), with the MaxSight / peer ratios."""
+    ``peer='none'``), with the MaxSight / peer ratios; ``backbones``: the same figures for
+    ``cfg`` with each torchvision backbone (``maxsight_<arch>``)."""
+    variants = {arch: with_backbone(cfg, arch) for arch in backbones}  # names checked first
     device = best_device()
     batch_size = int(cfg.train_dataloader.batch_size)
     batches = preload_batches(cfg.train_dataloader, max(8 // batch_size, 2))
@@ -101,6 +116,10 @@ def run_benchmark(cfg: Config, iters: int = 20, warmup: int = 3, peer: str = 'fc
     train, infer = maxsight_fns(cfg, batches, device)
     results['maxsight'] = measure('maxsight', train, infer, batch_size, iters, warmup,
                                   device, peak)
+    for arch in backbones:
+        train, infer = maxsight_fns(variants[arch], batches, device)
+        results[f'maxsight_{arch}'] = measure(f'maxsight_{arch}', train, infer, batch_size,
+                                              iters, warmup, device, peak)
     if peer == 'fcos':
         num_classes = int(cfg.model.bbox_head.num_classes)
         lr = float(cfg.optim_wrapper.optimizer.get('lr', 1e-3))

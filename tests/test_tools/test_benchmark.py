@@ -87,3 +87,36 @@ def test_profile_train_sections_nest_and_fit_in_the_step(tiny_synth):
            'backward', 'optimiser step')
     assert all(ms[k] > 0 for k in top)
     assert sum(ms[k] for k in top) <= out['step_ms']
+
+
+def test_with_backbone_swaps_backbone_and_neck_and_rejects_unknown_names():
+    from mmengine.config import Config
+    cfg = Config.fromfile('tests/configs/tiny_t2.py')
+    out = bench.with_backbone(cfg, 'efficientnet_b0')
+    assert out.model.backbone == dict(type='TorchvisionBackbone', arch='efficientnet_b0',
+                                      out_indices=(1, 2, 3))
+    assert out.model.neck.in_channels == [40, 112, 320]
+    assert cfg.model.backbone.type == 'LiteResNet'  # the original is untouched
+    with pytest.raises(ValueError, match="--backbones: unknown 'vgg'"):
+        bench.run_benchmark(cfg, backbones=['vgg'])
+
+
+def test_scaling_curves_report_every_size_and_object_count():
+    from mmengine.config import Config
+
+    from maxsight.analysis.scaling import generated_batch, image_size_curve, matching_curve
+    batch = generated_batch(64, 2, 5, num_classes=3)
+    assert [tuple(x.shape) for x in batch['inputs']] == [(3, 64, 64)] * 2
+    boxes = batch['data_samples'][0].gt_instances.bboxes
+    assert boxes.shape == (5, 4) and (boxes[:, 2:] > boxes[:, :2]).all() and boxes.max() <= 64
+    cfg = Config.fromfile('tests/configs/tiny_t2.py')
+    cfg.model.bbox_head.num_classes = 3
+    sizes = image_size_curve(cfg, [64, 96], iters=1, warmup=0)
+    assert [r['size'] for r in sizes] == [64, 96]
+    assert all(r['train_s_per_img'] > 0 and r['infer_s_per_img'] > 0 for r in sizes)
+    rows = matching_curve(cfg, 128, [1, 3, 40], iters=1, warmup=0)
+    locations = (128 // 8) ** 2 + (128 // 16) ** 2 + (128 // 32) ** 2  # 336
+    assert [r['locations'] for r in rows] == [locations] * 3
+    assert rows[0]['candidate_rows'] == 4  # one object, one-to-4: its 4 cheapest
+    assert rows[1]['candidate_rows'] <= 12 * 3
+    assert rows[2]['candidate_rows'] == locations  # 160 x 40 columns >= 336: every row

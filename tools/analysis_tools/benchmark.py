@@ -5,7 +5,8 @@ per image and the achieved fraction of this machine's fp32 matmul peak, then the
 What each figure means: maxsight/analysis/speed.py.
 
 python tools/analysis_tools/benchmark.py CONFIG [--iters 20] [--warmup 3]
-    [--peer fcos|none] [--out bench.json] [--cfg-options k=v ...]
+    [--peer fcos|none] [--backbones resnet18,mobilenet_v3_large,...] [--out bench.json]
+    [--cfg-options k=v ...]
 """
 import argparse
 import os.path as osp
@@ -27,11 +28,17 @@ def main(argv=None) -> dict:
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--peer', choices=['fcos', 'none'], default='fcos')
+    parser.add_argument('--backbones', default='',
+                        help='comma-separated torchvision backbones (resnet18, resnet34, '
+                             'resnet50, mobilenet_v3_large, convnext_tiny, efficientnet_b0) '
+                             'measured in the same run, each in place of the config\'s')
     parser.add_argument('--out', help='write the figures as JSON')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     cfg = load_prepared(args.config, args.cfg_options, splits=('train',))
-    results = run_benchmark(cfg, args.iters, args.warmup, args.peer, name=args.config)
+    backbones = [b for b in args.backbones.split(',') if b]
+    results = run_benchmark(cfg, args.iters, args.warmup, args.peer, name=args.config,
+                            backbones=backbones)
     if args.out:
         write_json_atomic(args.out, results, indent=2)
     return results
