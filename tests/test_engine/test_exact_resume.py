@@ -84,21 +84,35 @@ def test_killed_and_resumed_run_is_bit_identical(tiny_synth, tmp_path):
     assert sum(not torch.equal(before[k], ref[k]) for k in ref) > len(ref) // 2
 
 
-def test_pcgrad_resumes_bit_identically_after_a_kill(tiny_synth, tmp_path):
-    """One SIGKILL mid-epoch, then --resume: PCGrad's random generator comes back from the
-    checkpoint and the last epoch's weights equal an uninterrupted run's. (The other
-    balancers' state is plain buffers and parameters; each one's round trip through a saved
-    state dict is test_models/test_balancer_resume.py.)"""
-    balancer = ['model.balancer.type=PCGrad', 'model.balancer.seed=5']
+def test_pcgrad_ema_and_qat_resume_bit_identically_after_a_kill(tiny_synth, tmp_path):
+    """One SIGKILL mid-epoch, then --resume, with the states that are not plain weights:
+    PCGrad's random generator, the EMA copy of the weights (mmengine's EMAHook) and the
+    fake-quantisation observers of quantisation-aware training. The last epoch's weights,
+    EMA weights and observer statistics equal an uninterrupted run's. (The other balancers'
+    state is plain buffers and parameters; each one's round trip through a saved state
+    dict is test_models/test_balancer_resume.py.)"""
+    stateful = ['model.balancer.type=PCGrad', 'model.balancer.seed=5',
+                'default_hooks.ema.type=EMAHook', 'default_hooks.ema.momentum=0.1',
+                'quantization.mode=qat', 'quantization.backend=x86',
+                'quantization.calib_batches=1']
     straight, killed = str(tmp_path / 'straight'), str(tmp_path / 'killed')
-    short = [*balancer, 'train_cfg.max_epochs=2']  # 6 iterations, killed before the 5th
-    assert _train(straight, tiny_synth, *short).returncode == 0
+    short = [*stateful, 'train_cfg.max_epochs=2']  # 6 iterations, killed before the 5th
+    proc = _train(straight, tiny_synth, *short)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     proc = _train(killed, tiny_synth, *short, 'default_hooks.fault.type=FaultInjectionHook',
                   'default_hooks.fault.kill_at_iters=[4]')
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
     proc = _train(killed, tiny_synth, *short, resume=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    ref = _weights(osp.join(straight, 'epoch_2.pth'))
-    got = _weights(osp.join(killed, 'epoch_2.pth'))
-    assert [k for k in ref if not torch.equal(ref[k], got[k])] == []
-    assert any(k.startswith('balancer.') for k in ref)  # the state that had to come back
+    ref = safe_load_checkpoint(osp.join(straight, 'epoch_2.pth'))
+    got = safe_load_checkpoint(osp.join(killed, 'epoch_2.pth'))
+    for part in ('state_dict', 'ema_state_dict'):
+        assert ref[part].keys() == got[part].keys(), part
+        assert [k for k in ref[part] if not torch.equal(ref[part][k], got[part][k])] == [], part
+    weights = ref['state_dict']
+    assert any(k.startswith('balancer.') for k in weights)  # PCGrad's generator state
+    observers = [k for k in weights if 'activation_post_process' in k and k.endswith('min_val')]
+    assert observers  # fake quantisation trained, its observers' statistics compared above
+    ema = ref['ema_state_dict']
+    assert any(not torch.equal(ema[f'module.{k}'], v) for k, v in weights.items()
+               if f'module.{k}' in ema and v.is_floating_point())  # EMA differs from raw

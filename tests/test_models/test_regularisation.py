@@ -116,3 +116,40 @@ def test_ema_weights_are_validated_and_saved(tiny_synth, tmp_path):
     assert len(validated) == 8 * 100  # top-100 of each of the 8 val images
     assert validated == _detections(ema_pred)
     assert validated != _detections(raw_pred)
+
+
+class _SizedOnFirstUse(torch.nn.Module):
+    """A weight and a buffer that, like a per-channel observer's statistics, gets its
+    size on the first forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.ones(3))
+        self.register_buffer('stat', torch.zeros(1))
+
+    def forward(self, x):
+        if self.stat.shape != x.shape[1:]:
+            self.stat = x.detach().mean(0)
+        return x * self.w
+
+
+def test_ema_adopts_buffers_sized_after_the_copy_and_on_resume():
+    from maxsight.models.ema import ExponentialMovingAverage
+    src = _SizedOnFirstUse()
+    ema = ExponentialMovingAverage(src, momentum=0.5, update_buffers=True)
+    src(torch.full((2, 3), 2.0))
+    with torch.no_grad():
+        src.w.mul_(3.0)
+    ema.update_parameters(src)  # the first update copies; the buffer is now [3]
+    ema.update_parameters(src)  # then averages: 0.5 x 3 + 0.5 x 3
+    assert ema.module.stat.tolist() == [2.0, 2.0, 2.0]
+    assert ema.module.w.tolist() == [3.0, 3.0, 3.0]
+    with torch.no_grad():
+        src.w.fill_(5.0)
+    ema.update_parameters(src)
+    assert ema.module.w.tolist() == [4.0, 4.0, 4.0]  # (1 - 0.5) x 3 + 0.5 x 5
+    fresh = ExponentialMovingAverage(_SizedOnFirstUse(), momentum=0.5, update_buffers=True)
+    fresh.load_state_dict(ema.state_dict())  # a resumed run's copy is unsized
+    assert fresh.module.stat.tolist() == [2.0, 2.0, 2.0]
+    assert fresh.module.w.tolist() == [4.0, 4.0, 4.0]
+    assert int(fresh.steps) == int(ema.steps) == 3
