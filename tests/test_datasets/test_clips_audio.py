@@ -67,3 +67,28 @@ def test_audio_reflects_scene_content():
     silent = audio_features([dict(cls=door, distance=2.0)], rng)
     low = slice(0, 8)  # engine energy sits in the low mel bands
     assert near_car[low].mean() > far_car[low].mean() > silent[low].mean()
+
+
+def test_load_audio_features_reads_the_file_or_gives_zeros_and_names_bad_files(tmp_path):
+    from maxsight.datasets.transforms import ImageLoadError, LoadAudioFeatures
+    feats = np.arange(6, dtype=np.float64).reshape(2, 3) / 7
+    path = str(tmp_path / 'a.npy')
+    np.save(path, feats)
+    t = LoadAudioFeatures(shape=[4, 5])
+    out = t(dict(audio_path=path, img_id=3))['audio']
+    assert out.dtype == np.float32 and np.array_equal(out, feats.astype(np.float32))
+    silent = t(dict(img_id=3))['audio']
+    assert silent.dtype == np.float32 and silent.shape == (4, 5) and not silent.any()
+    assert repr(t) == 'LoadAudioFeatures(shape=(4, 5))'
+    assert LoadAudioFeatures()(dict())['audio'].shape == (32, 48)
+    with pytest.raises(FileNotFoundError, match=r'^audio file not found: .*gone.npy '
+                                                 r'\(images\[id=3\] field "audio"\)$'):
+        t(dict(audio_path=str(tmp_path / 'gone.npy'), img_id=3))
+    pickled = str(tmp_path / 'p.npy')
+    np.save(pickled, np.array([{'a': 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ImageLoadError, match='p.npy: cannot read audio features'):
+        t(dict(audio_path=pickled))  # pickles are refused, never executed
+    for bad in (np.zeros(3), np.array([[1.0, np.nan]])):
+        np.save(path, bad)
+        with pytest.raises(ImageLoadError, match='must be a finite 2-D array'):
+            t(dict(audio_path=path))

@@ -68,3 +68,69 @@ def test_probability_zero_and_no_boxes_leave_the_image():
 def test_bad_arguments_are_one_line_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         RandomOcclusion(**kwargs)
+
+
+def _reference_occlusion(img, boxes, ignore, prob, cover, min_size):
+    """The documented operation, drawing from numpy's global generator in its order: per
+    object (rounded box clipped to the image; skipped if ignored or a side < min_size)
+    rand < prob, then the side (0 left, 1 right, 2 top, 3 bottom), the covered fraction,
+    the source corner x then y."""
+    out = img.copy()
+    h, w = img.shape[:2]
+    for (bx1, by1, bx2, by2), ig in zip(boxes, ignore):
+        x1, y1 = max(0, round(float(bx1))), max(0, round(float(by1)))
+        x2, y2 = min(w, round(float(bx2))), min(h, round(float(by2)))
+        if ig or min(x2 - x1, y2 - y1) < min_size or not np.random.rand() < prob:
+            continue
+        side, frac = np.random.randint(4), np.random.uniform(*cover)
+        if side in (0, 1):
+            pw, ph = max(1, round(frac * (x2 - x1))), y2 - y1
+            px, py = (x1 if side == 0 else x2 - pw), y1
+        else:
+            pw, ph = x2 - x1, max(1, round(frac * (y2 - y1)))
+            px, py = x1, (y1 if side == 2 else y2 - ph)
+        sx, sy = np.random.randint(0, w - pw + 1), np.random.randint(0, h - ph + 1)
+        out[py:py + ph, px:px + pw] = img[sy:sy + ph, sx:sx + pw]
+    return out
+
+
+@pytest.mark.parametrize('seed', range(12))
+def test_occlusion_equals_the_documented_operation(seed):
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, size=(40, 56, 3)).astype(np.uint8)
+    # boxes past the image edges, one exactly min_size wide, one just below, one ignored
+    boxes = np.array([[-3.4, 2.6, 20.2, 30.0], [30.0, -1.0, 60.0, 12.0],
+                      [5.0, 20.0, 13.0, 39.0], [40.0, 20.0, 47.6, 39.0],
+                      [2.0, 2.0, 50.0, 38.0]], np.float32)
+    ignore = np.array([False, False, False, False, True])
+    t = RandomOcclusion(prob=0.7, cover=(0.3, 0.6), min_size=8)
+    np.random.seed(seed)
+    out = t(dict(img=img.copy(), gt_bboxes=boxes.copy(), gt_ignore_flags=ignore))
+    np.random.seed(seed)
+    assert np.array_equal(out['img'], _reference_occlusion(img, boxes, ignore, 0.7,
+                                                           (0.3, 0.6), 8))
+    assert np.array_equal(out['gt_bboxes'], boxes)  # amodal: boxes unchanged
+    # without ignore flags every box is eligible
+    np.random.seed(seed)
+    bare = t(dict(img=img.copy(), gt_bboxes=boxes.copy()))['img']
+    np.random.seed(seed)
+    assert np.array_equal(bare, _reference_occlusion(img, boxes, [False] * 5, 0.7,
+                                                     (0.3, 0.6), 8))
+
+
+def test_occlusion_argument_checks_and_trivial_cases():
+    for kwargs, message in ((dict(prob=1.5), 'prob must be in'),
+                            (dict(cover=(0.5, 0.4)), 'cover must be'),
+                            (dict(cover=(0.0, 0.4)), 'cover must be'),
+                            (dict(min_size=0.5), 'min_size must be >= 1')):
+        with pytest.raises(ValueError, match=message):
+            RandomOcclusion(**kwargs)
+    RandomOcclusion(cover=(0.4, 0.4), min_size=1)  # the bounds themselves are allowed
+    img = np.arange(48 * 64 * 3, dtype=np.uint8).reshape(48, 64, 3)
+    one = dict(img=img, gt_bboxes=np.array([[0., 0., 30., 30.]], np.float32))
+    np.random.seed(0)
+    assert RandomOcclusion(prob=0.0)(dict(one))['img'] is img  # nothing drawn, nothing copied
+    assert RandomOcclusion(prob=1.0)(dict(img=img, gt_bboxes=np.zeros((0, 4))))['img'] is img
+    np.random.seed(0)
+    assert RandomOcclusion(prob=1.0)(dict(one))['img'] is not img
+    assert repr(RandomOcclusion()) == 'RandomOcclusion(prob=0.3, cover=(0.2, 0.5), min_size=8.0)'
