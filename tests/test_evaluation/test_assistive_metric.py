@@ -111,8 +111,8 @@ def _two_images():
                             [40, 40, 60, 60]]),
                  labels=_t([0, 1, 0, 2], long), distance_zone=_t([0, 1, 2, 0], long),
                  distance_m=_t([2.0, 6.0, 15.0, 1.0]), urgency=_t([3, 2, 0, 2], long),
-                 zone_derived=_t([0, 1, 0, 0], torch.bool),
-                 urgency_derived=_t([0, 0, 1, 0], torch.bool)),
+                 zone_derived=_t([0, 0, 1, 0], torch.bool),
+                 urgency_derived=_t([0, 1, 0, 0], torch.bool)),
              pred_instances=dict(
                  bboxes=_t([[20, 20, 60, 60], [21, 21, 61, 61], [80, 20, 120, 60],
                             [20, 80, 60, 120], [20, 80, 60, 120]]),
@@ -120,7 +120,7 @@ def _two_images():
                  distance_zone=_t([0, 0, 2, 2, 2], long),
                  distance_m=_t([2.0, 2.5, 9.0, 15.0, 13.0]),
                  urgency=_t([3, 0, 2, 0, 1], long)))
-    b = dict(scene_urgency=1, pred_scene_urgency=2,
+    b = dict(scene_urgency=1, pred_scene_urgency=1,
              gt_instances=dict(bboxes=_t([[0, 0, 10, 10]]), labels=_t([0], long),
                                distance_zone=_t([1], long), distance_m=_t([5.0]),
                                urgency=_t([1], long), zone_derived=_t([0], torch.bool),
@@ -142,11 +142,11 @@ def test_every_assistive_metric_on_a_hand_worked_case():
         'distance/zone_acc': 3 / 4, 'distance/mae_m': (3 + 2 + 0.5 + 0.5) / 4,
         'urgency/acc': 2 / 4, 'urgency/hazard_recall': 1 / 3,
         'urgency/false_safe_rate': 1 / 3, 'urgency/hazard_miss_rate': 1 / 3,
-        'scene/urgency_acc': 1 / 2, 'assistive/matched_objects': 4.0,
+        'scene/urgency_acc': 1.0, 'assistive/matched_objects': 4.0,
         'distance/mae_m_near': 0.5, 'distance/mae_m_medium': (3 + 0.5) / 2,
         'distance/mae_m_far': 2.0,
-        'distance/zone_acc_derived': 0.0, 'distance/zone_acc_annotated': 1.0,
-        'urgency/acc_derived': 0.0, 'urgency/acc_annotated': 2 / 3}, abs=1e-12)
+        'distance/zone_acc_derived': 1.0, 'distance/zone_acc_annotated': 2 / 3,
+        'urgency/acc_derived': 1.0, 'urgency/acc_annotated': 1 / 3}, abs=1e-12)
     rep = metric.last_report
     assert rep['zone_confusion'] == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
     assert rep['urgency_confusion'] == [[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0],

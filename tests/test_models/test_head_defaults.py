@@ -121,3 +121,66 @@ def test_get_targets_ignore_regions_condition_priority_and_hazard_weight():
     head.matcher = _FixedMatcher(([], []))
     t = head.get_targets(preds, [empty])
     assert bool(t['valid'].all()) and t['num_pos'] == 1.0  # at least 1: no division by 0
+
+
+def test_every_loss_equals_its_reference_on_the_hand_built_targets():
+    """loss_by_preds wiring, against torchvision / torch references on the hand-built case
+    above: each loss' inputs, weights and normaliser (the positive count)."""
+    import torch.nn.functional as F
+    from mmengine.structures import InstanceData
+    from torchvision.ops import box_iou, generalized_box_iou_loss, sigmoid_focal_loss
+
+    from maxsight.structures import DetDataSample
+    g = torch.Generator().manual_seed(0)
+    head = MultiTaskDenseHead(num_classes=3, strides=(8,), hazard_loss_weight=3.0)
+    head.matcher = _FixedMatcher(([1, 3], [1, 0]))
+    points, _ = head.anchor_points([(2, 3)], torch.device('cpu'))
+    xy = torch.rand(1, 6, 2, generator=g) * 10
+    preds = dict(cls=torch.randn(1, 6, 3, generator=g),
+                 box=torch.cat([xy, xy + 4 + torch.rand(1, 6, 2, generator=g) * 8], -1),
+                 obj=torch.randn(1, 6, generator=g), zone=torch.randn(1, 6, 3, generator=g),
+                 log_dist=torch.randn(1, 6, generator=g),
+                 urgency=torch.randn(1, 6, 4, generator=g),
+                 scene=torch.randn(1, 4, generator=g), points=points)
+    sample = DetDataSample(metainfo=dict(img_shape=(16, 24)))
+    gt = torch.tensor([[0., 8., 8., 16.], [12., 0., 20., 8.]])
+    sample.gt_instances = InstanceData(
+        bboxes=gt, labels=torch.tensor([2, 0]), distance_m=torch.tensor([0.05, 7.0]),
+        distance_zone=torch.tensor([0, 2]), urgency=torch.tensor([3, 1]))
+    sample.ignored_instances = InstanceData(bboxes=torch.tensor([[10., 0., 20., 4.]]),
+                                            labels=torch.tensor([0]))
+    losses = head.loss_by_preds(preds, [sample])
+    pos = [1, 3]
+    valid = torch.tensor([True, True, False, True, True, True])
+    target = torch.zeros(6, 3)
+    target[1, 0] = target[3, 2] = 1.0
+    w = torch.tensor([1.0, 3.0])  # the hazard (urgency 3) weighs 3; no condition
+    cls_w = torch.ones(6)
+    cls_w[pos] = w
+    n = 2.0
+    ref_cls = (sigmoid_focal_loss(preds['cls'][0], target, alpha=0.25, gamma=2.0,
+                                  reduction='none') * cls_w[:, None])[valid].sum() / n * 2.0
+    boxes, gts = preds['box'][0, pos], gt[[1, 0]]
+    norm = torch.tensor([24., 16., 24., 16.])
+    ref_bbox = ((boxes / norm - gts / norm).abs() * w[:, None]).sum() / n * 5.0
+    ref_giou = (generalized_box_iou_loss(boxes, gts) * w).sum() / n * 2.0
+    iou = torch.zeros(6)
+    iou[pos] = box_iou(boxes, gts).diagonal().clamp(min=0)
+    sig = preds['obj'][0].sigmoid()
+    qfl = F.binary_cross_entropy_with_logits(preds['obj'][0], iou, reduction='none') * \
+        (sig - iou).abs().pow(2.0)
+    ref_obj = qfl[valid].sum() / n * 1.0
+    ref_zone = F.cross_entropy(preds['zone'][0, pos], torch.tensor([2, 0])) * 0.5
+    log_d = torch.tensor([7.0, 0.1]).log()  # 0.05 m is clipped to 0.1 m
+    ref_dist = (preds['log_dist'][0, pos] - log_d).abs().mean() * 0.5
+    ref_urg = F.cross_entropy(preds['urgency'][0, pos], torch.tensor([1, 3])) * 0.5
+    ref_scene = F.cross_entropy(preds['scene'], torch.tensor([3])) * 0.2  # the max urgency
+    refs = dict(loss_cls=ref_cls, loss_bbox=ref_bbox, loss_giou=ref_giou, loss_obj=ref_obj,
+                loss_zone=ref_zone, loss_distance=ref_dist, loss_urgency=ref_urg,
+                loss_scene=ref_scene)
+    assert losses.keys() == refs.keys()
+    for key, ref in refs.items():
+        assert torch.allclose(losses[key], ref, rtol=1e-5, atol=1e-7), (key, losses[key], ref)
+    sample.set_metainfo(dict(scene_urgency=1))  # an annotated scene urgency wins
+    scene = head.loss_by_preds(preds, [sample])['loss_scene']
+    assert torch.allclose(scene, F.cross_entropy(preds['scene'], torch.tensor([1])) * 0.2)
