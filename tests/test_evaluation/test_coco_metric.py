@@ -250,3 +250,38 @@ def test_compute_without_ann_file_says_what_to_set():
     metric = CocoMetric()
     with pytest.raises(ValueError, match='ann_file is not set'):
         metric.compute_metrics([])
+
+
+def test_lighting_metric_reports_every_bucket_with_images_and_zero_for_no_detections(
+        coco_writer, capsys):
+    from maxsight.evaluation import LightingMetric
+    ann_file, anns = _gt(coco_writer, True)
+    samples = _samples(anns, np.random.default_rng(3))
+    # no dim image: a bucket without images is skipped, the later ones still reported
+    for s, bucket in zip(samples, ['dark', 'glare', 'normal', 'normal', 'bright', 'glare']):
+        s['lighting'] = bucket
+    for s in samples[1::4]:  # the glare images (1 and 5) get no detections at all
+        s['pred_instances'] = {k: v[:0] for k, v in s['pred_instances'].items()}
+    metric = LightingMetric(ann_file=ann_file, backend='pycocotools')
+    metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+    metric.process({}, samples)
+    capsys.readouterr()
+    res = metric.evaluate(6)
+    assert 'Average Precision' not in capsys.readouterr().out  # quiet: no COCOeval table
+    assert sorted(res) == sorted(f'lighting/{b}/{k}' for b in ('dark', 'normal', 'bright',
+                                                             'glare')
+                                 for k in ('bbox_mAP', 'recall', 'num_images'))
+    assert res['lighting/glare/bbox_mAP'] == 0.0 and res['lighting/glare/recall'] == 0.0
+    assert res['lighting/glare/num_images'] == 2.0 and res['lighting/normal/num_images'] == 2.0
+    assert res['lighting/normal/bbox_mAP'] > 0.05 and res['lighting/normal/recall'] > 0.2
+
+
+def test_recall_at_iou50_reads_iou_050_all_areas_100_detections():
+    from types import SimpleNamespace
+
+    from maxsight.evaluation.metrics.lighting_metric import recall_at_iou50
+    recall = np.full((10, 2, 4, 3), 0.9)  # [T, K, A, M]
+    recall[0, :, 0, 2] = [0.4, -1.0]  # IoU 0.5, all areas, 100 detections; class 2 absent
+    assert recall_at_iou50(SimpleNamespace(eval=dict(recall=recall))) == 0.4
+    assert recall_at_iou50(SimpleNamespace(eval=dict(recall=np.full((10, 1, 4, 3), -1.0)))) \
+        == 0.0

@@ -45,13 +45,13 @@ class LightingMetric(CocoMetric):
             subset = by_bucket.get(bucket)
             if not subset:
                 continue
+            metrics[f'{bucket}/num_images'] = float(len(subset))
             coco_results = to_coco_results(subset, self.dataset_meta['cat_ids'])
-            if not coco_results:
+            if not coco_results:  # pycocotools' loadRes cannot take an empty list
                 metrics[f'{bucket}/bbox_mAP'] = metrics[f'{bucket}/recall'] = 0.0
                 continue
             ev = coco_box_eval(self._coco_gt, coco_results, [r['img_id'] for r in subset],
                                self.backend, quiet=True)
             metrics[f'{bucket}/bbox_mAP'] = float(ev.stats[0])  # -1: bucket has no objects
             metrics[f'{bucket}/recall'] = recall_at_iou50(ev)
-            metrics[f'{bucket}/num_images'] = float(len(subset))
         return metrics
