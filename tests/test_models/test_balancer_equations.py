@@ -70,6 +70,23 @@ def test_gradnorm_alpha_zero_targets_the_mean_norm_and_alpha_matters():
         assert bal.weights.double().numpy() == pytest.approx(expected, rel=1e-5), alpha
 
 
+def test_gradnorm_relative_rate_divides_by_the_mean_ratio():
+    """L(0) = (0.5, 1), then L = (1.5, 1): ratios (3, 1), mean 2, relative rates (1.5,
+    0.5). With equal gradient norms task b's G is above its target G_mean 0.5^1.5; with
+    the rates multiplied by the mean instead ((6, 2)) it would be below: the update's sign
+    shows which."""
+    bal = GradNorm(alpha=1.5, lr=0.025, shared_params=('p',))
+    losses, norms = [], []
+    for p0, p1 in [(0.25, 0.5), (0.75, 0.5)]:
+        p = torch.tensor([p0, p1], dtype=torch.float64, requires_grad=True)
+        bal.gradnorm_update({'a': 2 * p[0], 'b': 2 * p[1]}, [p])
+        losses.append([2 * p0, 2 * p1])
+        norms.append([2.0, 2.0])
+    expected = _gradnorm_reference(losses, norms, alpha=1.5, lr=0.025)[-1]
+    assert bal.weights.double().numpy() == pytest.approx(expected, rel=1e-5)
+    assert expected[0] > expected[1]  # the task that learns slower gains weight
+
+
 class _Shared(nn.Module):
     def __init__(self):
         super().__init__()
@@ -110,15 +127,17 @@ def _project_reference(grads, orders):
     return out
 
 
-@pytest.mark.parametrize('num_tasks', [2, 3, 4])
-def test_pcgrad_projection_equals_algorithm_1(num_tasks):
+@pytest.mark.parametrize('num_tasks,scale', [(2, 1.0), (3, 1.0), (4, 1.0), (3, 1e-3)])
+def test_pcgrad_projection_equals_algorithm_1(num_tasks, scale):
+    # scale 1e-3: gradients of norm << 1, where a clamp of ||g_j||^2 would show
     gen = torch.Generator().manual_seed(num_tasks)
-    grads = [torch.randn(6, generator=gen, dtype=torch.float64) for _ in range(num_tasks)]
+    grads = [scale * torch.randn(6, generator=gen, dtype=torch.float64)
+             for _ in range(num_tasks)]
     grads[1] = -grads[0] + 0.3 * grads[1]  # at least one conflicting pair
     order_gen = torch.Generator().manual_seed(7)
     orders = [torch.randperm(num_tasks - 1, generator=order_gen).tolist()
               for _ in range(num_tasks)]
     got = pcgrad_project(grads, torch.Generator().manual_seed(7))
     for g, ref in zip(got, _project_reference(grads, orders)):
-        assert g.numpy() == pytest.approx(ref, rel=1e-10, abs=1e-12)
+        assert g.numpy() == pytest.approx(ref, rel=1e-10, abs=1e-12 * scale)
     assert any(not torch.equal(g, h) for g, h in zip(got, grads))  # something projected
