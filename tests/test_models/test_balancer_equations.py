@@ -141,3 +141,58 @@ def test_pcgrad_projection_equals_algorithm_1(num_tasks, scale):
     for g, ref in zip(got, _project_reference(grads, orders)):
         assert g.numpy() == pytest.approx(ref, rel=1e-10, abs=1e-12 * scale)
     assert any(not torch.equal(g, h) for g, h in zip(got, grads))  # something projected
+
+
+class _Capture:
+    """An optim wrapper that records the total loss it is given."""
+
+    def __init__(self):
+        self.totals = []
+
+    def update_params(self, loss):
+        self.totals.append(float(loss))
+
+
+def _dwa_reference(window_losses, temperature):
+    """DWA (Liu et al. 2019) in float64: weights 1 for the first two windows, then
+    T softmax(r / tau) with r_i = Lbar_i(k-1) / Lbar_i(k-2) over the window means."""
+    means = [np.mean(np.asarray(w, np.float64), axis=0) for w in window_losses]
+    out = [np.ones(2)] * 2
+    for k in range(2, len(means) + 1):
+        r = means[k - 1] / means[k - 2]
+        e = np.exp(r / temperature)
+        out.append(2 * e / e.sum())
+    return out  # out[k]: the weights used during window k
+
+
+@pytest.mark.parametrize('temperature', [2.0, 0.5])
+def test_dwa_weights_equal_the_paper_window_by_window(temperature):
+    from maxsight.models.balancers import DynamicWeightAverage
+    windows = [[(4.0, 2.0), (2.0, 2.0), (3.0, 2.0)],   # means (3, 2)
+               [(1.0, 2.0), (2.0, 1.0), (3.0, 1.5)],   # (2, 1.5)
+               [(1.0, 1.0), (1.0, 1.4), (1.3, 1.1)],   # (1.1, 1.1667)
+               [(0.5, 1.0), (0.6, 1.0), (0.7, 1.0)]]
+    bal = DynamicWeightAverage(temperature=temperature, window=3,
+                               tasks=dict(a=['loss_a'], b=['loss_b']))
+    ref = _dwa_reference(windows, temperature)
+    model, optim = _Shared(), _Capture()
+    for k, window in enumerate(windows):
+        for la, lb in window:
+            logged = bal.train_step(model, dict(loss_a=torch.tensor(la),
+                                                loss_b=torch.tensor(lb)), optim)
+            w = ref[k]
+            assert [logged['task_weight/a'], logged['task_weight/b']] == pytest.approx(w,
+                                                                                      rel=1e-6)
+            assert optim.totals[-1] == pytest.approx(w[0] * la + w[1] * lb, rel=1e-6)
+    assert int(bal.windows_done) == 4 and int(bal.steps_in_window) == 0
+    assert not np.allclose(ref[2], 1.0) and not np.allclose(ref[3], ref[2])
+
+
+def test_dwa_defaults_and_argument_checks():
+    from maxsight.models.balancers import DynamicWeightAverage
+    bal = DynamicWeightAverage()
+    assert (bal.temperature, bal.window) == (2.0, 100)
+    for kwargs in (dict(window=0), dict(temperature=0.0), dict(temperature=-1.0)):
+        with pytest.raises(ValueError, match='window >= 1 and temperature > 0 needed'):
+            DynamicWeightAverage(**kwargs)
+    DynamicWeightAverage(temperature=0.5, window=1)  # small but valid
