@@ -118,3 +118,21 @@ def test_hand_values_of_the_simplest_operations():
     assert _run('amblyopia', amb)[0, :, 0].tolist() == [75.0, 225.0]  # 150 -+ 1.5 x 50
     grey = np.full((4, 4, 3), 128, np.uint8)
     assert np.array_equal(_run('color_blindness', grey), grey.astype(np.float64))
+
+
+def test_cataract_clahe_uses_its_clip_limit_and_grid_on_a_low_contrast_image():
+    """On a low-contrast image (where CLAHE's clip limit binds) the output equals OpenCV's
+    CLAHE of L with clip 2 and an 8x8 grid, and differs from clip 3 or a 4x4 grid."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:256, 0:384]
+    base = 100 + 20 * (xx / 384) + 10 * (yy / 256) + rng.normal(0, 2, (256, 384))
+    img = np.clip(np.stack([base, base * 0.9, base * 1.1], -1), 0, 255).astype(np.uint8)
+
+    def clahe(clip, grid):
+        lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB)
+        lab[..., 0] = cv2.createCLAHE(clipLimit=clip, tileGridSize=(grid, grid)).apply(
+            np.ascontiguousarray(lab[..., 0]))
+        return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+    out = _run('cataracts', img)
+    assert np.array_equal(out, clahe(2.0, 8))
+    assert not np.array_equal(out, clahe(3.0, 8)) and not np.array_equal(out, clahe(2.0, 4))

@@ -102,3 +102,27 @@ def test_random_choice_resize_picks_each_scale_from_the_seeded_generator():
     for bad in ([], [(640,)], [(0, 640)]):
         with pytest.raises(ValueError, match='scales must be'):
             TRANSFORMS.build(dict(type='RandomChoiceResize', scales=bad))
+
+
+def test_resize_keeps_at_least_one_pixel_and_flip_mirrors_pixels_and_boxes():
+    import numpy as np
+
+    from maxsight.registry import TRANSFORMS
+    thin = TRANSFORMS.build(dict(type='Resize', scale=(40, 40)))(
+        dict(img=np.zeros((2, 400, 3), np.uint8)))  # 400 x 2 scaled by 0.1: 40 x 0.2
+    assert thin['img_shape'] == (1, 40) and thin['img'].shape == (1, 40, 3)
+    tall = TRANSFORMS.build(dict(type='Resize', scale=(40, 40)))(
+        dict(img=np.zeros((400, 2, 3), np.uint8)))
+    assert tall['img_shape'] == (40, 1)
+    # bilinear: a 2x2 checker upsampled to 4x4 holds in-between values
+    up = TRANSFORMS.build(dict(type='Resize', scale=(4, 4)))(
+        dict(img=np.array([[[0] * 3, [200] * 3], [[200] * 3, [0] * 3]], np.uint8)))['img']
+    assert 0 < int(up[1, 1, 0]) < 200
+    img = np.arange(2 * 5 * 3, dtype=np.uint8).reshape(2, 5, 3)
+    flip = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0))
+    out = flip(dict(img=img, gt_bboxes=np.array([[1., 0., 3., 2.]], np.float32)))
+    assert out['flip'] is True and np.array_equal(out['img'], img[:, ::-1])
+    assert out['img'].flags['C_CONTIGUOUS']
+    assert out['gt_bboxes'].tolist() == [[2.0, 0.0, 4.0, 2.0]]
+    never = TRANSFORMS.build(dict(type='RandomFlip', prob=0.0))(dict(img=img))
+    assert never['flip'] is False and never['img'] is img

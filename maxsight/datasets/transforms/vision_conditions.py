@@ -49,11 +49,11 @@ def _scale_luma(img: np.ndarray, new_y: np.ndarray) -> np.ndarray:
     return _to_uint8(img.astype(np.float32) * gain[..., None])
 
 
-def _unsharp(img: np.ndarray, sigma: float, amount, ksize: Tuple[int, int] = (0, 0),
-             sigma_y: float = None) -> np.ndarray:
+def _unsharp(img: np.ndarray, sigma: float, amount) -> np.ndarray:
+    """Unsharp mask: img + amount (img - Gaussian blur of std ``sigma`` px); ``amount`` a
+    number or an [H, W] map."""
     f = img.astype(np.float32)
-    blurred = cv2.GaussianBlur(f, ksize, sigmaX=sigma,
-                               sigmaY=sigma if sigma_y is None else sigma_y)
+    blurred = cv2.GaussianBlur(f, (0, 0), sigmaX=sigma, sigmaY=sigma)
     amount = amount if np.isscalar(amount) else amount[..., None]
     return _to_uint8(f + amount * (f - blurred))
 
