@@ -71,13 +71,19 @@ class LiteResNet(nn.Module):
             load_local_weights(self, init_cfg)
 
     def forward(self, x: torch.Tensor) -> tuple:
-        x = self.stem(x)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return staged_forward(x, self.stem, self.stages, self.out_indices)
+
+
+def staged_forward(x: torch.Tensor, stem: nn.Module, stages: Sequence[nn.Module],
+                   out_indices: Sequence[int]) -> tuple:
+    """``stem`` then each of ``stages`` on [B, 3, H, W]; the outputs of ``out_indices``."""
+    x = stem(x)
+    outs = []
+    for i, stage in enumerate(stages):
+        x = stage(x)
+        if i in out_indices:
+            outs.append(x)
+    return tuple(outs)
 
 
 def load_local_weights(module: nn.Module, init_cfg: dict) -> None:

@@ -15,6 +15,7 @@ import torchvision
 from torch import nn
 
 from ...registry import MODELS
+from .lite_resnet import staged_forward
 
 #: per architecture: (stem modules, the four stages' modules, output channels of each
 #: stage, prefixes of the classifier parameters a detector does not use). Module paths are
@@ -134,13 +135,7 @@ class TorchvisionBackbone(nn.Module):
         return self
 
     def forward(self, x: torch.Tensor) -> tuple:
-        x = self.stem(x)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return staged_forward(x, self.stem, self.stages, self.out_indices)
 
     def init_weights(self) -> None:
         """Load ``init_cfg``'s local torchvision state dict (nothing without one)."""
