@@ -1,5 +1,5 @@
 """A pre-norm transformer encoder layer with drop path (stochastic depth) on its residuals."""
-from typing import Optional
+from typing import Callable, Optional
 
 from torch import Tensor, nn
 from torchvision.ops import StochasticDepth
@@ -12,7 +12,9 @@ class DropPathEncoderLayer(nn.TransformerEncoderLayer):
     scaled by 1 / (1 - p). Same parameters and state-dict keys as the torch layer, so
     checkpoints move between the two; ``drop_path=0`` computes exactly what it computes.
 
-    Input and output: tokens [B, N, C].
+    Input and output: tokens [B, N, C]. ``reduce_kv`` (optional): maps the normalised
+    tokens [B, N, C] to the keys and values [B, K, C] attention reads (spatial-reduction
+    attention, as in PVT); None: every token is a key, as in the torch layer.
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int, dropout: float = 0.0,
@@ -22,9 +24,14 @@ class DropPathEncoderLayer(nn.TransformerEncoderLayer):
         self.drop_path = StochasticDepth(drop_path, mode='row')
 
     def forward(self, src: Tensor, src_mask: Optional[Tensor] = None,
-                src_key_padding_mask: Optional[Tensor] = None,
-                is_causal: bool = False) -> Tensor:
+                src_key_padding_mask: Optional[Tensor] = None, is_causal: bool = False,
+                reduce_kv: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
         x = src
-        x = x + self.drop_path(self._sa_block(self.norm1(x), src_mask, src_key_padding_mask,
-                                              is_causal=is_causal))
+        q = self.norm1(x)
+        if reduce_kv is None:
+            attn = self._sa_block(q, src_mask, src_key_padding_mask, is_causal=is_causal)
+        else:
+            kv = reduce_kv(q)
+            attn = self.dropout1(self.self_attn(q, kv, kv, need_weights=False)[0])
+        x = x + self.drop_path(attn)
         return x + self.drop_path(self._ff_block(self.norm2(x)))
