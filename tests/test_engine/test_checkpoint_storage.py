@@ -219,3 +219,27 @@ def test_epoch_randomness_hook_saves_and_restores_on_resume_only():
     hook.after_load_checkpoint(_FakeRunner(resume=True), {})  # no state saved: nothing to do
     hook.after_load_checkpoint(_FakeRunner(resume=True), checkpoint)
     assert _draws() == expected
+
+
+def test_epoch_randomness_hook_defaults_when_the_config_says_nothing(monkeypatch):
+    from types import SimpleNamespace
+
+    from maxsight.engine.hooks import randomness_hook
+    monkeypatch.setattr(randomness_hook, 'get_rank', lambda: 3)
+    hook = randomness_hook.EpochRandomnessHook()
+    bare = SimpleNamespace(seed=4, epoch=2, cfg={})  # no randomness key: one seed for all
+    hook.before_train_epoch(bare)
+    got = _draws()
+    seed_everything(epoch_seed(4, 2))
+    assert got == _draws()
+    seed_everything(9)
+    checkpoint = {}
+    hook.before_save_checkpoint(bare, checkpoint)
+    expected = _draws()
+    hook.after_load_checkpoint(SimpleNamespace(), checkpoint)  # no _resume attribute
+    assert _draws() != expected
+    one_worker = _FakeRunner(num_workers=1, persistent_workers=True)
+    hook.before_train(one_worker)
+    assert len(one_worker.warnings) == 1 and one_worker.warnings[0].startswith(
+        'EpochRandomnessHook: train_dataloader.persistent_workers=True keeps worker '
+        'generators across epochs, so a resumed run will not replay the same augmentation')

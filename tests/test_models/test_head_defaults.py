@@ -2,6 +2,7 @@
 assignment the losses use."""
 import inspect
 
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -184,3 +185,33 @@ def test_every_loss_equals_its_reference_on_the_hand_built_targets():
     sample.set_metainfo(dict(scene_urgency=1))  # an annotated scene urgency wins
     scene = head.loss_by_preds(preds, [sample])['loss_scene']
     assert torch.allclose(scene, F.cross_entropy(preds['scene'], torch.tensor([1])) * 0.2)
+
+
+def test_forward_decodes_boxes_from_points_and_initialises_as_documented():
+    """box = (x - e^l s, y - e^t s, x + e^r s, y + e^b s) around each anchor point, raw
+    distances clamped at 8; class / objectness biases give the prior 0.01, distances start
+    at 5 m; the scene logits read the coarsest level's mean."""
+    import math
+    torch.manual_seed(0)
+    head = MultiTaskDenseHead(num_classes=2, in_channels=8, feat_channels=8, strides=(8, 16))
+    assert torch.allclose(head.cls_out.bias, torch.full((2,), math.log(0.01 / 0.99)))
+    assert torch.allclose(head.obj_out.bias, torch.full((1,), math.log(0.01 / 0.99)))
+    assert torch.allclose(head.dist_out.bias, torch.full((1,), math.log(5.0)))
+    assert float(head.box_out.bias.abs().max()) == 0.0
+    assert 0.002 < float(head.box_out.weight.std()) < 0.02  # N(0, 0.01)
+    feats = [torch.randn(1, 8, 2, 3), torch.randn(1, 8, 1, 2)]
+    raw = {}
+    head.box_out.register_forward_hook(lambda m, i, o: raw.setdefault(len(raw), o))
+    with torch.no_grad():
+        head.box_out.bias.fill_(9.0)  # beyond the clamp on level 1 ...
+        preds = head(feats)
+    ltrb = torch.cat([raw[i].flatten(2).transpose(1, 2) for i in (0, 1)], 1)[0]
+    ltrb = ltrb.clamp(max=8.0).exp() * torch.tensor([8.] * 6 + [16.] * 2)[:, None]
+    pts = preds['points']
+    assert torch.allclose(preds['box'][0], torch.cat([pts - ltrb[:, :2], pts + ltrb[:, 2:]],
+                                                     1))
+    assert torch.allclose(preds['box'][0, 0, 2] - pts[0, 0], torch.tensor(math.exp(8) * 8))
+    expected_scene = head.scene_out(feats[-1].mean(dim=(2, 3)))
+    assert torch.allclose(preds['scene'], expected_scene)
+    with pytest.raises(ValueError, match='got 1 levels but strides'):
+        head(feats[:1])

@@ -177,3 +177,20 @@ def test_candidate_rows_are_every_columns_cheapest_or_none_when_that_is_all():
     assert candidate_rows(cost, 3) is None  # 3 x 2 columns >= 6 rows: nothing to gain
     assert candidate_rows(torch.tensor([[0., 0.], [1., 2.], [2., 1.], [3., 3.], [4., 4.]]),
                           1).tolist() == [0]  # a row cheapest for both columns counts once
+
+
+def test_matcher_defaults_and_argument_checks():
+    m = HungarianMatcher()
+    assert (m.cost_class, m.cost_bbox, m.cost_giou, m.cost_outside, m.alpha, m.gamma,
+            m.num_matches_per_gt) == (2.0, 5.0, 2.0, 0.0, 0.25, 2.0, 1)
+    with pytest.raises(ValueError, match='^HungarianMatcher: all costs are 0$'):
+        HungarianMatcher(cost_class=0, cost_bbox=0, cost_giou=0)
+    for one_left in (dict(cost_class=0, cost_bbox=0), dict(cost_class=0, cost_giou=0),
+                     dict(cost_bbox=0, cost_giou=0), dict(cost_class=1, cost_bbox=0,
+                                                          cost_giou=0),
+                     dict(cost_class=0, cost_bbox=1, cost_giou=0)):
+        HungarianMatcher(**one_left)  # any one non-zero cost is enough
+    for bad in (0, 1.5, -2):
+        with pytest.raises(ValueError, match=r'^HungarianMatcher: num_matches_per_gt must be '
+                                             r'an integer >= 1, got '):
+            HungarianMatcher(num_matches_per_gt=bad)
