@@ -79,13 +79,12 @@ def matching_curve(cfg: Config, size: int, objects: Sequence[int], num_classes: 
                    iters: int = 5, warmup: int = 2) -> List[Dict[str, float]]:
     """Per object count: seconds per image of the config's matcher at ``size`` px with the
     candidate pre-selection and over every location, and the candidate rows."""
+    from ..models.heads.multitask_dense_head import anchor_points
     from ..models.task_modules import hungarian_matcher as hm
     matcher = TASK_UTILS.build(cfg.model.bbox_head.matcher)
     strides = cfg.model.bbox_head.get('strides', (8, 16, 32))
     g = torch.Generator().manual_seed(0)
-    points = torch.cat([torch.stack(torch.meshgrid(
-        (torch.arange(size // s) + 0.5) * s, (torch.arange(size // s) + 0.5) * s,
-        indexing='xy'), -1).reshape(-1, 2) for s in strides])
+    points, _ = anchor_points([(size // s, size // s) for s in strides], strides)
     n = len(points)
     logits = torch.randn(n, num_classes, generator=g) - 3
     half = torch.rand(n, 2, generator=g) * 40 + 8

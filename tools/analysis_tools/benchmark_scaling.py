@@ -1,6 +1,8 @@
-"""How cost grows with the work: train / inference seconds per image against image size,
-and Hungarian matching seconds per image against the number of objects (with and without
-the candidate pre-selection). What each figure means: maxsight/analysis/scaling.py.
+"""How cost grows with the work: seconds per image against image size and objects.
+
+Train / inference seconds per image against image size, and Hungarian matching seconds
+per image against the number of objects (with and without the candidate pre-selection).
+What each figure means: maxsight/analysis/scaling.py.
 
 python tools/analysis_tools/benchmark_scaling.py CONFIG [--sizes 256,512,640,1024]
     [--objects 1,10,50,100] [--match-size 640] [--iters 5] [--out scaling.json]

@@ -8,6 +8,7 @@ from .vision_conditions import (CONDITION_TRANSFORMS, VISION_CONDITIONS, conditi
                                 condition_transform_cfg)
 
 __all__ = ['PackDetInputs', 'RandomChoiceResize', 'RandomFlip', 'Resize',
-           'LIGHTING_CORRUPTIONS', 'LightingCorruption', 'RandomLighting', 'corrupt', 'ImageLoadError', 'LoadAnnotations', 'LoadAudioFeatures',
-           'LoadImageFromFile', 'read_rgb', 'RandomOcclusion', 'CONDITION_TRANSFORMS',
-           'VISION_CONDITIONS', 'condition_index', 'condition_transform_cfg']
+           'LIGHTING_CORRUPTIONS', 'LightingCorruption', 'RandomLighting', 'corrupt',
+           'ImageLoadError', 'LoadAnnotations', 'LoadAudioFeatures', 'LoadImageFromFile',
+           'read_rgb', 'RandomOcclusion', 'CONDITION_TRANSFORMS', 'VISION_CONDITIONS',
+           'condition_index', 'condition_transform_cfg']

@@ -31,6 +31,20 @@ def urgency_decision(logits: Tensor, hazard_prob_thr: Optional[float] = None) ->
     return torch.where(hazard, 2 + prob[:, 2:].argmax(-1), prob[:, :2].argmax(-1))
 
 
+def anchor_points(shapes: Sequence[Tuple[int, int]], strides: Sequence[int],
+                  device: Optional[torch.device] = None) -> Tuple[Tensor, Tensor]:
+    """Cell centres [N, 2] (x, y pixels) of feature maps of ``shapes`` (h, w) at ``strides``,
+    level after level, row-major, and each point's stride [N]."""
+    pts, out_strides = [], []
+    for (h, w), s in zip(shapes, strides):
+        ys, xs = torch.meshgrid(torch.arange(h, device=device, dtype=torch.float32),
+                                torch.arange(w, device=device, dtype=torch.float32),
+                                indexing='ij')
+        pts.append(torch.stack([(xs + 0.5) * s, (ys + 0.5) * s], -1).reshape(-1, 2))
+        out_strides.append(torch.full((h * w,), float(s), device=device))
+    return torch.cat(pts), torch.cat(out_strides)
+
+
 #: test-time defaults, equal to configs/_base_/models/maxsight_t0.py's (a test checks)
 DEFAULT_TEST_CFG = dict(score_thr=0.05, nms_pre=1000, nms_iou_thr=0.7, max_per_img=100,
                         hazard_prob_thr=0.1, obj_score_exponent=0.25,
@@ -169,17 +183,10 @@ class MultiTaskDenseHead(nn.Module):
     # ------------------------------------------------------------------ forward
     def anchor_points(self, shapes: Sequence[Tuple[int, int]], device: torch.device
                       ) -> Tuple[Tensor, Tensor]:
-        """Anchor points [N, 2] (x, y pixels) and their strides [N] for all levels."""
+        """:func:`anchor_points` of this head's strides, cached per shapes and device."""
         key = (tuple(shapes), str(device))
         if key not in self._point_cache:
-            pts, strides = [], []
-            for (h, w), s in zip(shapes, self.strides):
-                ys, xs = torch.meshgrid(torch.arange(h, device=device, dtype=torch.float32),
-                                        torch.arange(w, device=device, dtype=torch.float32),
-                                        indexing='ij')
-                pts.append(torch.stack([(xs + 0.5) * s, (ys + 0.5) * s], -1).reshape(-1, 2))
-                strides.append(torch.full((h * w,), float(s), device=device))
-            self._point_cache[key] = (torch.cat(pts), torch.cat(strides))
+            self._point_cache[key] = anchor_points(shapes, self.strides, device)
         return self._point_cache[key]
 
     def attribute_features(self, cls_feat: Tensor, reg_feat: Tensor, coords: Tensor) -> Tensor:

@@ -10,8 +10,10 @@ and the assignment minimising the total cost is found by scipy's
 ``linear_sum_assignment``, on the rows that can take part in an optimal assignment: with
 T columns in all, each ground truth's T cheapest predictions (:func:`candidate_rows`). The
 assignment problem costs O(T^2 N) for N rows, and at 640 px N is 8,400 while the
-candidates are a few hundred for a few objects (docs/benchmarks.md#how-cost-grows-with-the-work). The optional ``w_outside`` term is a spatial prior: it keeps
-early, random predictions from being matched to objects far from their location.
+candidates are a few hundred for a few objects
+(docs/benchmarks.md#how-cost-grows-with-the-work). The optional ``w_outside`` term is a
+spatial prior: it keeps early, random predictions from being matched to objects far from
+their location.
 
 With ``num_matches_per_gt = k > 1`` the cost matrix is tiled k times along the ground-truth
 axis, so each object gets up to k distinct predictions (the k cheapest jointly): k times
