@@ -29,7 +29,7 @@ from typing import Optional, Sequence
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.runner import Runner
+from mmengine.runner import BaseLoop, Runner
 
 from ..registry import RUNNERS
 from ..utils.cli import unwrap_model
@@ -37,6 +37,7 @@ from ..utils.config_preparation import (apply_condition, check_config_values,
                                         default_work_dir, prepare_config)
 from .atomic_backend import remove_partial_writes
 from .resume import find_resume_checkpoint, numbered_checkpoints
+from .schedule_report import describe_schedule, long_warmup, schedule_gap
 from .transfer import check_same_architecture, format_report, transfer_checkpoint
 
 
@@ -202,6 +203,20 @@ class MaxSightRunner(Runner):
             lines.append(f'best val coco/bbox_mAP: {hub.get_info("best_score"):.4f} '
                          f'({hub.get_info("best_ckpt")})')
         return '\n'.join(lines)
+
+    def build_param_scheduler(self, scheduler):
+        """mmengine's schedulers, then (in a training run) the resolved schedule in the
+        log and a warning when it stops before the run does."""
+        schedulers = super().build_param_scheduler(scheduler)
+        loop = self._train_loop
+        if isinstance(loop, BaseLoop) and isinstance(schedulers, list):
+            per_epoch = len(loop.dataloader) if hasattr(loop, 'max_epochs') else 0
+            self.logger.info(describe_schedule(schedulers, loop.max_iters, per_epoch))
+            for warning in (schedule_gap(schedulers, loop.max_iters, per_epoch),
+                            long_warmup(schedulers, loop.max_iters)):
+                if warning:
+                    self.logger.warning(warning)
+        return schedulers
 
     def val(self) -> dict:
         self._prepare_quantization('val', train=False)

@@ -1,3 +1,4 @@
+import logging
 """MaxSightRunner: a runner built the mmengine way trains exactly what tools/train.py trains."""
 import os.path as osp
 import subprocess
@@ -158,10 +159,52 @@ def test_cosine_schedule_ends_with_max_epochs(config, epochs, tiny_synth, tmp_pa
     runner = RUNNERS.build(cfg)
     runner._train_loop = runner.build_train_loop(runner._train_loop)
     runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
-    cosine = [s for s in runner.build_param_scheduler(runner.param_schedulers)
-              if type(s).__name__ == 'CosineAnnealingLR']
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    runner.logger.addHandler(handler)
+    try:
+        cosine = [s for s in runner.build_param_scheduler(runner.param_schedulers)
+                  if type(s).__name__ == 'CosineAnnealingLR']
+    finally:
+        runner.logger.removeHandler(handler)
     iters = epochs * 3  # 24 training images in batches of 8
     assert len(cosine) == 1 and cosine[0].T_max == iters and cosine[0].end == iters
+    # the resolved schedule is in the log, in this run's iterations; it reaches the end
+    warm = f'LinearLR(lr) iterations 0-{iters} [start_factor=0.01, end_factor=1]; '
+    assert [r.getMessage() for r in records
+            if r.getMessage().startswith('parameter schedule')] == [
+        f'parameter schedule over {iters} iterations ({epochs} epochs x 3): '
+        + (warm if config == 'configs/t2_default.py' else '')
+        + f'CosineAnnealingLR(lr) iterations 0-{iters} [T_max={iters}, '
+        f'eta_min={cosine[0].eta_min:g}]']
+
+
+def test_schedule_report_names_each_span_and_warns_when_the_schedule_stops_early():
+    from mmengine.optim import OptimWrapper
+    from mmengine.optim.scheduler import CosineAnnealingLR, LinearLR, MultiStepLR
+
+    from maxsight.engine.schedule_report import describe_schedule, long_warmup, schedule_gap
+    wrapper = OptimWrapper(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1))
+    warm = LinearLR(wrapper, start_factor=0.1, by_epoch=False, begin=0, end=50)
+    cosine = CosineAnnealingLR.build_iter_from_epoch(wrapper, by_epoch=True, begin=0, end=10,
+                                                     eta_min=0.0, epoch_length=30)
+    assert schedule_gap([warm, cosine], 300, 30) is None
+    # a cosine fixed at 10 epochs in a 30-epoch run: 600 iterations at the floor
+    gap = schedule_gap([warm, cosine], 900, 30)
+    assert gap.startswith('the parameter schedule ends at iteration 300 of 900: the last '
+                          '600 iterations train at a constant learning rate')
+    steps = MultiStepLR(wrapper, milestones=[8, 4], gamma=0.5, by_epoch=True, begin=0, end=12)
+    assert schedule_gap([steps], 360, 30) is None and schedule_gap([steps], 390, 30)
+    assert describe_schedule([steps, warm], 120, 30) == (
+        'parameter schedule over 120 iterations (4 epochs x 30): MultiStepLR(lr) epochs 0-4 '
+        '[milestones=[4, 8], gamma=0.5]; LinearLR(lr) iterations 0-50 [start_factor=0.1, '
+        'end_factor=1]')
+    assert describe_schedule([], 10) == 'parameter schedule over 10 iterations: none'
+    assert long_warmup([warm, cosine], 200) is None  # 50 of 200 iterations: a quarter
+    assert long_warmup([warm, cosine], 199) == (
+        'the LinearLR warm-up covers iterations 0-50 of a 199-iteration run; shorten it '
+        '(param_scheduler[...].end) for a short run')
 
 
 def test_amp_sets_mmengines_wrapper_with_the_dtype_and_refuses_without_a_gpu(monkeypatch):
