@@ -112,11 +112,17 @@ def write_report(metrics: Dict[str, float], out_dir: str,
         lines.append(f'| {key} | {metrics[key]:.4f} |')
     written = []
     if gates:
-        lines += ['', '## Safety gates', '', '| gate | value | verdict |', '|---|---|---|']
+        lines += ['', '## Safety gates', '',
+                  'PASS: the 95 % Wilson interval clears the threshold; PASS (point only): '
+                  'the estimate does, the interval does not; FAIL: the estimate does not.', '',
+                  '| gate | value | 95 % interval | n | verdict |', '|---|---|---|---|---|']
         for key, g in gates.items():
             value = 'n/a' if g['value'] is None else f'{g["value"]:.4f}'
-            lines.append(f'| {key} {g["op"]} {g["threshold"]} | {value} | '
-                         f'{"PASS" if g["passed"] else "FAIL"} |')
+            ci = 'n/a' if g.get('n') is None else f'{g["ci_low"]:.4f} - {g["ci_high"]:.4f}'
+            n = 'n/a' if g.get('n') is None else str(g['n'])
+            verdict = g.get('verdict', 'PASS' if g['passed'] else 'FAIL')
+            lines.append(f'| {key} {g["op"]} {g["threshold"]} | {value} | {ci} | {n} | '
+                         f'{verdict} |')
     buckets = [k.split('/')[1] for k in metrics if k.startswith('lighting/')
                and k.endswith('/recall')]
     if buckets:

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -148,7 +149,16 @@ def test_every_assistive_metric_on_a_hand_worked_case():
         'distance/mae_m_near': 0.5, 'distance/mae_m_medium': (3 + 0.5) / 2,
         'distance/mae_m_far': 2.0,
         'distance/zone_acc_derived': 1.0, 'distance/zone_acc_annotated': 2 / 3,
-        'urgency/acc_derived': 1.0, 'urgency/acc_annotated': 1 / 3}, abs=1e-12)
+        'urgency/acc_derived': 1.0, 'urgency/acc_annotated': 1 / 3,
+        # each gate's count and 95 % Wilson interval: 1 of 3 hazards, 3 of 4 matched zones
+        'urgency/hazard_recall_n': 3.0, 'urgency/false_safe_rate_n': 3.0,
+        'distance/zone_acc_n': 4.0,
+        'urgency/hazard_recall_ci_low': _wilson(1, 3)[0],
+        'urgency/hazard_recall_ci_high': _wilson(1, 3)[1],
+        'urgency/false_safe_rate_ci_low': _wilson(1, 3)[0],
+        'urgency/false_safe_rate_ci_high': _wilson(1, 3)[1],
+        'distance/zone_acc_ci_low': _wilson(3, 4)[0],
+        'distance/zone_acc_ci_high': _wilson(3, 4)[1]}, abs=1e-12)
     rep = metric.last_report
     assert rep['zone_confusion'] == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
     assert rep['urgency_confusion'] == [[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0],
@@ -161,9 +171,36 @@ def test_every_assistive_metric_on_a_hand_worked_case():
         '  zone confusion (rows gt near/medium/far): [[1, 0, 0], [0, 1, 1], [0, 0, 1]]\n'
         '  urgency confusion (rows gt safe..danger): '
         '[[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0]]\n'
-        '  gate urgency/hazard_recall >= 0.95: 0.3333 FAIL\n'
-        '  gate urgency/false_safe_rate <= 0.01: 0.3333 FAIL\n'
-        '  gate distance/zone_acc >= 0.85: 0.7500 FAIL')
+        '  gate urgency/hazard_recall >= 0.95: 0.3333 [0.0615, 0.7923] n=3 FAIL\n'
+        '  gate urgency/false_safe_rate <= 0.01: 0.3333 [0.0615, 0.7923] n=3 FAIL\n'
+        '  gate distance/zone_acc >= 0.85: 0.7500 [0.3006, 0.9544] n=4 FAIL')
+
+
+def _wilson(k, n, z=1.959963984540054):
+    """Reference: the Wilson bounds are the p where |k/n - p| = z sqrt(p (1 - p) / n), the
+    roots of (1 + z^2/n) p^2 - (2 k/n + z^2/n) p + (k/n)^2 = 0."""
+    ph = k / n
+    roots = np.roots([1 + z * z / n, -(2 * ph + z * z / n), ph * ph])
+    return float(roots.min()), float(roots.max())
+
+
+def test_wilson_interval_and_verdicts():
+    from maxsight.evaluation.confidence import Z_95, gate_verdict, wilson_interval
+    from scipy.stats import norm
+    assert Z_95 == pytest.approx(norm.ppf(0.975), abs=1e-15)
+    for k, n in ((0, 10), (1, 3), (352, 370), (370, 370), (7, 1000)):
+        assert wilson_interval(k, n) == pytest.approx(_wilson(k, n), abs=1e-9)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson_interval(5, 10, z=1.0) == pytest.approx(_wilson(5, 10, z=1.0), abs=1e-12)
+    assert gate_verdict('>=', 0.95, 0.96, (0.951, 0.97)) == 'PASS'
+    assert gate_verdict('>=', 0.95, 0.96, (0.93, 0.97)) == 'PASS (point only)'
+    assert gate_verdict('>=', 0.95, 0.95, (0.93, 0.97)) == 'PASS (point only)'
+    assert gate_verdict('>=', 0.95, 0.9499, (0.93, 0.96)) == 'FAIL'
+    assert gate_verdict('<=', 0.01, 0.005, (0.001, 0.009)) == 'PASS'
+    assert gate_verdict('<=', 0.01, 0.005, (0.001, 0.02)) == 'PASS (point only)'
+    assert gate_verdict('<=', 0.01, 0.011, (0.001, 0.02)) == 'FAIL'
+    assert gate_verdict('<=', 0.5, 0.4) == 'PASS' and gate_verdict('>=', 0.5, 0.4) == 'FAIL'
+    assert gate_verdict('>=', 0.0, None) == 'FAIL'
 
 
 def test_gates_are_inclusive_and_a_missing_key_fails():
@@ -175,8 +212,14 @@ def test_gates_are_inclusive_and_a_missing_key_fails():
     gates = metric.last_report['gates']
     assert [gates[k]['passed'] for k in gates] == [True, True, False]
     assert gates['no/such_key']['value'] is None
-    assert gates['distance/zone_acc'] == dict(op='>=', threshold=0.75, value=0.75,
-                                              passed=True)
+    low, high = _wilson(3, 4)
+    assert gates['distance/zone_acc'] == pytest.approx(dict(
+        op='>=', threshold=0.75, value=0.75, n=4, ci_low=low, ci_high=high,
+        verdict='PASS (point only)', passed=True), abs=1e-12)
+    assert gates['no/such_key'] == dict(op='>=', threshold=0.0, value=None, n=None,
+                                        ci_low=None, ci_high=None, verdict='FAIL',
+                                        passed=False)
+    assert 'no/such_key_n' not in out and out['distance/zone_acc_n'] == 4.0
     assert metric.format_report(out).endswith('  gate no/such_key >= 0.0: nan FAIL')
 
 

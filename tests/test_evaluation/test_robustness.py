@@ -53,10 +53,13 @@ EXPECTED_REPORT = """# MaxSight evaluation report
 
 ## Safety gates
 
-| gate | value | verdict |
-|---|---|---|
-| assistive/hazard_recall >= 0.95 | 0.9600 | PASS |
-| assistive/zone_accuracy >= 0.85 | n/a | FAIL |
+PASS: the 95 % Wilson interval clears the threshold; PASS (point only): the estimate does, \
+the interval does not; FAIL: the estimate does not.
+
+| gate | value | 95 % interval | n | verdict |
+|---|---|---|---|---|
+| assistive/hazard_recall >= 0.95 | 0.9600 | 0.9300 - 0.9800 | 370 | PASS (point only) |
+| assistive/zone_accuracy >= 0.85 | n/a | n/a | n/a | FAIL |
 
 ## Lighting buckets
 
@@ -87,7 +90,9 @@ def test_report_text_and_plots(tmp_path):
     from PIL import Image
 
     from maxsight.evaluation.robustness import write_report
-    gates = {'assistive/hazard_recall': dict(value=0.96, op='>=', threshold=0.95, passed=True),
+    gates = {'assistive/hazard_recall': dict(value=0.96, op='>=', threshold=0.95, passed=True,
+                                             n=370, ci_low=0.93, ci_high=0.98,
+                                             verdict='PASS (point only)'),
              'assistive/zone_accuracy': dict(value=None, op='>=', threshold=0.85,
                                              passed=False)}
     written = write_report(_metrics_with_every_section(), str(tmp_path / 'r'), gates)

@@ -154,10 +154,14 @@ def test_test_tool_lighting_conditions_show_dir_and_report(trained, tiny_synth, 
     assert len(glob.glob(str(tmp_path / 'show' / '*.png'))) == 8
     report = open(tmp_path / 'rep' / 'report.md').read()
     assert 'Lighting robustness' in report and 'Vision conditions' in report
+    from maxsight.evaluation.confidence import gate_verdict, wilson_interval
     from maxsight.evaluation.metrics.assistive_metric import DEFAULT_GATES
-    for key, (op, thr) in DEFAULT_GATES.items():  # each gate's verdict is its value's
-        passed = m[key] >= thr if op == '>=' else m[key] <= thr
-        line = f'| {key} {op} {thr} | {m[key]:.4f} | {"PASS" if passed else "FAIL"} |'
+    for key, (op, thr) in DEFAULT_GATES.items():  # each gate's verdict is its interval's
+        n = m[f'{key}_n']
+        low, high = wilson_interval(round(m[key] * n), n)
+        assert (m[f'{key}_ci_low'], m[f'{key}_ci_high']) == pytest.approx((low, high))
+        line = (f'| {key} {op} {thr} | {m[key]:.4f} | {low:.4f} - {high:.4f} | {int(n)} | '
+                f'{gate_verdict(op, thr, m[key], (low, high))} |')
         assert line in report, (line, report)
     for png in ('lighting_buckets.png', 'lighting_robustness.png', 'conditions.png'):
         assert osp.getsize(tmp_path / 'rep' / png) > 1000

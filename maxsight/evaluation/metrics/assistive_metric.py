@@ -21,6 +21,7 @@ from mmengine.logging import MMLogger
 from torchvision.ops import box_iou
 
 from ...registry import METRICS
+from ..confidence import gate_verdict, wilson_interval
 
 DEFAULT_GATES = {'urgency/hazard_recall': ('>=', 0.95),
                  'urgency/false_safe_rate': ('<=', 0.01),
@@ -70,7 +71,10 @@ class AssistiveMetric(BaseMetric):
         iou_thr: IoU for a detection to count as finding an object (0.5).
         score_thr: detections below this score are not shown to the user (0.3).
         gates: {metric key: (op, threshold)} shown as PASS/FAIL; defaults: hazard recall
-            >= 0.95, false-safe rate <= 0.01, distance zone accuracy >= 0.85.
+            >= 0.95, false-safe rate <= 0.01, distance zone accuracy >= 0.85. A gate on a
+            proportion also gets ``<key>_n``, ``<key>_ci_low``, ``<key>_ci_high`` (95 %
+            Wilson interval) and the verdict PASS (the interval clears the threshold),
+            PASS (point only) or FAIL.
     """
     default_prefix: Optional[str] = None
 
@@ -124,20 +128,20 @@ class AssistiveMetric(BaseMetric):
         abs_err = np.abs(cat['gt_dist'] - cat['pred_dist'])
         hazards = sum(r['hazards'] for r in results)
         matched_hazard = cat['gt_urg'] >= 2
-        metrics = {
-            'distance/zone_acc': _safe_div(zone_ok.sum(), n),
-            'distance/mae_m': float(abs_err.mean()) if n else 0.0,
-            'urgency/acc': _safe_div(urg_ok.sum(), n),
-            'urgency/hazard_recall': _safe_div((matched_hazard & (cat['pred_urg'] >= 2)).sum(),
-                                               hazards),
-            'urgency/false_safe_rate': _safe_div((matched_hazard & (cat['pred_urg'] == 0)).sum(),
-                                                 hazards),
-            'urgency/hazard_miss_rate': _safe_div(sum(r['hazards_missed'] for r in results),
-                                                  hazards),
-            'scene/urgency_acc': _safe_div(sum(r['scene_gt'] == r['scene_pred']
-                                               for r in results), len(results)),
-            'assistive/matched_objects': float(n),
+        # every proportion as (successes, trials): the gates' intervals need both
+        counts = {
+            'distance/zone_acc': (zone_ok.sum(), n),
+            'urgency/acc': (urg_ok.sum(), n),
+            'urgency/hazard_recall': ((matched_hazard & (cat['pred_urg'] >= 2)).sum(), hazards),
+            'urgency/false_safe_rate': ((matched_hazard & (cat['pred_urg'] == 0)).sum(),
+                                        hazards),
+            'urgency/hazard_miss_rate': (sum(r['hazards_missed'] for r in results), hazards),
+            'scene/urgency_acc': (sum(r['scene_gt'] == r['scene_pred'] for r in results),
+                                  len(results)),
         }
+        metrics = {key: _safe_div(k, trials) for key, (k, trials) in counts.items()}
+        metrics['distance/mae_m'] = float(abs_err.mean()) if n else 0.0
+        metrics['assistive/matched_objects'] = float(n)
         for z, name in enumerate(('near', 'medium', 'far')):
             in_zone = cat['gt_zone'] == z
             metrics[f'distance/mae_m_{name}'] = float(abs_err[in_zone].mean()) \
@@ -153,8 +157,18 @@ class AssistiveMetric(BaseMetric):
         gates = {}
         for key, (op, thr) in self.gates.items():
             value = metrics.get(key)
-            passed = value is not None and (value >= thr if op == '>=' else value <= thr)
-            gates[key] = dict(op=op, threshold=thr, value=value, passed=passed)
+            gate = dict(op=op, threshold=thr, value=value, n=None, ci_low=None, ci_high=None)
+            if key in counts:
+                k, trials = counts[key]
+                gate['n'] = int(trials)
+                gate['ci_low'], gate['ci_high'] = wilson_interval(float(k), float(trials))
+                metrics[f'{key}_n'] = float(trials)
+                metrics[f'{key}_ci_low'] = gate['ci_low']
+                metrics[f'{key}_ci_high'] = gate['ci_high']
+            ci = None if gate['n'] is None else (gate['ci_low'], gate['ci_high'])
+            gate['verdict'] = gate_verdict(op, thr, value, ci)
+            gate['passed'] = gate['verdict'] != 'FAIL'
+            gates[key] = gate
         self.last_report = dict(zone_confusion=zone_cm.tolist(),
                                 urgency_confusion=urg_cm.tolist(), gates=gates)
         MMLogger.get_current_instance().info(self.format_report(metrics))
@@ -167,7 +181,15 @@ class AssistiveMetric(BaseMetric):
         lines += [f'  zone confusion (rows gt near/medium/far): {rep["zone_confusion"]}',
                   f'  urgency confusion (rows gt safe..danger): {rep["urgency_confusion"]}']
         for key, g in rep['gates'].items():
-            verdict = 'PASS' if g['passed'] else 'FAIL'
             lines.append(f'  gate {key} {g["op"]} {g["threshold"]}: '
-                         f'{metrics.get(key, float("nan")):.4f} {verdict}')
+                         f'{metrics.get(key, float("nan")):.4f}{format_interval(g)} '
+                         f'{g["verdict"]}')
         return '\n'.join(lines)
+
+
+def format_interval(gate: dict) -> str:
+    """' [low, high] n=N' for a gate with an interval, '' otherwise."""
+    if gate.get('n') is None:
+        return ''
+    return f' [{gate["ci_low"]:.4f}, {gate["ci_high"]:.4f}] n={gate["n"]}'
+
