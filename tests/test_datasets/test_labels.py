@@ -80,3 +80,8 @@ def test_luma_is_rec601():
     glare = np.zeros((10, 10, 3), np.uint8)
     glare.reshape(-1, 3)[:6] = (250, 250, 250)  # Y = 250 exactly counts as glare
     assert lighting_from_pixels(glare) == 'glare'
+
+
+def test_scene_urgency_of_a_scene_without_objects_is_safe():
+    from maxsight.datasets.labels import scene_urgency
+    assert scene_urgency([]) == 0 and scene_urgency([1, 3, 0]) == 3

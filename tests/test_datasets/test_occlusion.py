@@ -134,3 +134,22 @@ def test_occlusion_argument_checks_and_trivial_cases():
     np.random.seed(0)
     assert RandomOcclusion(prob=1.0)(dict(one))['img'] is not img
     assert repr(RandomOcclusion()) == 'RandomOcclusion(prob=0.3, cover=(0.2, 0.5), min_size=8.0)'
+
+
+def test_a_skipped_box_does_not_end_the_pass_and_no_box_key_is_a_no_op():
+    """Boxes listed after an ignored or too small one are still occluded; a thin cover
+    rounds to a band of at least one pixel."""
+    results, img, boxes = _scene()
+    order = [2, 1, 0]  # the ignored, then the too small box, then the 30 x 30 one
+    results = dict(img=img.copy(), gt_bboxes=boxes[order],
+                   gt_ignore_flags=np.array([True, False, False]))
+    np.random.seed(0)
+    out = RandomOcclusion(prob=1.0, cover=(0.01, 0.01), min_size=8)(results)
+    changed = (out['img'] != img).any(axis=2)
+    ys, xs = np.nonzero(changed)
+    assert changed.any() and ys.min() >= 8 and ys.max() < 38 and xs.min() >= 10 \
+        and xs.max() < 40
+    # 0.01 x 30 px rounds to 0: the band is 1 px thick
+    assert min(ys.max() - ys.min(), xs.max() - xs.min()) + 1 == 1
+    bare = dict(img=img.copy())
+    assert RandomOcclusion(prob=1.0)(bare)['img'] is bare['img']

@@ -167,3 +167,25 @@ def test_spatial_priority_per_condition_by_hand():
     assert spatial_priority('amd', cx, cy).tolist() == pytest.approx([2 - v for v in r])
     for other in ('cataracts', None, ''):
         assert spatial_priority(other, cx, cy).tolist() == [1.0] * 5
+
+
+def test_every_condition_maps_to_its_registered_transform_class():
+    from maxsight.datasets.transforms.vision_conditions import (ConditionTransform,
+                                                                condition_transform_cfg)
+    assert sorted(CONDITION_TRANSFORMS) == sorted(VISION_CONDITIONS)
+    for name in VISION_CONDITIONS:
+        cls = TRANSFORMS.get(condition_transform_cfg(name)['type'])
+        assert issubclass(cls, ConditionTransform) and cls.condition == name
+
+
+def test_clahe_uses_its_tile_grid_and_clip_limit():
+    import cv2
+
+    from maxsight.datasets.transforms.vision_conditions import CataractCLAHE
+    rng = np.random.default_rng(0)
+    img = (rng.random((64, 96, 3)) ** 3 * 255).astype(np.uint8)
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB)
+    lab[..., 0] = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(4, 4)).apply(
+        np.ascontiguousarray(lab[..., 0]))
+    assert np.array_equal(CataractCLAHE(clip_limit=3.0, tile_grid=4).apply(img),
+                          cv2.cvtColor(lab, cv2.COLOR_LAB2RGB))

@@ -241,3 +241,16 @@ def test_no_images_gives_zeros_not_errors():
     assert out['distance/mae_m_near'] == 0.0 and out['assistive/matched_objects'] == 0.0
     assert 'distance/zone_acc_derived' not in out
     assert metric.last_report['zone_confusion'] == [[0] * 3] * 3
+
+
+def test_matching_without_ground_truth_or_predictions_and_repeated_confusion_pairs():
+    from maxsight.evaluation.metrics.assistive_metric import confusion
+    boxes = torch.tensor([[0., 0., 10., 10.]])
+    none = torch.zeros((0, 4))
+    assert match_detections(boxes, torch.tensor([0]), torch.tensor([0.9]), none,
+                            torch.zeros(0, dtype=torch.long)) == []
+    assert match_detections(none, torch.zeros(0, dtype=torch.long), torch.zeros(0), boxes,
+                            torch.tensor([0])) == []
+    assert confusion([0, 0, 1, 2, 2, 2], [0, 0, 2, 2, 2, 1], 3).tolist() == [
+        [2, 0, 0], [0, 0, 1], [0, 1, 2]]
+    assert AssistiveMetric().last_report == {}

@@ -285,3 +285,42 @@ def test_recall_at_iou50_reads_iou_050_all_areas_100_detections():
     assert recall_at_iou50(SimpleNamespace(eval=dict(recall=recall))) == 0.4
     assert recall_at_iou50(SimpleNamespace(eval=dict(recall=np.full((10, 1, 4, 3), -1.0)))) \
         == 0.0
+
+
+def test_a_subset_of_the_images_is_evaluated_on_those_images_only(coco_writer):
+    """mAP over the processed images only (a partial or sharded evaluation), as pycocotools
+    with imgIds set to them: the unprocessed images' objects are not counted as missed."""
+    ann_file, anns = _gt(coco_writer, True)
+    samples = [s for s in _samples(anns, np.random.default_rng(4)) if s['img_id'] in (2, 3, 5)]
+    metric = CocoMetric(ann_file=ann_file, backend='pycocotools')
+    metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+    metric.process({}, samples)
+    res = metric.evaluate(3)
+    from maxsight.evaluation.metrics.coco_metric import to_coco_results
+    gt = COCO(ann_file)
+    preds = [dict(img_id=s['img_id'], **{k: v.numpy() for k, v in s['pred_instances'].items()})
+             for s in samples]
+    ref = COCOeval(gt, gt.loadRes(to_coco_results(preds, (5, 17))), 'bbox')
+    ref.params.imgIds = [2, 3, 5]
+    ref.evaluate()
+    ref.accumulate()
+    ref.summarize()
+    assert [res[f'coco/{k}'] for k in COCO_KEYS] == pytest.approx(list(ref.stats[:6]),
+                                                               abs=1e-12)
+
+
+def test_lighting_buckets_follow_their_images_across_batches(coco_writer):
+    from maxsight.evaluation import LightingMetric
+    ann_file, anns = _gt(coco_writer, True)
+    samples = _samples(anns, np.random.default_rng(3))
+    for s, bucket in zip(samples, ['dark', 'dark', 'dark', 'glare', 'glare', 'normal']):
+        s['lighting'] = bucket
+    metric = LightingMetric(ann_file=ann_file, backend='pycocotools')
+    metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+    for start in range(0, 6, 2):  # three batches of two
+        metric.process({}, samples[start:start + 2])
+    assert [r['lighting'] for r in metric.results] == ['dark', 'dark', 'dark', 'glare',
+                                                       'glare', 'normal']
+    res = metric.evaluate(6)
+    assert (res['lighting/dark/num_images'], res['lighting/glare/num_images'],
+            res['lighting/normal/num_images']) == (3.0, 2.0, 1.0)

@@ -1,0 +1,165 @@
+"""Documented defaults and the edge cases the mutation run found unpinned: each test names
+the bug it catches."""
+import inspect
+import time
+
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper
+
+from .test_balancers import TwoTask, _data
+
+
+def _defaults(fn):
+    return {k: p.default for k, p in inspect.signature(fn).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+def test_documented_defaults_of_losses_balancers_and_heads():
+    """docs/model.md and docs/training.md state these values; a changed default changes
+    every config that leaves the argument out."""
+    from maxsight.models.balancers import GradNorm, PCGrad, UncertaintyWeighting
+    from maxsight.models.heads.cross_task_head import CrossTaskDenseHead
+    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
+    from maxsight.models.losses.focal_loss import FocalLoss, QualityFocalLoss
+    assert _defaults(FocalLoss.__init__) == dict(alpha=0.25, gamma=2.0, loss_weight=1.0)
+    assert _defaults(QualityFocalLoss.__init__) == dict(beta=2.0, loss_weight=1.0)
+    assert {k: v for k, v in _defaults(GradNorm.__init__).items()
+            if k in ('alpha', 'lr', 'update_interval')} == dict(alpha=1.5, lr=0.025,
+                                                                 update_interval=1)
+    assert _defaults(PCGrad.__init__)['seed'] == 0
+    assert _defaults(UncertaintyWeighting.__init__)['init_log_var'] == 0.0
+    assert _defaults(CrossTaskDenseHead.__init__)['cross_heads'] == 4
+    head = _defaults(MultiTaskDenseHead.__init__)
+    assert (head['in_channels'], head['feat_channels'], head['stacked_convs'],
+            tuple(head['strides'])) == (64, 64, 2, (8, 16, 32))
+
+
+def test_urgency_decision_normalises_over_levels_and_keeps_non_hazards_below_warning():
+    """softmax over the 4 levels of each row (not over the rows); a row below the hazard
+    threshold is safe or caution even when warning is its single most likely level."""
+    from maxsight.models.heads.multitask_dense_head import urgency_decision
+    prob = torch.tensor([[0.30, 0.10, 0.35, 0.25],   # P(hazard) 0.60, warning most likely
+                         [0.70, 0.10, 0.10, 0.10],
+                         [0.10, 0.10, 0.10, 0.70]])
+    logits = prob.log() + torch.tensor([[3.0], [-2.0], [0.5]])  # per-row shifts: no effect
+    assert urgency_decision(logits, 0.7).tolist() == [0, 0, 3]
+    assert urgency_decision(logits, 0.6).tolist() == [2, 0, 3]
+    assert urgency_decision(logits).tolist() == [2, 0, 3]
+
+
+def _one_detection_result(urgency: int):
+    from mmengine.structures import InstanceData
+    return InstanceData(bboxes=torch.tensor([[0., 0., 4., 4.]]), scores=torch.tensor([0.25]),
+                        labels=torch.tensor([0]), urgency=torch.tensor([urgency]))
+
+
+def test_hazard_score_exponent_applies_to_a_single_detection():
+    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
+    head = MultiTaskDenseHead(num_classes=2, test_cfg=dict(hazard_score_exponent=0.5))
+    assert head._raise_hazard_scores(_one_detection_result(2)).scores.tolist() == [0.5]
+    assert head._raise_hazard_scores(_one_detection_result(1)).scores.tolist() == [0.25]
+
+
+def test_hazard_prob_thr_outside_the_open_unit_interval_is_refused():
+    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match='hazard_prob_thr must be in'):
+            MultiTaskDenseHead(num_classes=2, test_cfg=dict(hazard_prob_thr=bad))
+    MultiTaskDenseHead(num_classes=2, test_cfg=dict(hazard_prob_thr=None))
+
+
+def test_towers_take_the_input_width_first_and_have_no_conv_bias():
+    """The first conv of each tower reads in_channels (not feat_channels); the convs are
+    bias-free (GroupNorm follows)."""
+    from torch import nn
+
+    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
+    head = MultiTaskDenseHead(num_classes=2, in_channels=8, feat_channels=16,
+                              stacked_convs=3, strides=(8,))
+    for tower in (head.cls_tower, head.reg_tower):
+        convs = [m for m in tower if isinstance(m, nn.Conv2d)]
+        assert [(c.in_channels, c.out_channels) for c in convs] == [(8, 16), (16, 16),
+                                                                     (16, 16)]
+        assert all(c.bias is None for c in convs)
+    preds = head([torch.randn(1, 8, 4, 4)])
+    assert preds['cls'].shape == (1, 16, 2)
+
+
+def test_cross_task_attention_reads_each_locations_class_and_box_tokens():
+    """Reference: per location, the attribute feature plus attention from its layer-normed
+    self to the two task tokens (class-tower and box-tower feature + the task's own
+    embedding), with the module's (randomised) weights."""
+    from maxsight.models.heads.cross_task_head import CrossTaskDenseHead
+    torch.manual_seed(0)
+    head = CrossTaskDenseHead(3, in_channels=8, feat_channels=8, strides=(8,))  # positional
+    assert head.task_embed.shape == (2, 8) and head.cross_attn.num_heads == 4
+    assert 0.005 < float(head.task_embed.std()) < 0.05  # N(0, 0.02)
+    with torch.no_grad():
+        for p in head.cross_attn.out_proj.parameters():
+            p.normal_(0, 0.3)  # a trained module: the zero init would hide the update
+        head.task_embed.normal_(0, 1.0)
+    cls_feat, reg_feat, coords = (torch.randn(2, 8, 2, 3) for _ in range(3))
+    with torch.no_grad():
+        out = head.attribute_features(cls_feat, reg_feat, coords[:, :2])
+        attr = super(CrossTaskDenseHead, head).attribute_features(cls_feat, reg_feat,
+                                                                  coords[:, :2])
+        for b, y, x in ((0, 0, 0), (1, 1, 2), (0, 1, 1)):
+            q = head.cross_norm(attr[b, :, y, x])[None, None]
+            kv = torch.stack([cls_feat[b, :, y, x], reg_feat[b, :, y, x]])[None] + \
+                head.task_embed
+            upd, _ = head.cross_attn(q, kv, kv)
+            assert torch.allclose(out[b, :, y, x], attr[b, :, y, x] + upd[0, 0], atol=1e-5)
+
+
+def test_balancers_group_losses_by_the_configured_tasks_and_pcgrad_logs_unit_weights():
+    from maxsight.models.balancers import GradNorm, PCGrad
+    tasks = dict(a=['loss_a'], b=['loss_b'])
+    for bal in (PCGrad(tasks=tasks), GradNorm(shared_params=['shared'], tasks=tasks)):
+        model = TwoTask()
+        log = bal.train_step(model, model.losses(*_data()),
+                             OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3)))
+        assert sorted(k for k in log if k.startswith('task_weight/')) == [
+            'task_weight/a', 'task_weight/b']
+        if isinstance(bal, PCGrad):
+            assert float(log['task_weight/a']) == float(log['task_weight/b']) == 1.0
+
+
+def test_gradnorm_updates_the_model_with_the_weights_learned_so_far():
+    """Step t's parameter update is -lr * grad(sum_i w_i(t) L_i) with the weights left by
+    step t - 1 (before this step's weight update), not with ones."""
+    from maxsight.models.balancers import GradNorm
+    model, d = TwoTask(), _data()
+    bal = GradNorm(alpha=1.5, lr=0.5, shared_params=['shared'],
+                   tasks=dict(a=['loss_a'], b=['loss_b']))
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
+    bal.train_step(model, model.losses(*d), wrapper)
+    w = bal.weights.clone()
+    assert abs(float(w[0]) - 1.0) > 0.05  # the weights have moved
+    before = [p.detach().clone() for p in model.parameters()]
+    losses = model.losses(*d)
+    grads = torch.autograd.grad(w[0] * losses['loss_a'] + w[1] * losses['loss_b'],
+                                list(model.parameters()), retain_graph=True)
+    bal.train_step(model, losses, wrapper)
+    for p0, p, g in zip(before, model.parameters(), grads):
+        assert torch.allclose(p.detach(), p0 - 1e-3 * g, atol=1e-6)
+
+
+def test_task_grouping_skips_non_losses_sums_lists_and_knows_full_aux_names():
+    from maxsight.models.balancers.base_balancer import TaskBalancer
+    bal = TaskBalancer(tasks=dict(t=['loss_x', 'aux_special_loss']))
+    one, two = torch.tensor(1.0), torch.tensor(2.0)
+    grouped = bal.task_losses({'acc': torch.tensor(9.0), 'loss_x': one,
+                               'aux_loss_x': [two, two], 'aux_special_loss': two,
+                               'loss_other': one})
+    assert {k: float(v) for k, v in grouped.items()} == {'t': 1 + 4 + 2, 'loss_other': 1}
+
+
+def test_bad_steps_accumulate_in_the_message_hub(monkeypatch):
+    from maxsight.models.balancers.base_balancer import BAD_STEP_KEY, report_bad_step
+    hub = MessageHub(f'bad_steps_{time.time_ns()}')
+    monkeypatch.setattr(MessageHub, 'get_current_instance', classmethod(lambda cls: hub))
+    report_bad_step(['cls'])
+    report_bad_step(['box', 'gradient'])
+    assert hub.get_info(BAD_STEP_KEY) == ['cls', 'box', 'gradient']
