@@ -25,7 +25,13 @@ default_hooks = dict(
                    recover_after=20, abort_after=50),
     # logs the share of a test run spent computing metrics
     evaluation_timer=dict(type='EvaluationTimerHook'),
+    # after the last validation: the hazard threshold / score exponent / display threshold
+    # meeting the hazard-recall target on val, stored in the checkpoint (docs/evaluation.md)
+    operating_point=dict(type='OperatingPointHook', recall_target=0.95),
 )
+# test, inference and export use a checkpoint's calibrated operating point; False keeps
+# the config's test_cfg and display threshold
+use_operating_point = True
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -19,6 +19,7 @@ from ..datasets.labels import URGENCY_NAMES, ZONE_NAMES
 from ..datasets.transforms.loading import read_rgb
 from ..checkpoint_io import safe_load_checkpoint
 from ..engine.transfer import load_same_architecture
+from ..evaluation.calibration import apply_operating_point
 from ..registry import MODELS
 from ..utils.config_preparation import dataset_ann_file, load_config, resolve_num_classes
 
@@ -61,7 +62,10 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu', cfg_options: Optional[dict] = None) -> torch.nn.Module:
     """Build the model of ``config`` and load ``checkpoint`` (safely, and refusing one of
     another architecture). The class names come from the checkpoint (else from the
-    config's annotation file); the model keeps its config in ``model.cfg``."""
+    config's annotation file); the model keeps its config in ``model.cfg``. A calibrated
+    operating point in the checkpoint sets the head's hazard threshold and exponent and
+    ``model.display_score_thr`` (``use_operating_point=False`` in the config keeps its
+    own)."""
     from .. import register_all_modules
     register_all_modules()
     cfg = load_config(config, cfg_options) if isinstance(config, str) else copy.deepcopy(config)
@@ -81,6 +85,8 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     model = MODELS.build(cfg.model)
     if ckpt is not None:
         load_same_architecture(ckpt, model, str(config), source=checkpoint)
+        if cfg.get('use_operating_point', True):  # the checkpoint's calibrated thresholds
+            apply_operating_point(model, (ckpt.get('meta') or {}).get('operating_point'))
     model.cfg = cfg
     model.class_names = list(classes)
     return model.to(device).eval()

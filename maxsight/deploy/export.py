@@ -12,7 +12,9 @@ What ``tools/export.py CONFIG CKPT`` runs (:func:`export_model`).
 
 Exported models take a normalised image batch [B, 3, H, W] (the data preprocessor's
 output, H and W multiples of 32) and return the raw head outputs (cls, box, obj, zone,
-log_dist, urgency, scene; see MultiTaskDenseHead). Writes <out-dir>/report.json and
+log_dist, urgency, scene; see MultiTaskDenseHead); <out-dir>/postprocess.json holds the
+head's post-processing settings (with the checkpoint's calibrated operating point) and
+the display threshold to apply to them. Writes <out-dir>/report.json and
 report.md: max |difference| of every exported file against its eager model, val
 coco/bbox_mAP of the float and int8 eager models, file sizes and batch-1 latency.
 """
@@ -162,6 +164,22 @@ def format_report(report: Dict[str, dict]) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def _write_postprocess(checkpoint: str, model: nn.Module, cfg: Config, out_dir: str) -> None:
+    """``<out_dir>/postprocess.json``: what a deployment applies to the raw outputs, the
+    head's test_cfg and the display threshold, with the checkpoint's calibrated operating
+    point (unless ``use_operating_point=False``)."""
+    from ..checkpoint_io import safe_load_checkpoint
+    from ..evaluation.calibration import apply_operating_point
+    op = (safe_load_checkpoint(checkpoint).get('meta') or {}).get('operating_point')
+    used = bool(cfg.get('use_operating_point', True) and
+                apply_operating_point(model, op))
+    head = model.bbox_head
+    write_json_atomic(osp.join(out_dir, 'postprocess.json'), dict(
+        test_cfg=dict(head.test_cfg), outputs=list(OUTPUTS),
+        display_score_thr=getattr(model, 'display_score_thr', None),
+        operating_point=op if used else None), indent=1)
+
+
 def export_model(cfg: Config, checkpoint: str, out_dir: Optional[str] = None,
                  formats: Sequence[str] = ('torchscript', 'onnx'), latency_runs: int = 20,
                  evaluate: bool = True) -> Dict[str, dict]:
@@ -182,6 +200,7 @@ def export_model(cfg: Config, checkpoint: str, out_dir: Optional[str] = None,
     x = example_input(model, cfg, 'test')[:1]
     qcfg = cfg.get('quantization')
     variants: Dict[str, nn.Module] = {}
+    _write_postprocess(checkpoint, model, cfg, out_dir)
     if not qcfg:
         load_same_architecture(checkpoint, model, config)
         variants['float'] = model

@@ -31,6 +31,8 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import BaseLoop, Runner
 
+from ..evaluation.calibration import apply_operating_point, format_operating_point
+from ..evaluation.metrics.assistive_metric import AssistiveMetric
 from ..registry import RUNNERS
 from ..utils.cli import unwrap_model
 from ..utils.config_preparation import (apply_condition, check_config_values,
@@ -218,12 +220,38 @@ class MaxSightRunner(Runner):
                     self.logger.warning(warning)
         return schedulers
 
+    def load_checkpoint(self, filename: str, *args, **kwargs) -> dict:
+        """mmengine's loading, then (in a test / val run) the checkpoint's calibrated
+        operating point, unless the config sets ``use_operating_point=False``."""
+        checkpoint = super().load_checkpoint(filename, *args, **kwargs)
+        if getattr(self, '_evaluating', False):
+            self._use_operating_point(checkpoint, filename)
+        return checkpoint
+
+    def _use_operating_point(self, checkpoint: dict, filename: str) -> None:
+        op = (checkpoint.get('meta') or {}).get('operating_point')
+        if not op:
+            return
+        if not self.cfg.get('use_operating_point', True):
+            self.logger.info(f'{filename} has a calibrated operating point; not used '
+                             '(use_operating_point=False): the config\'s test_cfg applies')
+            return
+        apply_operating_point(self.bare_model, op)
+        for loop in (self._val_loop, self._test_loop):
+            for metric in getattr(getattr(loop, 'evaluator', None), 'metrics', []):
+                if isinstance(metric, AssistiveMetric):
+                    metric.score_thr = float(op['score_thr'])
+        self.logger.info(f'using the {format_operating_point(op)} (from {filename}; '
+                         'use_operating_point=False keeps the config\'s)')
+
     def val(self) -> dict:
         self._prepare_quantization('val', train=False)
         self._check_checkpoint()
+        self._evaluating = True
         return super().val()
 
     def test(self) -> dict:
         self._prepare_quantization('test', train=False)
         self._check_checkpoint()
+        self._evaluating = True
         return super().test()

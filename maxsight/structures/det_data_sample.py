@@ -11,7 +11,8 @@ class DetDataSample(BaseDataElement):
       ``distance_m`` [N], ``distance_zone`` [N], ``urgency`` [N], ``*_derived`` flags [N].
     * ``ignored_instances``: ``bboxes`` [M, 4] of ``iscrowd=1`` regions.
     * ``pred_instances``: ``bboxes`` [K, 4] (original-image pixels), ``scores`` [K],
-      ``labels`` [K], ``distance_m``, ``distance_zone``, ``urgency`` [K].
+      ``labels`` [K], ``distance_m``, ``distance_zone``, ``urgency`` [K]; ``raw_scores`` [K]
+      (before the hazard score exponent) and ``urgency_prob`` [K, 4] for calibration.
 
     Metainfo: ``img_id``, ``img_path``, ``ori_shape`` (h, w), ``img_shape``,
     ``scale_factor`` (w, h), ``flip``, ``lighting``, ``scene_urgency``, ``batch_input_shape``.

@@ -91,3 +91,18 @@ def test_readme_example_runs(tiny_synth, checkpoint, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 5 and all(line.endswith(('safe', 'caution', 'warning', 'danger'))
                                    for line in lines)
+
+
+def test_init_model_uses_the_checkpoints_operating_point_unless_told_not_to(
+        tiny_synth, checkpoint, tmp_path):
+    from maxsight.engine.hooks import store_operating_point
+    op = dict(hazard_prob_thr=0.25, hazard_score_exponent=0.55, score_thr=0.4)
+    calibrated = store_operating_point(checkpoint, op, str(tmp_path / 'cal.pth'))
+    model = init_model(CONFIG, calibrated, cfg_options=_opts(tiny_synth))
+    cfg = model.bbox_head.test_cfg
+    assert (cfg['hazard_prob_thr'], cfg['hazard_score_exponent'],
+            model.display_score_thr) == (0.25, 0.55, 0.4)
+    own = init_model(CONFIG, calibrated, cfg_options=dict(_opts(tiny_synth),
+                                                          use_operating_point=False))
+    assert own.bbox_head.test_cfg['hazard_prob_thr'] == 0.1
+    assert not hasattr(own, 'display_score_thr')

@@ -98,7 +98,8 @@ def test_qat_trains_and_converts_to_what_it_simulated():
 @pytest.mark.slow
 def test_export_tool_report(tiny_synth, tmp_path):
     ckpt = str(tmp_path / 'float.pth')
-    torch.save({'state_dict': _model().state_dict(), 'meta': {}}, ckpt)
+    op = dict(hazard_prob_thr=0.2, hazard_score_exponent=0.7, score_thr=0.35)
+    torch.save({'state_dict': _model().state_dict(), 'meta': {'operating_point': op}}, ckpt)
     cfg = tmp_path / 'ptq.py'
     cfg.write_text(f"_base_ = [{CONFIG!r}]\nquantization = dict(mode='ptq', calib_batches=2)\n")
     out = str(tmp_path / 'export')
@@ -122,3 +123,6 @@ def test_export_tool_report(tiny_synth, tmp_path):
     assert abs(report['int8_vs_float']['mAP_change'] - (
         report['int8']['coco/bbox_mAP'] - report['float']['coco/bbox_mAP'])) < 1e-12
     assert osp.isfile(osp.join(out, 'report.md'))
+    post = json.load(open(osp.join(out, 'postprocess.json')))  # the calibrated point
+    assert (post['test_cfg']['hazard_prob_thr'], post['test_cfg']['hazard_score_exponent'],
+            post['display_score_thr'], post['operating_point']) == (0.2, 0.7, 0.35, op)

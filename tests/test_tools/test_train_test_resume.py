@@ -45,6 +45,50 @@ def test_train_writes_checkpoints_best_and_resolved_config(trained):
     assert any(n.startswith('best_coco_bbox_mAP_epoch_') for n in names)
     dumped = open(osp.join(work, 'tiny_t2.py')).read()  # resolved, flattened config
     assert 'num_classes=8' in dumped and '_base_' not in dumped
+    # the operating point, calibrated after the last validation, is in the last and the
+    # best checkpoint (both hold the epoch-2 weights) and its curve in the work dir
+    from maxsight.checkpoint_io import safe_load_checkpoint
+    assert 'operating point (set on val)' in log and 'parameter schedule over' in log
+    best = glob.glob(osp.join(work, 'best_coco_bbox_mAP_epoch_2.pth'))
+    for path in [osp.join(work, 'epoch_2.pth')] + best:
+        op = safe_load_checkpoint(path)['meta']['operating_point']
+        assert set(op) >= {'hazard_prob_thr', 'hazard_score_exponent', 'score_thr',
+                           'hazard_recall', 'recall_target', 'split', 'false_safe_rate'}
+        assert op['split'] == 'val' and op['recall_target'] == 0.95
+    assert 'operating_point' not in (safe_load_checkpoint(osp.join(work, 'epoch_1.pth'))
+                                     .get('meta') or {})
+    points = json.load(open(osp.join(work, 'operating_point', 'points.json')))
+    assert points['operating_point'] == op and len(points['points']) == 22 * 5 * 9
+    assert osp.getsize(osp.join(work, 'operating_point', 'curve.png')) > 10000
+
+
+def test_calibrate_tool_writes_a_copy_and_test_uses_it(trained, tiny_synth, tmp_path):
+    import hashlib
+    from maxsight.checkpoint_io import safe_load_checkpoint
+    work, _ = trained
+    src = osp.join(work, 'epoch_1.pth')
+    digest = hashlib.sha256(open(src, 'rb').read()).hexdigest()
+    out = str(tmp_path / 'calibrated.pth')
+    log = _run(['tools/calibrate.py', CONFIG, src, '--target', '0.5', '--out', out,
+                '--work-dir', str(tmp_path / 'cal'), '--cfg-options',
+                *_data_opts(tiny_synth)])
+    assert hashlib.sha256(open(src, 'rb').read()).hexdigest() == digest  # untouched
+    op = safe_load_checkpoint(out)['meta']['operating_point']
+    assert op['recall_target'] == 0.5 and f'stored in {out}' in log
+    assert osp.isfile(tmp_path / 'cal' / 'operating_point' / 'curve.png')
+    log = _run(['tools/test.py', CONFIG, out, '--work-dir', str(tmp_path / 'cal'),
+                '--cfg-options', *_data_opts(tiny_synth)])
+    assert f"using the operating point (set on val): hazard_prob_thr " \
+           f"{op['hazard_prob_thr']:g}" in log
+    assert f"assistive metrics (IoU >= 0.50, score >= {op['score_thr']:.2f})" in log
+    log = _run(['tools/test.py', CONFIG, out, '--work-dir', str(tmp_path / 'cal'),
+                '--cfg-options', *_data_opts(tiny_synth), 'use_operating_point=False'])
+    assert 'not used (use_operating_point=False)' in log
+    assert 'assistive metrics (IoU >= 0.50, score >= 0.30)' in log
+    bad = subprocess.run([sys.executable, 'tools/calibrate.py', CONFIG, src, '--target', '1.5'],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1] == \
+        'error: --target must be in (0, 1), got 1.5'
 
 
 def test_test_tool_metrics_equal_pycocotools_on_pred_out(trained, tiny_synth, tmp_path):

@@ -1,10 +1,12 @@
 from .evaluation_timer_hook import EvaluationTimerHook
 from .fault_injection_hook import FaultInjectionHook
 from .memory_monitor_hook import MemoryMonitorHook
+from .operating_point_hook import OperatingPointHook, store_operating_point
 from .optuna_pruning_hook import OptunaPruningHook
 from .randomness_hook import EpochRandomnessHook
 from .show_predictions_hook import ShowPredictionsHook
 from .smoke_check_hook import SmokeCheckHook
 
 __all__ = ['EpochRandomnessHook', 'EvaluationTimerHook', 'FaultInjectionHook',
-           'MemoryMonitorHook', 'OptunaPruningHook', 'ShowPredictionsHook', 'SmokeCheckHook']
+           'MemoryMonitorHook', 'OperatingPointHook', 'OptunaPruningHook',
+           'ShowPredictionsHook', 'SmokeCheckHook', 'store_operating_point']

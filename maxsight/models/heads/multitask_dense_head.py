@@ -381,6 +381,9 @@ class MultiTaskDenseHead(nn.Module):
             result.distance_m = preds['log_dist'][b, loc].float().exp()
             result.urgency = urgency_decision(preds['urgency'][b, loc],
                                               cfg.get('hazard_prob_thr'))
+            # what operating-point calibration re-decides from (evaluation/calibration.py)
+            result.raw_scores = top_scores.clone()
+            result.urgency_prob = preds['urgency'][b, loc].float().softmax(-1)
             result = self._raise_hazard_scores(result)
             sample.pred_instances = result[:int(cfg['max_per_img'])]
             sample.set_field(int(preds['scene'][b].argmax()), 'pred_scene_urgency',
