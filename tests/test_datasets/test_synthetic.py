@@ -64,3 +64,30 @@ def test_held_out_test_split_is_its_own_stream(tmp_path):
         assert not filecmp.cmp(a / 'test' / f'{i:06d}.png', a / 'val' / f'{i:06d}.png',
                                shallow=False)
     assert len(parse_coco_file(str(a / 'annotations' / 'test.json')).data_list) == 3
+
+
+def test_variant_set_differs_as_documented_and_is_reproducible(tmp_path):
+    import json
+
+    from maxsight.datasets.coco_parsing import parse_coco_file
+    from maxsight.datasets.synthetic.variant import (OBJECTS_PER_IMAGE, VARIANT_CLASSES,
+                                                     VARIANT_SIZES, generate_variant_split)
+    a = generate_variant_split(str(tmp_path / 'a'), 'val', 6, seed=3, annotated_share=0.5)
+    b = generate_variant_split(str(tmp_path / 'b'), 'val', 6, seed=3, annotated_share=0.5)
+    assert open(a, 'rb').read() == open(b, 'rb').read()
+    assert open(tmp_path / 'a' / 'val' / '000004.jpg', 'rb').read() == \
+        open(tmp_path / 'b' / 'val' / '000004.jpg', 'rb').read()
+    data = json.load(open(a))
+    assert {(im['width'], im['height']) for im in data['images']} <= set(VARIANT_SIZES)
+    assert len({(im['width'], im['height']) for im in data['images']}) > 1
+    assert all('lighting' not in im for im in data['images'])
+    assert [c['id'] for c in data['categories']] == [v[1] for v in VARIANT_CLASSES]
+    per_image = [sum(a['image_id'] == im['id'] for a in data['annotations'])
+                 for im in data['images']]
+    assert max(per_image) <= OBJECTS_PER_IMAGE[1] and sum(per_image) / 6 > 5
+    annotated = [('urgency' in a) for a in data['annotations']]
+    assert 0.3 < sum(annotated) / len(annotated) < 0.7  # about half, as asked
+    parsed = parse_coco_file(a, str(tmp_path / 'a'))  # loads as any COCO file does
+    assert len(parsed.data_list) == 6 and parsed.cat_ids == (7, 12, 33, 40, 51, 90)
+    other = generate_variant_split(str(tmp_path / 'c'), 'val', 6, seed=4)
+    assert open(other, 'rb').read() != open(a, 'rb').read()

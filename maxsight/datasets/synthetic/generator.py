@@ -212,12 +212,13 @@ class SceneRenderer:
         else:  # pragma: no cover - CLASSES is closed
             raise ValueError(f'no drawing for class {name}')
 
-    def sample_objects(self, num_objects: int) -> List[Dict]:
+    def sample_objects(self, num_objects: int,
+                       classes: Tuple[ObjectClass, ...] = CLASSES) -> List[Dict]:
         """Objects with class, distance (m), lateral offset (m), width, colour, draw seed."""
         rng = self.rng
         objects = []
         for _ in range(num_objects):
-            cls = CLASSES[int(rng.integers(0, len(CLASSES)))]
+            cls = classes[int(rng.integers(0, len(classes)))]
             d = float(np.exp(rng.uniform(np.log(MIN_DISTANCE_M), np.log(MAX_DISTANCE_M))))
             width_m = 1.8 if cls.name == 'car' and rng.random() < 0.4 else cls.size_m[0]
             # lateral position: uniform over the visible width at that distance (+10 %)
@@ -332,19 +333,23 @@ def _annotate(objects: List[Dict], width: int, height: int) -> List[Dict]:
 
 
 def generate_frames(seed: int, split: str, index: int, width: int, height: int,
-                    num_frames: int = 1, with_audio: bool = True) -> List[Dict]:
+                    num_frames: int = 1, with_audio: bool = True,
+                    objects_per_image: Tuple[int, int] = (2, 10),
+                    classes: Tuple[ObjectClass, ...] = CLASSES) -> List[Dict]:
     """Render image (``num_frames=1``) or clip ``index`` of ``split``.
 
     In a clip the background, lighting condition and objects are shared, and each object
     moves at constant velocity (lateral -1.5..1.5 m/s, approach -1..2.5 m/s, 5 frames/s).
-    Returns one dict per frame: ``img`` (RGB uint8 [H, W, 3]), ``record`` (image fields
+    ``objects_per_image`` (inclusive range) and ``classes`` are the embedded set's by
+    default. Returns one dict per frame: ``img`` (RGB uint8 [H, W, 3]), ``record`` (image fields
     without id/file_name), ``anns`` (annotations without ids), ``audio`` ([32, T] float32
     log-mel or None).
     """
     base = [seed, SPLIT_CODES[split], index]
     rng = np.random.default_rng(base)
     renderer = SceneRenderer(rng, width, height)
-    objects = renderer.sample_objects(int(rng.integers(2, 11)))
+    objects = renderer.sample_objects(
+        int(rng.integers(objects_per_image[0], objects_per_image[1] + 1)), classes)
     for track_id, obj in enumerate(objects, 1):
         obj['track_id'] = track_id
         obj['vx'], obj['vz'] = rng.uniform(-1.5, 1.5) / 5, rng.uniform(-1.0, 2.5) / 5
