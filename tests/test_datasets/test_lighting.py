@@ -150,3 +150,15 @@ def test_random_lighting_equals_its_documented_sampling(kwargs):
         _assert_rounded_equal(out, ref)
     assert repr(RandomLighting()) == ('RandomLighting(prob=0.8, exposure=(0.35, 1.8), '
                                       'gamma=(0.6, 1.6), noise_std=(0.0, 6.0), glare_prob=0.1)')
+
+
+def test_corruptions_default_to_seed_zero_and_image_zero():
+    from maxsight.datasets.transforms.lighting import LightingCorruption, corrupt
+    img = (np.random.default_rng(0).random((24, 32, 3)) * 255).astype(np.uint8)
+    for name in ('low_light', 'glare'):
+        assert np.array_equal(corrupt(img, name, 3), corrupt(img, name, 3, seed=0, image_id=0))
+        assert not np.array_equal(corrupt(img, name, 3), corrupt(img, name, 3, seed=1))
+        assert not np.array_equal(corrupt(img, name, 3), corrupt(img, name, 3, image_id=1))
+    a = LightingCorruption('low_light', 2)(dict(img=img.copy(), img_id=0))['img']
+    b = LightingCorruption('low_light', 2, seed=0)(dict(img=img.copy(), img_id=0))['img']
+    assert np.array_equal(a, b)

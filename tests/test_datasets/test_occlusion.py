@@ -153,3 +153,12 @@ def test_a_skipped_box_does_not_end_the_pass_and_no_box_key_is_a_no_op():
     assert min(ys.max() - ys.min(), xs.max() - xs.min()) + 1 == 1
     bare = dict(img=img.copy())
     assert RandomOcclusion(prob=1.0)(bare)['img'] is bare['img']
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_a_thin_cover_is_a_one_pixel_band_on_every_side(seed):
+    results, img, boxes = _scene()
+    np.random.seed(seed)
+    out = RandomOcclusion(prob=1.0, cover=(0.01, 0.01), min_size=8)(results)
+    ys, xs = np.nonzero((out['img'] != img).any(axis=2))
+    assert min(ys.max() - ys.min(), xs.max() - xs.min()) == 0  # one row or one column

@@ -126,3 +126,15 @@ def test_resize_keeps_at_least_one_pixel_and_flip_mirrors_pixels_and_boxes():
     assert out['gt_bboxes'].tolist() == [[2.0, 0.0, 4.0, 2.0]]
     never = TRANSFORMS.build(dict(type='RandomFlip', prob=0.0))(dict(img=img))
     assert never['flip'] is False and never['img'] is img
+
+
+def test_random_flip_defaults_to_half_and_choice_resize_keeps_its_keep_ratio():
+    from maxsight.datasets.transforms.geometric import RandomChoiceResize, RandomFlip
+    np.random.seed(0)
+    flips = sum(RandomFlip()(dict(img=np.zeros((4, 6, 3), np.uint8),
+                                  gt_bboxes=np.zeros((0, 4), np.float32)))['flip']
+                for _ in range(400))
+    assert 170 < flips < 230
+    out = RandomChoiceResize([(64, 64)], keep_ratio=False)(
+        dict(img=np.zeros((30, 60, 3), np.uint8), gt_bboxes=np.zeros((0, 4), np.float32)))
+    assert out['img'].shape[:2] == (64, 64)

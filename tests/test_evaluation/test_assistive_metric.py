@@ -254,3 +254,19 @@ def test_matching_without_ground_truth_or_predictions_and_repeated_confusion_pai
     assert confusion([0, 0, 1, 2, 2, 2], [0, 0, 2, 2, 2, 1], 3).tolist() == [
         [2, 0, 0], [0, 0, 1], [0, 1, 2]]
     assert AssistiveMetric().last_report == {}
+
+
+def test_robustness_passes_seed_zero_by_default(monkeypatch):
+    from maxsight.evaluation import robustness
+    seen = []
+
+    def fake_evaluate(model, cfg, metrics, seed):
+        seen.append((seed, [t.get('seed') for t in cfg['dataset']['pipeline']]))
+        return {'coco/bbox_mAP': 0.25}
+    monkeypatch.setattr(robustness, 'evaluate_model', fake_evaluate)
+    loader = dict(dataset=dict(pipeline=[dict(type='LoadImageFromFile'),
+                                         dict(type='PackDetInputs')]))
+    robustness.lighting_robustness(None, loader, clean_map=0.5, corruptions=('glare',),
+                                   severities=(1,))
+    robustness.condition_evaluation(None, loader, clean_map=0.5, conditions=('glaucoma',))
+    assert seen[0] == (0, [None, 0, None]) and seen[1][0] == 0

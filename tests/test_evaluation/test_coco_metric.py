@@ -324,3 +324,20 @@ def test_lighting_buckets_follow_their_images_across_batches(coco_writer):
     res = metric.evaluate(6)
     assert (res['lighting/dark/num_images'], res['lighting/glare/num_images'],
             res['lighting/normal/num_images']) == (3.0, 2.0, 1.0)
+
+
+def test_a_bucket_without_detections_does_not_end_the_report_and_kwargs_reach_the_base(
+        coco_writer):
+    from maxsight.evaluation import LightingMetric
+    ann_file, anns = _gt(coco_writer, True)
+    samples = _samples(anns, np.random.default_rng(3))
+    for s, bucket in zip(samples, ['dark', 'dark', 'normal', 'normal', 'bright', 'glare']):
+        s['lighting'] = bucket
+    for s in samples[:2]:  # dark, the first bucket, has no detections
+        s['pred_instances'] = {k: v[:0] for k, v in s['pred_instances'].items()}
+    metric = LightingMetric(ann_file=ann_file, backend='pycocotools', prefix='light')
+    metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+    metric.process({}, samples)
+    res = metric.evaluate(6)
+    assert res['light/dark/bbox_mAP'] == 0.0
+    assert res['light/normal/bbox_mAP'] > 0.0 and 'light/glare/bbox_mAP' in res
