@@ -85,7 +85,8 @@ def check_same_architecture(checkpoint: Union[str, dict], model: nn.Module, conf
         path, ckpt = source or 'the checkpoint', checkpoint
     src = ckpt.get('state_dict', ckpt)
     dst = model.state_dict()
-    missing = [k for k in dst if k not in src]
+    # checkpoints from before the FiLM kept its record of trained conditions lack it
+    missing = [k for k in dst if k not in src and not k.endswith('condition_film.trained')]
     unexpected = [k for k in src if k not in dst]
     mismatched = [k for k in dst if k in src and dst[k].numel() > 0
                   and not _self_sizing(k) and tuple(src[k].shape) != tuple(dst[k].shape)]

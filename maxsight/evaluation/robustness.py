@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 
 from ..datasets.transforms import LIGHTING_CORRUPTIONS, VISION_CONDITIONS
 from ..datasets.transforms.vision_conditions import condition_transform_cfg
+from ..utils.cli import unwrap_model
 from ..utils.config_preparation import dataset_ann_file, insert_after_loading
 
 SEVERITIES = (1, 2, 3, 4, 5)
@@ -75,14 +76,22 @@ def condition_evaluation(model: torch.nn.Module, dataloader_cfg: dict, clean_map
                          conditions: Iterable[str] = VISION_CONDITIONS, seed: int = 0
                          ) -> Dict[str, float]:
     """``condition/<name>/bbox_mAP`` with that condition's preprocessing (and model
-    condition input), and ``condition/<name>/rel_change`` = mAP / clean mAP - 1."""
+    condition input), ``condition/<name>/rel_change`` = mAP / clean mAP - 1 and
+    ``condition/<name>/embedding_trained``: 1 when the model's condition embedding of
+    ``name`` was trained, 0 when it was not (or the model has none): then the model ran
+    without it (ConditionFiLM) and the mAP is the preprocessing's alone."""
+    film = getattr(unwrap_model(model), 'condition_film', None) if model is not None else None
+    trained = set(film.trained_conditions()) if film is not None else set()
     out = {'condition/none/bbox_mAP': clean_map}
     for name in conditions:
         cfg = _with_transform(dataloader_cfg, condition_transform_cfg(name))
         m = evaluate_model(model, cfg, _coco_only(dataloader_cfg), seed)['coco/bbox_mAP']
         out[f'condition/{name}/bbox_mAP'] = m
         out[f'condition/{name}/rel_change'] = m / clean_map - 1 if clean_map > 0 else 0.0
-        print_log(f'condition {name}: bbox_mAP {m:.4f}', logger='current')
+        out[f'condition/{name}/embedding_trained'] = float(name in trained)
+        how = 'with its trained embedding' if name in trained else \
+            'preprocessing only (the model has no trained embedding for it)'
+        print_log(f'condition {name}: bbox_mAP {m:.4f}, {how}', logger='current')
     return out
 
 
@@ -165,10 +174,14 @@ def write_report(metrics: Dict[str, float], out_dir: str,
     if conds:
         lines += ['', '## Vision conditions', '',
                   f'no condition: bbox_mAP {metrics["condition/none/bbox_mAP"]:.4f}', '',
-                  '| condition | bbox_mAP | change vs none |', '|---|---|---|']
+                  '| condition | bbox_mAP | change vs none | condition embedding |',
+                  '|---|---|---|---|']
         for c in conds:
+            trained = metrics.get(f'condition/{c}/embedding_trained')
+            embedding = 'n/a' if trained is None else \
+                ('trained' if trained else 'never trained: preprocessing only')
             lines.append(f'| {c} | {metrics[f"condition/{c}/bbox_mAP"]:.4f} | '
-                         f'{100 * metrics[f"condition/{c}/rel_change"]:+.1f} % |')
+                         f'{100 * metrics[f"condition/{c}/rel_change"]:+.1f} % | {embedding} |')
         fig, ax = plt.subplots(figsize=(7, 3.5))
         ax.bar(conds, [100 * metrics[f'condition/{c}/rel_change'] for c in conds])
         ax.axhline(0, color='k', linewidth=0.8)  # pragma: no mutate

@@ -168,13 +168,20 @@ def insert_after_loading(pipeline: list, transform: dict) -> list:
 def apply_pipeline_additions(cfg: Config) -> Config:
     """Insert the config's ``pipeline_additions`` (``[dict(after=TYPE, transform=CFG)]``,
     e.g. T4's ``LoadAudioFeatures`` after ``LoadAnnotations``) into the pipeline of every
-    dataloader, once each; returns ``cfg``. A config adds a transform this way instead of
-    copying the base pipelines."""
+    dataloader (or of those named in the entry's ``splits``, e.g. ``('train',)``), once
+    each; returns ``cfg``. A config adds a transform this way instead of copying the base
+    pipelines."""
     for i, addition in enumerate(cfg.get('pipeline_additions') or []):
-        if set(addition) != {'after', 'transform'}:
+        if not {'after', 'transform'} <= set(addition) <= {'after', 'transform', 'splits'}:
             raise ValueError(f'pipeline_additions[{i}] must be dict(after=TYPE, '
-                             f'transform=dict(type=...)), got {dict(addition)}')
-        for split, ds in _dataloader_datasets(cfg):
+                             f'transform=dict(type=...)[, splits=(...)]), got '
+                             f'{dict(addition)}')
+        splits = tuple(addition.get('splits') or SPLITS)
+        unknown = [s for s in splits if s not in SPLITS]
+        if unknown:
+            raise ValueError(f'pipeline_additions[{i}]: unknown splits {unknown}; use '
+                             f'{", ".join(SPLITS)}')
+        for split, ds in _dataloader_datasets(cfg, splits):
             if addition['transform'] not in ds['pipeline']:
                 try:
                     ds['pipeline'] = insert_after(ds['pipeline'], addition['after'],

@@ -35,7 +35,10 @@ def _metrics_with_every_section():
          'lighting/bright/recall': 0.7, 'lighting/bright/num_images': 5.0,
          'lighting/P': 0.4, 'lighting/mPC': 0.25, 'lighting/rPC': 0.625,
          'condition/none/bbox_mAP': 0.4, 'condition/amd/bbox_mAP': 0.3,
-         'condition/amd/rel_change': -0.25}
+         'condition/amd/rel_change': -0.25, 'condition/amd/embedding_trained': 0.0,
+         'condition/cvi/bbox_mAP': 0.42, 'condition/cvi/rel_change': 0.05,
+         'condition/cvi/embedding_trained': 1.0, 'condition/rp/bbox_mAP': 0.4,
+         'condition/rp/rel_change': 0.0}
     for s in (1, 2, 3, 4, 5):
         m[f'lighting/glare/{s}/bbox_mAP'] = 0.1 * s
     m.pop('lighting/glare/4/bbox_mAP')  # a missing severity reads n/a
@@ -80,9 +83,11 @@ P = 0.4000, mPC = 0.2500, rPC = 0.6250
 
 no condition: bbox_mAP 0.4000
 
-| condition | bbox_mAP | change vs none |
-|---|---|---|
-| amd | 0.3000 | -25.0 % |
+| condition | bbox_mAP | change vs none | condition embedding |
+|---|---|---|---|
+| amd | 0.3000 | -25.0 % | never trained: preprocessing only |
+| cvi | 0.4200 | +5.0 % | trained |
+| rp | 0.4000 | +0.0 % | n/a |
 """
 
 
@@ -135,7 +140,10 @@ def test_condition_evaluation_inserts_each_conditions_transform(monkeypatch):
                                  'condition/amd/bbox_mAP': 0.3,
                                  'condition/amd/rel_change': 0.3 / 0.4 - 1,
                                  'condition/cvi/bbox_mAP': 0.5,
-                                 'condition/cvi/rel_change': 0.5 / 0.4 - 1})
+                                 'condition/cvi/rel_change': 0.5 / 0.4 - 1,
+                                 # a model without a condition embedding: preprocessing only
+                                 'condition/amd/embedding_trained': 0.0,
+                                 'condition/cvi/embedding_trained': 0.0})
     zero = robustness.condition_evaluation('model', loader, 0.0, conditions=('amd',))
     assert zero['condition/amd/rel_change'] == 0.0
     assert len(loader['dataset']['pipeline']) == 2  # the caller's config is untouched

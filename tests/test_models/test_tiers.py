@@ -116,3 +116,26 @@ def test_gradnorm_tiers_train_through_their_balancer(name, tiny_synth):
     assert len(weights) == tasks and sum(weights) == pytest.approx(tasks, rel=1e-5)
     assert any(abs(w - 1.0) > 1e-4 for w in weights)
     assert any(not torch.equal(before[k], p) for k, p in model.named_parameters())
+
+
+def test_t5_urgency_follows_the_motion_in_the_clip(tiny_synth):
+    """The last frame held fixed, the earlier frames of its clip showing it static or
+    moving: the temporal module (perturbed from its identity start) gives that frame other
+    urgency logits; a single-frame model could not."""
+    model, data = build_tier('t5_temporal', tiny_synth)
+    with torch.no_grad():
+        for p in model.temporal.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    model.eval()
+    last = data['inputs'][3].clone()
+    urgency = []
+    for shift in (0, 6):  # pixels a frame: static, then moving right
+        frames = torch.stack([torch.roll(last, -shift * (3 - t), dims=2) for t in range(4)])
+        inputs = data['inputs'].clone()
+        inputs[:4] = frames
+        with torch.no_grad():
+            out = model(inputs, data['data_samples'], padding_mask=data['padding_mask'],
+                        mode='tensor')
+        urgency.append(out['urgency'][3])
+    assert torch.equal(data['inputs'][3], last)
+    assert not torch.allclose(urgency[0], urgency[1], atol=1e-5)

@@ -294,3 +294,36 @@ def condition_transform_cfg(name: str) -> dict:
     """Config dict of the transform registered for condition ``name``."""
     condition_index(name)  # validates the name
     return dict(type=CONDITION_TRANSFORMS[name])
+
+
+@TRANSFORMS.register_module()
+class RandomVisionCondition:
+    """Condition-aware training: each sample gets one of ``conditions`` (all 14 by default),
+    drawn uniformly from numpy's global generator (seeded per epoch, so a resumed run draws
+    the same), or none with probability ``none_prob``. A drawn condition's transform is
+    applied and ``results['condition']`` set, so the sample also reaches the model's FiLM
+    embedding and the loss' spatial priority exactly as with ``--condition NAME``."""
+
+    def __init__(self, conditions: Tuple[str, ...] = tuple(VISION_CONDITIONS),
+                 none_prob: float = 1.0 / (len(VISION_CONDITIONS) + 1)):
+        conditions = tuple(conditions)
+        if not conditions:
+            raise ValueError('RandomVisionCondition: conditions is empty')
+        for name in conditions:
+            condition_index(name)  # an unknown name fails at build
+        if not 0.0 <= none_prob < 1.0:
+            raise ValueError(f'RandomVisionCondition: none_prob must be in [0, 1), got '
+                             f'{none_prob}')
+        self.conditions, self.none_prob = conditions, float(none_prob)
+        self.transforms = {name: TRANSFORMS.build(condition_transform_cfg(name))
+                           for name in conditions}
+
+    def __call__(self, results: Dict[str, Any]) -> Dict[str, Any]:
+        if np.random.rand() < self.none_prob:
+            return results
+        name = self.conditions[np.random.randint(len(self.conditions))]
+        return self.transforms[name](results)
+
+    def __repr__(self) -> str:
+        return (f'RandomVisionCondition(conditions={list(self.conditions)}, '
+                f'none_prob={self.none_prob:g})')

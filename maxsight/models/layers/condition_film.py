@@ -21,6 +21,12 @@ class ConditionFiLM(nn.Module):
     ``f * (1 + gamma_c) + beta_c`` on every pyramid level, with (gamma_c, beta_c) a learned
     embedding of condition c. Index 0 (no condition) is a fixed zero row, so a model used
     without a condition computes exactly what it would without this module.
+
+    ``trained`` [K + 1] (saved with the weights) records which rows a training forward has
+    used. In eval mode a row that was never trained is replaced by row 0: its random
+    initialisation would change the features by noise, so such a condition gets its
+    preprocessing alone (:func:`maxsight.evaluation.robustness.condition_evaluation` says
+    so in its results).
     """
 
     def __init__(self, channels: int, num_conditions: int = len(VISION_CONDITIONS)):
@@ -30,8 +36,20 @@ class ConditionFiLM(nn.Module):
         nn.init.normal_(self.embed.weight, std=0.02)
         with torch.no_grad():
             self.embed.weight[0].zero_()
+        trained = torch.zeros(num_conditions + 1, dtype=torch.bool)
+        trained[0] = True
+        self.register_buffer('trained', trained)
+
+    def trained_conditions(self) -> Tuple[str, ...]:
+        """Names of the conditions whose embedding row has been trained."""
+        return tuple(name for i, name in enumerate(VISION_CONDITIONS, 1)
+                     if bool(self.trained[i]))
 
     def forward(self, feats: Sequence[Tensor], cond: Tensor) -> Tuple[Tensor, ...]:
+        if self.training:
+            self.trained[cond.unique()] = True
+        else:
+            cond = torch.where(self.trained[cond], cond, torch.zeros_like(cond))
         if not bool((cond > 0).any()):
             return tuple(feats)
         gamma, beta = self.embed(cond).split(self.channels, dim=1)
