@@ -10,17 +10,24 @@ from typing import List, Optional, Type
 
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
 from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_CONSTRUCTORS
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
 from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
 from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
+from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
 
@@ -66,3 +73,14 @@ LOOPS = _child('loop', MMENGINE_LOOPS, ['maxsight.engine'])
 RUNNERS = _child('runner', MMENGINE_RUNNERS, ['maxsight.engine'])
 OPTIM_WRAPPERS = _child('optim wrapper', MMENGINE_OPTIM_WRAPPERS, ['maxsight.engine'])
 PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS, ['maxsight.engine'])
+# children for every other root the configs reach, so a build under the maxsight scope
+# finds its scope (mmengine warns "Failed to search registry with scope" otherwise)
+LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS, ['maxsight.engine'])
+VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS, ['maxsight.visualization'])
+VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS, ['maxsight.visualization'])
+OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, ['maxsight.engine'])
+OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
+                                    MMENGINE_OPTIM_CONSTRUCTORS, ['maxsight.engine'])
+EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, ['maxsight.evaluation'])
+WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS,
+                             ['maxsight.models'])

@@ -6,7 +6,7 @@ backend ``'maxsight_atomic'``, installed by ``register_all_modules()``, selected
 ``default_hooks.checkpoint.backend_args``) writes
 to a hidden temporary file in the same folder, fsyncs it and renames it over the final
 name (``os.replace`` is atomic on POSIX), so a file under a checkpoint name is always
-complete. Removing an old checkpoint that is a symbolic link deletes the link only, never
+complete; it gets the mode a plain ``open`` would (0644 under umask 022). Removing an old checkpoint that is a symbolic link deletes the link only, never
 what it points to.
 """
 import os
@@ -27,6 +27,13 @@ CHUNK_BYTES = 1 << 18
 WRITE_OBSERVERS: List[Callable[[str, int, int], None]] = []
 
 
+def current_umask() -> int:
+    """The process' umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
     """Write ``data`` to ``filepath`` so that readers see the old file or the whole new one."""
     filepath = str(filepath)
@@ -41,6 +48,7 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
                 for observer in WRITE_OBSERVERS:
                     observer(tmp, min(start + CHUNK_BYTES, len(data)), len(data))
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp's 0600 would hide it from others
         os.replace(tmp, filepath)
     except BaseException:
         if osp.exists(tmp):

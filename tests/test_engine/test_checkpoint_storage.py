@@ -243,3 +243,18 @@ def test_epoch_randomness_hook_defaults_when_the_config_says_nothing(monkeypatch
     assert len(one_worker.warnings) == 1 and one_worker.warnings[0].startswith(
         'EpochRandomnessHook: train_dataloader.persistent_workers=True keeps worker '
         'generators across epochs, so a resumed run will not replay the same augmentation')
+
+
+@pytest.mark.parametrize('umask, mode', [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_writes_get_the_users_umask(tmp_path, umask, mode):
+    import os
+    import stat
+
+    from maxsight.engine.atomic_backend import atomic_write_bytes
+    old = os.umask(umask)
+    try:
+        atomic_write_bytes(b'x', tmp_path / 'f.json')
+        assert os.umask(umask) == umask  # unchanged by the write
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / 'f.json').st_mode) == mode

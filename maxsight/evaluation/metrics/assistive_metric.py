@@ -76,7 +76,9 @@ class AssistiveMetric(BaseMetric):
             Wilson interval) and the verdict PASS (the interval clears the threshold),
             PASS (point only) or FAIL.
     """
-    default_prefix: Optional[str] = None
+    # keys carry their own groups (distance/, urgency/, scene/); '' rather than None, which
+    # mmengine warns about on every run
+    default_prefix: Optional[str] = ''
 
     def __init__(self, iou_thr: float = 0.5, score_thr: float = 0.3,
                  gates: Optional[Dict[str, tuple]] = None, collect_device: str = 'cpu',

@@ -3,7 +3,8 @@
 Every balancer has the same interface: ``train_step(model, losses, optim_wrapper)`` turns
 the head's loss dict into a parameter update (through the optim wrapper, so gradient
 accumulation, clipping and AMP keep working) and returns the values to log, including
-``task_weight/<task>`` (no "loss" in the key, so they are logged, not summed).
+``task_weight/<task>`` for balancers whose weights change (no "loss" in the key, so they
+are logged, not summed).
 
 :meth:`TaskBalancer.guarded_step` is what the detector calls: an update with a non-finite
 task loss is skipped there (parameters, buffers and optimiser state stay as they were) and
@@ -73,11 +74,13 @@ class TaskBalancer(nn.Module):
         return grouped
 
     @staticmethod
-    def log_vars(losses: Dict[str, Tensor], weights: Dict[str, float]
+    def log_vars(losses: Dict[str, Tensor], weights: Optional[Dict[str, float]] = None
                  ) -> Dict[str, Tensor]:
+        """The losses, their sum and ``task_weight/<task>`` for weights that change during
+        training (None: constant weights, which would only repeat the config in the log)."""
         out = {k: v.detach() for k, v in losses.items() if 'loss' in k}
         out['loss'] = sum(out.values())
-        for task, w in weights.items():
+        for task, w in (weights or {}).items():
             out[f'task_weight/{task}'] = torch.as_tensor(float(w))
         return out
 
