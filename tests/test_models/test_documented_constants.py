@@ -264,3 +264,35 @@ def test_scene_target_of_an_unannotated_image_without_objects_is_safe():
     loss = head.loss_by_preds(preds, samples)['loss_scene']
     ref = F.cross_entropy(preds['scene'], torch.tensor([0, 2])) * 0.2
     assert torch.allclose(loss, ref)
+
+
+def test_gradnorm_default_alpha_and_lr_by_hand():
+    """G = (1.5, 0.5), loss ratios (1.2, 0.8): targets 1.2^1.5 = 1.31 < 1.5 and
+    0.8^1.5 = 0.72 > 0.5, so the first Adam step (lr 0.025, +-lr by sign) moves the weights
+    to (0.975, 1.025); with alpha 2.5 both targets would lie above G."""
+    from maxsight.models.balancers import GradNorm
+    bal = GradNorm()
+    bal.weights, bal.initial_losses = torch.ones(2), torch.ones(2)
+    bal.exp_avg, bal.exp_avg_sq = torch.zeros(2), torch.zeros(2)
+    p = torch.nn.Parameter(torch.ones(1))
+    diag = bal.gradnorm_update(dict(a=(1.5 * p - 0.3).sum(), b=(0.5 * p + 0.3).sum()), [p])
+    assert diag == pytest.approx({'gradnorm_G/a': 1.5, 'gradnorm_G/b': 0.5})
+    assert bal.weights.tolist() == pytest.approx([0.975, 1.025], abs=1e-6)
+
+
+def test_single_task_gradnorm_first_step_is_plain_sgd_and_resumed_steps_log_weights():
+    from maxsight.models.balancers import GradNorm
+    model, d = TwoTask(), _data()
+    bal = GradNorm(shared_params=['shared'], update_interval=2, tasks=dict(a=['loss_a']))
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
+    before = [p.detach().clone() for p in model.parameters()]
+    loss = model.losses(*d)['loss_a']
+    grads = torch.autograd.grad(loss, list(model.parameters()), retain_graph=True,
+                                allow_unused=True)
+    bal.train_step(model, dict(loss_a=loss), wrapper)
+    for p0, p, g in zip(before, model.parameters(), grads):
+        assert torch.allclose(p.detach(), p0 if g is None else p0 - 1e-3 * g, atol=1e-6)
+    resumed = GradNorm(shared_params=['shared'], update_interval=2, tasks=dict(a=['loss_a']))
+    resumed.load_state_dict(bal.state_dict())  # num_steps 1: no weight update this step
+    log = resumed.train_step(model, dict(loss_a=model.losses(*d)['loss_a']), wrapper)
+    assert float(log['task_weight/a']) == 1.0

@@ -103,6 +103,7 @@ class GradNorm(TaskBalancer):
     def train_step(self, model: nn.Module, losses: Dict[str, Tensor],
                    optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
         task_losses = self.task_losses(losses)
+        self.task_names = list(task_losses)  # also on a step without a weight update
         weights_before = dict(zip(task_losses, self.weights.tolist())) \
             if self.weights.numel() == len(task_losses) else {t: 1.0 for t in task_losses}
         total = sum(weights_before[t] * v for t, v in task_losses.items())
