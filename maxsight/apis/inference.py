@@ -21,6 +21,8 @@ from ..checkpoint_io import safe_load_checkpoint
 from ..engine.transfer import load_same_architecture
 from ..evaluation.calibration import apply_operating_point
 from ..registry import MODELS
+from ..visualization.render import DEFAULT_DISPLAY_THR, DISPLAY_NMS_IOU, shown_indices
+from .readout import DEFAULT_FOV_DEG, Announcement, announcements, readout_text
 from ..utils.config_preparation import dataset_ann_file, load_config, resolve_num_classes
 
 ImageInput = Union[str, np.ndarray]
@@ -44,9 +46,65 @@ class DetectionResult:
     urgency: np.ndarray
     scene_urgency: int
     image_shape: tuple = field(default=(0, 0))
+    #: the threshold below which a detection is not shown or read out (the model's
+    #: calibrated display threshold, else 0.3)
+    score_thr: float = DEFAULT_DISPLAY_THR
+    image: Optional[np.ndarray] = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.scores)
+
+    def shown(self, score_thr: Optional[float] = None,
+              nms_iou: Optional[float] = DISPLAY_NMS_IOU) -> 'DetectionResult':
+        """The detections shown to a user: score >= ``score_thr`` (default
+        :attr:`score_thr`), then one box per object: of boxes overlapping by IoU >=
+        ``nms_iou`` whatever their class, the highest score (None: keep them all)."""
+        keep = np.zeros(len(self.scores), bool)
+        keep[shown_indices(self.boxes, self.scores,
+                           self.score_thr if score_thr is None else score_thr, nms_iou)] = True
+        return DetectionResult(
+            boxes=self.boxes[keep], scores=self.scores[keep], labels=self.labels[keep],
+            class_names=[n for n, k in zip(self.class_names, keep) if k],
+            distance_m=self.distance_m[keep], distance_zone=self.distance_zone[keep],
+            urgency=self.urgency[keep], scene_urgency=self.scene_urgency,
+            image_shape=self.image_shape, score_thr=self.score_thr, image=self.image)
+
+    def announcements(self, score_thr: Optional[float] = None, max_items: int = 5,
+                      fov_deg: float = DEFAULT_FOV_DEG, clock: bool = False
+                      ) -> List[Announcement]:
+        """The shown objects worth telling the user about, most urgent then nearest first
+        (:mod:`maxsight.apis.readout`)."""
+        shown = self.shown(score_thr)
+        return announcements(shown.boxes, shown.class_names, shown.urgency, shown.distance_m,
+                             int(self.image_shape[1]), max_items, fov_deg=fov_deg,
+                             clock=clock)
+
+    def readout(self, score_thr: Optional[float] = None, max_items: int = 5,
+                fov_deg: float = DEFAULT_FOV_DEG, clock: bool = False) -> str:
+        """What the user would hear: 'Scene: danger. Danger: car, 2 metres, ahead left.'
+        The scene is named by the scene head, raised to the most urgent object told."""
+        items = self.announcements(score_thr, max_items, fov_deg, clock)
+        return readout_text(items, max([self.scene_urgency] + [a.urgency for a in items]))
+
+    def plot(self, score_thr: Optional[float] = None, min_side: int = 480) -> np.ndarray:
+        """The image (RGB uint8, scaled up to ``min_side``) with the shown detections and a
+        legend; needs the image (results of :func:`inference` carry it)."""
+        if self.image is None:
+            raise ValueError('plot() needs the image: this result was made without it')
+        from ..visualization.render import Objects, render_scene
+        shown = self.shown(score_thr)
+        names = sorted(set(shown.class_names))
+        return render_scene(self.image, Objects(
+            shown.boxes, [names.index(n) for n in shown.class_names], shown.scores,
+            shown.distance_m, shown.urgency), names,
+            scene_urgency=max([self.scene_urgency] + [int(u) for u in shown.urgency]),
+            min_side=min_side)
+
+    def save(self, path: str, score_thr: Optional[float] = None) -> str:
+        """Write :meth:`plot` to ``path`` (PNG or JPEG by its extension); returns it."""
+        from PIL import Image
+        Image.fromarray(self.plot(score_thr)).save(path)
+        return path
 
     def objects(self) -> List[Dict[str, Any]]:
         """One dict per detection, highest score first, with names instead of indices."""
@@ -103,7 +161,9 @@ def inference(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageIn
               ) -> Union[DetectionResult, List[DetectionResult]]:
     """Detect objects in one image or a list of images (file paths, or RGB uint8 arrays
     [H, W, 3]). T4 models also need each image's log-mel ``audio`` [n_mels, frames].
-    Returns one :class:`DetectionResult` per image (a single one for a single image)."""
+    Returns one :class:`DetectionResult` per image (a single one for a single image) with
+    every detection the model keeps; its ``score_thr`` (the model's calibrated display
+    threshold, else 0.3) is what ``readout()``, ``plot()`` and ``shown()`` use."""
     single = isinstance(images, (str, np.ndarray))
     images = [images] if single else list(images)
     if audio is not None and single:
@@ -112,12 +172,13 @@ def inference(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageIn
         raise ValueError('this model fuses audio (T4): pass audio=<log-mel [n_mels, frames]> '
                          'for each image')
     pipeline = _pipeline(model.cfg)
-    batch = []
+    batch, arrays = [], []
     for i, image in enumerate(images):
         img = read_rgb(image) if isinstance(image, str) else np.ascontiguousarray(image)
         if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
             raise ValueError(f'image {i}: expected RGB uint8 [H, W, 3], got {img.dtype} '
                              f'{list(img.shape)}')
+        arrays.append(img)
         h, w = img.shape[:2]
         results = dict(img=img, img_shape=(h, w), ori_shape=(h, w), img_id=i,
                        img_path=image if isinstance(image, str) else None)
@@ -125,14 +186,17 @@ def inference(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageIn
             results['audio'] = np.asarray(audio[i], dtype=np.float32)
         batch.append(pipeline(results))
     samples = model.test_step(pseudo_collate(batch))
-    return (_to_result(samples[0], model.class_names) if single
-            else [_to_result(s, model.class_names) for s in samples])
+    thr = float(getattr(model, 'display_score_thr', DEFAULT_DISPLAY_THR))
+    results = [_to_result(s, model.class_names, thr, img)
+               for s, img in zip(samples, arrays)]
+    return results[0] if single else results
 
 
-def _to_result(sample, class_names: List[str]) -> DetectionResult:
+def _to_result(sample, class_names: List[str], score_thr: float = DEFAULT_DISPLAY_THR,
+               image: Optional[np.ndarray] = None) -> DetectionResult:
     pred = sample.pred_instances
     labels = pred.labels.cpu().numpy()
-    return DetectionResult(
+    return DetectionResult(score_thr=score_thr, image=image,
         boxes=pred.bboxes.cpu().numpy(), scores=pred.scores.cpu().numpy(), labels=labels,
         class_names=[class_names[int(c)] for c in labels],
         distance_m=pred.distance_m.cpu().numpy(),

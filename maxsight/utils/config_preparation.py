@@ -112,16 +112,21 @@ def fill_evaluator_ann_files(cfg: Config) -> None:
 
 def enable_tensorboard(cfg: Config) -> None:
     """Add mmengine's TensorboardVisBackend when ``use_tensorboard`` is set; a clear error
-    if the optional package is missing."""
-    if not cfg.get('use_tensorboard'):
+    if it is asked for (that way or in ``visualizer.vis_backends``) and the optional package
+    is missing."""
+    vis = cfg.get('visualizer') or {}
+    listed = any(b.get('type') == 'TensorboardVisBackend'
+                 for b in vis.get('vis_backends') or [])
+    if not (cfg.get('use_tensorboard') or listed):
         return
     try:
         import tensorboard  # noqa: F401
     except ImportError:
-        raise ImportError('use_tensorboard=True needs the optional tensorboard package: '
-                          'pip install -r requirements/optional.txt (or set '
-                          'use_tensorboard=False)') from None
-    vis = cfg.setdefault('visualizer', dict(type='Visualizer', vis_backends=[]))
+        raise ImportError('TensorBoard logging needs the optional tensorboard package: '
+                          'pip install tensorboard (or pip install -r '
+                          'requirements/optional.txt), or leave TensorboardVisBackend out '
+                          'of visualizer.vis_backends / set use_tensorboard=False') from None
+    vis = cfg.setdefault('visualizer', dict(type='MaxSightVisualizer', vis_backends=[]))
     backends = vis.setdefault('vis_backends', [])
     if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
         backends.append(dict(type='TensorboardVisBackend'))

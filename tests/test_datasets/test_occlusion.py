@@ -155,7 +155,7 @@ def test_a_skipped_box_does_not_end_the_pass_and_no_box_key_is_a_no_op():
     assert RandomOcclusion(prob=1.0)(bare)['img'] is bare['img']
 
 
-@pytest.mark.parametrize('seed', range(4))
+@pytest.mark.parametrize('seed', range(10))  # both orientations, both sides
 def test_a_thin_cover_is_a_one_pixel_band_on_every_side(seed):
     results, img, boxes = _scene()
     np.random.seed(seed)

@@ -46,6 +46,10 @@ def test_tensorboard_switch(tiny_synth):
     except ImportError:
         with pytest.raises(ImportError, match='optional tensorboard package'):
             enable_tensorboard(cfg)
+        cfg.use_tensorboard = False  # listed in the backends directly: the same message
+        cfg.visualizer.vis_backends.append(dict(type='TensorboardVisBackend'))
+        with pytest.raises(ImportError, match='pip install tensorboard'):
+            enable_tensorboard(cfg)
     else:
         enable_tensorboard(cfg)
         assert [b['type'] for b in cfg.visualizer.vis_backends] == [
