@@ -25,6 +25,9 @@ default_hooks = dict(
                    recover_after=20, abort_after=50),
     # logs the share of a test run spent computing metrics
     evaluation_timer=dict(type='EvaluationTimerHook'),
+    # pictures of 4 predictions (beside the ground truth) per validation / test pass to the
+    # vis backends; tools/test.py --show-dir saves every test image
+    visualization=dict(type='ShowPredictionsHook', max_images=4),
     # after the last validation: the hazard threshold / score exponent / display threshold
     # meeting the hazard-recall target on val, stored in the checkpoint (docs/evaluation.md)
     operating_point=dict(type='OperatingPointHook', recall_target=0.95),
@@ -41,11 +44,12 @@ env_cfg = dict(
 # mixed precision on a CUDA GPU: 'float16' or 'bfloat16' (tools/train.py --amp [DTYPE])
 amp = None
 
-# Scalars go to <work_dir>/<timestamp>/vis_data/scalars.json (plot them with
-# tools/analysis_tools/analyze_logs.py). TensorBoard: set use_tensorboard = True (needs the
-# optional tensorboard package) or --cfg-options use_tensorboard=True.
+# Scalars and pictures go to every vis backend: LocalVisBackend writes
+# <work_dir>/<timestamp>/vis_data/ (scalars.json, vis_image/*.png). TensorBoard (needs the
+# optional tensorboard package): add dict(type='TensorboardVisBackend') to vis_backends, or
+# set use_tensorboard = True (--cfg-options use_tensorboard=True).
 use_tensorboard = False
-visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
+visualizer = dict(type='MaxSightVisualizer', vis_backends=[dict(type='LocalVisBackend')])
 
 # multi-process training (tools/dist_train.sh): DDP that lets the task balancer do the update;
 # unused parameters exist (e.g. the condition embedding without --condition)

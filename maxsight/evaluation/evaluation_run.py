@@ -43,8 +43,9 @@ def configure_evaluation(cfg: Config, checkpoint: str, pred_out: Optional[str] =
         metrics.append(dict(type='LightingMetric', ann_file=None))
     cfg.test_evaluator = metrics
     if show_dir:
-        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
-            dict(type='ShowPredictionsHook', out_dir=show_dir)]
+        hooks = cfg.setdefault('default_hooks', {})
+        hooks['visualization'] = dict(hooks.get('visualization') or
+                                      dict(type='ShowPredictionsHook'), out_dir=show_dir)
     return cfg
 
 

@@ -106,3 +106,38 @@ def test_init_model_uses_the_checkpoints_operating_point_unless_told_not_to(
                                                           use_operating_point=False))
     assert own.bbox_head.test_cfg['hazard_prob_thr'] == 0.1
     assert not hasattr(own, 'display_score_thr')
+
+
+def test_result_shows_one_box_per_object_reads_out_and_plots(tiny_synth, checkpoint,
+                                                             tmp_path):
+    from PIL import Image
+
+    from maxsight.apis import DetectionResult
+    from maxsight.visualization import DISPLAY_NMS_IOU
+    boxes = np.array([[0, 0, 40, 40], [1, 1, 41, 41], [100, 0, 140, 40], [200, 0, 240, 40]],
+                     np.float32)
+    img = np.zeros((60, 320, 3), np.uint8)
+    r = DetectionResult(boxes=boxes, scores=np.array([0.9, 0.8, 0.5, 0.1], np.float32),
+                        labels=np.array([0, 1, 0, 0]), class_names=['car', 'door', 'car', 'car'],
+                        distance_m=np.array([2.0, 2.1, 6.0, 1.0], np.float32),
+                        distance_zone=np.array([1, 1, 2, 0]), urgency=np.array([3, 0, 1, 3]),
+                        scene_urgency=1, image_shape=(60, 320), score_thr=0.3, image=img)
+    assert DISPLAY_NMS_IOU == 0.6
+    shown = r.shown()  # the door overlaps the car (IoU 0.9): one object; 0.1 is below 0.3
+    assert shown.class_names == ['car', 'car'] and shown.scores.tolist() == [
+        pytest.approx(0.9), 0.5]
+    assert len(r.shown(nms_iou=None)) == 3 and len(r.shown(0.05)) == 3
+    assert r.readout() == ('Scene: danger. Danger: car, 2 metres, left. '
+                           'Caution: car, 6 metres, ahead.')  # 9.9 degrees left
+    pic = r.plot()
+    assert pic.shape[0] > 480 and pic.shape[1] == round(320 * 480 / 60)  # scaled up
+    assert Image.open(r.save(str(tmp_path / 'r.png'))).size == (pic.shape[1], pic.shape[0])
+    with pytest.raises(ValueError, match='needs the image'):
+        DetectionResult(boxes=boxes[:0], scores=np.zeros(0), labels=np.zeros(0, int),
+                        class_names=[], distance_m=np.zeros(0), distance_zone=np.zeros(0),
+                        urgency=np.zeros(0), scene_urgency=0).plot()
+    model = init_model(CONFIG, checkpoint, cfg_options=_opts(tiny_synth))
+    path = _dataset(tiny_synth)[0]['data_samples'].metainfo['img_path']
+    result = inference(model, path)
+    assert result.score_thr == 0.3 and result.image.shape == (96, 128, 3)
+    assert result.readout().startswith('Scene: ')

@@ -60,6 +60,9 @@ def test_train_writes_checkpoints_best_and_resolved_config(trained):
     points = json.load(open(osp.join(work, 'operating_point', 'points.json')))
     assert points['operating_point'] == op and len(points['points']) == 22 * 5 * 9
     assert osp.getsize(osp.join(work, 'operating_point', 'curve.png')) > 10000
+    # 4 pictures of each of the 2 validations reached the local vis backend
+    pictures = glob.glob(osp.join(work, '*', 'vis_data', 'vis_image', 'val_*.png'))
+    assert len(pictures) == 8
 
 
 def test_calibrate_tool_writes_a_copy_and_test_uses_it(trained, tiny_synth, tmp_path):
