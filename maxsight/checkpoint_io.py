@@ -49,16 +49,52 @@ def safe_globals() -> List[Any]:
 _GLOBAL_RE = re.compile(r'GLOBAL ([\w.]+)')
 
 
+class CheckpointFormatError(ValueError):
+    """The file is not a complete ``torch.save`` file."""
+
+
+#: torch.save's zip format, and the legacy pickle format (protocol 2+)
+_MAGICS = (b'PK\x03\x04', b'\x80')
+
+
+def _size(filename: str) -> str:
+    import os
+    return f'{os.path.getsize(filename):,} bytes'
+
+
+def _check_format(filename: str) -> None:
+    """A clear error for a file that is not a checkpoint at all (text, an image, empty)."""
+    try:
+        with open(filename, 'rb') as f:
+            head = f.read(4)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'checkpoint not found: {filename}') from None
+    except IsADirectoryError:
+        raise CheckpointFormatError(f'{filename} is a folder, not a checkpoint file') from None
+    if not head.startswith(_MAGICS):
+        raise CheckpointFormatError(
+            f'{filename} is not a PyTorch checkpoint (torch.save file; it starts with '
+            f'{head!r}, {_size(filename)}): give the .pth file training wrote')
+
+
 def safe_load_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
     """Load ``filename`` with ``weights_only=True`` and the allowlist.
 
     Raises :class:`UnsafeCheckpointError` naming the refused global when the file pickles
     anything else (e.g. a callable that would run code), ``FileNotFoundError`` if missing.
     """
+    _check_format(filename)
     try:
         with warnings.catch_warnings(), torch.serialization.safe_globals(safe_globals()):
             warnings.simplefilter('ignore', FutureWarning)
             return torch.load(filename, map_location=map_location, weights_only=True)
+    except (RuntimeError, OSError, EOFError) as e:
+        if isinstance(e, FileNotFoundError):
+            raise FileNotFoundError(f'checkpoint not found: {filename}') from None
+        raise CheckpointFormatError(
+            f'{filename}: damaged or truncated checkpoint ({_size(filename)}; '
+            f'{type(e).__name__}: {" ".join(str(e).split())[:80]}): save or copy it again'
+        ) from None
     except pickle.UnpicklingError as e:
         found = _GLOBAL_RE.search(str(e))
         what = f"the pickled global '{found.group(1)}'" if found else 'a pickled object'

@@ -26,16 +26,18 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Optuna hyper-parameter search')
-    parser.add_argument('config')
-    parser.add_argument('--n-trials', type=int, required=True)
+    parser = argparse.ArgumentParser(
+        description="Search hyper-parameters with Optuna over a config's automl search space.")
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
+    parser.add_argument('--n-trials', help='trials to run', type=int, required=True)
     parser.add_argument('--epochs', type=int, help='epochs per trial (default: config)')
     parser.add_argument('--storage', help='Optuna storage URL, e.g. sqlite:///study.db '
                         '(resumable); default in memory')
     parser.add_argument('--study-name', help='default: the config name')
     parser.add_argument('--metric', help='val metric to optimise (default: automl.metric)')
     parser.add_argument('--work-dir', help='default work_dirs/automl_<config name>')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     return parser.parse_args(argv)
 
 

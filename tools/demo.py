@@ -54,6 +54,8 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     from maxsight.apis import init_model
     from maxsight.apis.demo import run_demo, source_kind
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
     source_kind(args.source)  # a bad source fails before the model loads
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')

@@ -22,15 +22,19 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Export float / int8 models with a report')
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser = argparse.ArgumentParser(
+        description='Export a trained model (float, and int8 with quantization) to TorchScript '
+                    'and ONNX with a parity, accuracy, size and latency report.')
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
+    parser.add_argument('checkpoint', help='checkpoint file (.pth)')
     parser.add_argument('--out-dir', help='default work_dirs/<config name>/export')
-    parser.add_argument('--formats', nargs='+', default=['torchscript', 'onnx'],
+    parser.add_argument('--formats',
+                        help='formats to write', nargs='+', default=['torchscript', 'onnx'],
                         choices=['torchscript', 'onnx'])
-    parser.add_argument('--latency-runs', type=int, default=20)
+    parser.add_argument('--latency-runs', help='runs timed per format', type=int, default=20)
     parser.add_argument('--no-eval', action='store_true', help='skip the mAP evaluation')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     return parser.parse_args(argv)
 
 

@@ -25,7 +25,9 @@ from maxsight.utils.cli import clean_work_dir_on_failure, run_tool  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Evaluate a MaxSight checkpoint')
+    parser = argparse.ArgumentParser(
+        description='Evaluate a MaxSight checkpoint: COCO mAP, assistive metrics and safety '
+                    'gates, and on request lighting robustness and vision conditions.')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file (.pth)')
     parser.add_argument('--work-dir', help='folder for logs (default work_dirs/<config name>)')
@@ -44,8 +46,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         metavar='KEY=VALUE', help='override config entries, e.g. '
                         'test_dataloader.dataset.data_root=DIR')
-    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--launcher',
+                        help='pytorch: one process of a torchrun job',
+                        choices=['none', 'pytorch'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', help='set by torchrun', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if args.conditions:

@@ -20,7 +20,8 @@ from maxsight.utils.cli import ToolError, clean_work_dir_on_failure, run_tool  #
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train a MaxSight detector')
+    parser = argparse.ArgumentParser(
+        description='Train a MaxSight detector from a config.')
     parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
     parser.add_argument('--work-dir', help='output folder (default work_dirs/<config name>)')
     parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='PATH',
@@ -40,7 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         + ', '.join(VISION_CONDITIONS) + ')')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                         help='job launcher (pytorch: started by torchrun)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--local_rank', '--local-rank', help='set by torchrun', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args

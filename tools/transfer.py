@@ -22,11 +22,14 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src_ckpt')
-    parser.add_argument('dst_config')
+    parser = argparse.ArgumentParser(
+        description="Transfer a lower tier's weights into a higher tier: every shape-compatible "
+                    "tensor.")
+    parser.add_argument('src_ckpt', help='checkpoint of the lower tier (.pth)')
+    parser.add_argument('dst_config', help='config of the higher tier')
     parser.add_argument('--out', required=True, help='where to write the new checkpoint')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     register_all_modules()
     cfg = load_config(args.dst_config, args.cfg_options)

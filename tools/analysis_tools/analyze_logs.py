@@ -19,13 +19,16 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Plot training curves from mmengine's scalar logs.")
     sub = parser.add_subparsers(dest='command', required=True)
-    pc = sub.add_parser('plot_curve', help='plot scalars against iteration / epoch')
-    pc.add_argument('logs', nargs='+')
-    pc.add_argument('--keys', nargs='+', default=[])
-    pc.add_argument('--out', default='curves.png')
-    pc.add_argument('--legend', nargs='+')
+    pc = sub.add_parser('plot_curve', help='plot scalars against iteration / epoch',
+                        description='Plot scalars of one or more runs against iteration '
+                                    'or epoch.')
+    pc.add_argument('logs', nargs='+', help='work dirs, run folders or scalars.json files')
+    pc.add_argument('--keys', help='scalars to plot', nargs='+', default=[])
+    pc.add_argument('--out', help='PNG to write', default='curves.png')
+    pc.add_argument('--legend', help='one legend entry per log', nargs='+')
     args = parser.parse_args(argv)
     legend = args.legend or [osp.basename(osp.dirname(osp.dirname(resolve_log(p))))
                              for p in args.logs]

@@ -23,17 +23,22 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('--iters', type=int, default=20)
-    parser.add_argument('--warmup', type=int, default=3)
-    parser.add_argument('--peer', choices=['fcos', 'none'], default='fcos')
+    parser = argparse.ArgumentParser(
+        description='Measure the speed, memory and compute efficiency of a MaxSight config '
+                    'against the FCOS ResNet-18 FPN peer, in one run on the same data.')
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
+    parser.add_argument('--iters', help='timed iterations', type=int, default=20)
+    parser.add_argument('--warmup', help='untimed iterations first', type=int, default=3)
+    parser.add_argument('--peer',
+                        help='the peer to measure beside it (none: skip)',
+                        choices=['fcos', 'none'], default='fcos')
     parser.add_argument('--backbones', default='',
                         help='comma-separated torchvision backbones (resnet18, resnet34, '
                              'resnet50, mobilenet_v3_large, convnext_tiny, efficientnet_b0) '
                              'measured in the same run, each in place of the config\'s')
     parser.add_argument('--out', help='write the figures as JSON')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     cfg = load_prepared(args.config, args.cfg_options, splits=('train',))
     backbones = [b for b in args.backbones.split(',') if b]

@@ -17,10 +17,13 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('--steps', type=int, default=20)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser = argparse.ArgumentParser(
+        description='Measure the cost of a task balancer: its train-step time against static '
+                    'weights, in one run.')
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
+    parser.add_argument('--steps', help='timed steps of each', type=int, default=20)
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     res = balancer_cost(load_prepared(args.config, args.cfg_options), args.steps)
     names = list(res['mean_s'])

@@ -19,11 +19,15 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('--batches', type=int, default=20)
-    parser.add_argument('--workers', type=int, default=2)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser = argparse.ArgumentParser(
+        description="Measure the data pipeline's samples per second beside the model's training "
+                    "images per second.")
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
+    parser.add_argument('--batches', help='batches timed', type=int, default=20)
+    parser.add_argument('--workers',
+                        help='data-loader workers of the second run', type=int, default=2)
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     cfg = load_prepared(args.config, args.cfg_options, splits=('train',))
     res = compare_pipeline_and_model(cfg, args.batches, args.workers)

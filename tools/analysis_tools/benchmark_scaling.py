@@ -27,18 +27,21 @@ def _ints(text: str):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    parser = argparse.ArgumentParser(
+        description='Measure how training, inference and matching time grow with image size and '
+                    'objects per image.')
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
     parser.add_argument('--sizes', type=_ints, default=[256, 512, 640, 1024],
                         help='square image sizes in pixels, comma-separated')
     parser.add_argument('--objects', type=_ints, default=[1, 10, 50, 100],
                         help='objects per image for the matching curve, comma-separated')
     parser.add_argument('--match-size', type=int, default=640,
                         help='image size of the matching curve (pixels)')
-    parser.add_argument('--iters', type=int, default=5)
-    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--iters', help='timed iterations per point', type=int, default=5)
+    parser.add_argument('--warmup', help='untimed iterations first', type=int, default=2)
     parser.add_argument('--out', help='write the figures as JSON')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     cfg = load_prepared(args.config, args.cfg_options, splits=('train',))
     results = dict(config=args.config,

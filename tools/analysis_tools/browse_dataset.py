@@ -35,14 +35,21 @@ def parse_corruption(text: str):
 
 
 def main(argv=None) -> list:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('--out-dir', required=True)
-    parser.add_argument('--split', choices=['train', 'val', 'test'], default='train')
+    parser = argparse.ArgumentParser(
+        description='Write what the model is fed as PNGs, with boxes, class, distance and urgency '
+                    'drawn.')
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
+    parser.add_argument('--out-dir', help='folder for the PNGs', required=True)
+    parser.add_argument('--split',
+                        help='which dataloader', choices=['train', 'val', 'test'], default='train')
     parser.add_argument('--num', type=int, default=12, help='how many samples to draw')
-    parser.add_argument('--condition', choices=VISION_CONDITIONS, metavar='NAME')
-    parser.add_argument('--corruption', type=parse_corruption, metavar='NAME:SEVERITY')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument('--condition',
+                        help='apply a vision condition', choices=VISION_CONDITIONS, metavar='NAME')
+    parser.add_argument('--corruption',
+                        help='apply a lighting corruption',
+                        type=parse_corruption, metavar='NAME:SEVERITY')
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     register_all_modules()
     cfg = Config.fromfile(args.config)

@@ -19,10 +19,12 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    parser = argparse.ArgumentParser(
+        description="Count the parameters and FLOPs per image of a config's model, by module.")
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
     parser.add_argument('--depth', type=int, default=1, help='module name depth to group by')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     res = count(load_prepared(args.config, args.cfg_options, splits=('val',)), args.depth)
     print(f'input {res["input"][0]}x{res["input"][1]} (padded), per image'

@@ -23,14 +23,16 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, Dict]:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description='Break hazard recall down by an annotation field, to see which hazards a '
+                    'model misses.')
     parser.add_argument('ann_file', help='COCO annotation file of the evaluated split')
     parser.add_argument('pred_file', help='detections from tools/test.py --pred-out')
     parser.add_argument('--by', default='occlusion', help='numeric annotation field to bin')
     parser.add_argument('--bins', default='0,0.01,0.3,0.5,0.65,1.01',
                         help='comma-separated bin edges (lower edge inclusive)')
-    parser.add_argument('--score-thr', type=float, default=0.3)
-    parser.add_argument('--iou-thr', type=float, default=0.5)
+    parser.add_argument('--score-thr', help='display threshold', type=float, default=0.3)
+    parser.add_argument('--iou-thr', help='IoU to count as found', type=float, default=0.5)
     args = parser.parse_args(argv)
     try:
         bins = [float(v) for v in args.bins.split(',')]

@@ -20,12 +20,14 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('--iters', type=int, default=8)
-    parser.add_argument('--warmup', type=int, default=3)
+    parser = argparse.ArgumentParser(
+        description="Profile where a training step's time goes (cProfile, by section).")
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
+    parser.add_argument('--iters', help='profiled iterations', type=int, default=8)
+    parser.add_argument('--warmup', help='unprofiled iterations first', type=int, default=3)
     parser.add_argument('--out', help='write the figures as JSON')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     cfg = load_prepared(args.config, args.cfg_options, splits=('train',))
     result = dict(config=args.config, **profile_train_step(cfg, args.iters, args.warmup))

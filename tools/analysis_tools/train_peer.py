@@ -27,15 +27,18 @@ from maxsight.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    parser = argparse.ArgumentParser(
+        description="Train and evaluate the benchmark peer (FCOS ResNet-18 FPN) on a config's "
+                    "data.")
+    parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
     parser.add_argument('--minutes', type=float, required=True, help='training wall time')
-    parser.add_argument('--lr', type=float, default=1e-3)
+    parser.add_argument('--lr', help='learning rate', type=float, default=1e-3)
     parser.add_argument('--warmup', type=int, default=150, help='linear warm-up iterations')
-    parser.add_argument('--out')
+    parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument('--overfit', type=int, metavar='N',
                         help='train and evaluate on the first N training images only')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    parser.add_argument('--cfg-options',
+                        help='override config entries', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options)

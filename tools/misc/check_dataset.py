@@ -3,7 +3,8 @@
 python tools/misc/check_dataset.py ANN_FILE --img-dir DIR [--no-images] [--json OUT]
 
 Every problem is listed (one line each, naming file, record and field), not only the
-first; the exit status is 1 when there is any. Statistics: images, objects per class,
+first; the exit status is 1 when there is any (2, with one error line, when the file
+cannot be read at all). Statistics: images, objects per class,
 lighting buckets (from pixels where the field is absent), distance zones, urgency levels
 and how many fields were derived.
 """
@@ -19,11 +20,13 @@ from maxsight.datasets.dataset_check import check_dataset  # noqa: E402
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('ann_file')
+    parser.add_argument('ann_file', help='COCO-format annotation file (.json)')
     parser.add_argument('--img-dir', default='', help='folder file_name is relative to')
     parser.add_argument('--no-images', action='store_true', help='skip reading images')
     parser.add_argument('--json', help='also write the report as JSON here')
     args = parser.parse_args(argv)
+    if not osp.isfile(args.ann_file):
+        raise FileNotFoundError(f'annotation file not found: {args.ann_file}')
     report = check_dataset(args.ann_file, args.img_dir, not args.no_images)
     print(json.dumps(report['stats'], indent=1, sort_keys=True))
     if report['problems']:
@@ -39,4 +42,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from maxsight.utils.cli import run_tool
+    sys.exit(run_tool(main))

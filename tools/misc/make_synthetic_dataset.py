@@ -1,4 +1,4 @@
-"""Generate the embedded synthetic dataset (COCO JSON + PNG images), or the differently made variant set.
+"""Generate the embedded synthetic dataset (COCO JSON + PNG images), or the variant set.
 
 python tools/misc/make_synthetic_dataset.py --out data/maxsight_synth --num-train 1600 \
     --num-val 400 --seed 0
