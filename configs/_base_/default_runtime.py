@@ -28,6 +28,8 @@ default_hooks = dict(
     # pictures of 4 predictions (beside the ground truth) per validation / test pass to the
     # vis backends; tools/test.py --show-dir saves every test image
     visualization=dict(type='ShowPredictionsHook', max_images=4),
+    # after training: loss / metric curves, AP per class, confusion matrices in <work_dir>/plots
+    training_plots=dict(type='TrainingPlotsHook'),
     # after the last validation: the hazard threshold / score exponent / display threshold
     # meeting the hazard-recall target on val, stored in the checkpoint (docs/evaluation.md)
     operating_point=dict(type='OperatingPointHook', recall_target=0.95),

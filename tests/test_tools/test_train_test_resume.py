@@ -63,6 +63,9 @@ def test_train_writes_checkpoints_best_and_resolved_config(trained):
     # 4 pictures of each of the 2 validations reached the local vis backend
     pictures = glob.glob(osp.join(work, '*', 'vis_data', 'vis_image', 'val_*.png'))
     assert len(pictures) == 8
+    assert sorted(os.listdir(osp.join(work, 'plots'))) == [  # made after training
+        'confusion_urgency.png', 'confusion_zone.png', 'losses.png', 'per_class_ap.png',
+        'val_metrics.png']
 
 
 def test_calibrate_tool_writes_a_copy_and_test_uses_it(trained, tiny_synth, tmp_path):

@@ -58,3 +58,28 @@ def test_visualizer_sends_the_picture_to_its_backends(tmp_path):
     with pytest.raises(KeyError, match='not registered'):
         from maxsight.registry import VISUALIZERS
         VISUALIZERS.get('NoSuchVisualizer')
+
+
+def test_training_plots_from_scalars_and_the_last_validation(tmp_path):
+    import json
+
+    from PIL import Image
+
+    from maxsight.analysis.run_plots import training_plots
+    scalars = tmp_path / 'scalars.json'
+    with open(scalars, 'w') as f:
+        for it in range(1, 6):
+            f.write(json.dumps(dict(lr=0.001 * it, loss=5.0 / it, loss_cls=3.0 / it, iter=it,
+                                    step=it)) + '\n')
+        for ep in (1, 2):
+            f.write(json.dumps({'coco/bbox_mAP': 0.1 * ep, 'urgency/hazard_recall': 0.9,
+                                'step': ep}) + '\n')
+    written = training_plots(str(scalars), str(tmp_path / 'plots'),
+                             {'car': 0.5, 'dog': float('nan')},
+                             dict(zone_confusion=[[3, 1, 0], [0, 2, 0], [0, 0, 1]],
+                                  urgency_confusion=[[1, 0, 0, 0]] * 4))
+    assert [p.rsplit('/', 1)[1] for p in written] == [
+        'losses.png', 'val_metrics.png', 'per_class_ap.png', 'confusion_zone.png',
+        'confusion_urgency.png']
+    assert all(Image.open(p).size[0] >= 300 for p in written)
+    assert training_plots(None, str(tmp_path / 'none')) == []

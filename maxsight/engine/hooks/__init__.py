@@ -6,7 +6,9 @@ from .optuna_pruning_hook import OptunaPruningHook
 from .randomness_hook import EpochRandomnessHook
 from .show_predictions_hook import ShowPredictionsHook
 from .smoke_check_hook import SmokeCheckHook
+from .training_plots_hook import TrainingPlotsHook
 
 __all__ = ['EpochRandomnessHook', 'EvaluationTimerHook', 'FaultInjectionHook',
            'MemoryMonitorHook', 'OperatingPointHook', 'OptunaPruningHook',
-           'ShowPredictionsHook', 'SmokeCheckHook', 'store_operating_point']
+           'ShowPredictionsHook', 'SmokeCheckHook', 'TrainingPlotsHook',
+           'store_operating_point']
