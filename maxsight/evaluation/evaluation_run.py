@@ -58,9 +58,11 @@ def evaluate_with_reports(runner: Runner, lighting: bool = False,
     ``report_dir`` (default ``<work_dir>/report``), the flat metrics to ``out``."""
     from .robustness import condition_evaluation, lighting_robustness, write_report
     metrics = {k: float(v) for k, v in runner.test().items()}
-    gates = None
+    gates, missed = None, []
     for metric in runner.test_loop.evaluator.metrics:
-        gates = getattr(metric, 'last_report', {}).get('gates', gates)
+        report = getattr(metric, 'last_report', {}) or {}
+        gates = report.get('gates', gates)
+        missed = report.get('missed_hazards', missed)
     clean = metrics.get('coco/bbox_mAP', 0.0)
     if lighting:
         metrics.update(lighting_robustness(runner.model, runner.cfg.test_dataloader, clean,
@@ -68,7 +70,8 @@ def evaluate_with_reports(runner: Runner, lighting: bool = False,
     if conditions:
         metrics.update(condition_evaluation(runner.model, runner.cfg.test_dataloader, clean,
                                             conditions))
-    written = write_report(metrics, report_dir or osp.join(runner.work_dir, 'report'), gates)
+    written = write_report(metrics, report_dir or osp.join(runner.work_dir, 'report'), gates,
+                           missed, runner.test_dataloader.dataset.metainfo['classes'])
     runner.logger.info(f'report written: {", ".join(written)}')
     if out:
         write_json_atomic(out, metrics)

@@ -108,9 +108,12 @@ def parse_conditions(text: str) -> List[str]:
 
 
 def write_report(metrics: Dict[str, float], out_dir: str,
-                 gates: Optional[Dict[str, dict]] = None) -> List[str]:
-    """Markdown report (``report.md``) and PNG plots of whatever sections ``metrics`` has;
-    returns the written paths."""
+                 gates: Optional[Dict[str, dict]] = None,
+                 missed_hazards: Sequence[dict] = (),
+                 class_names: Sequence[str] = ()) -> List[str]:
+    """Markdown report (``report.md``, linking its PNGs), PNG plots of whatever sections
+    ``metrics`` has, pictures of the ``missed_hazards`` examples (AssistiveMetric's) and
+    ``report.html`` with all of it embedded; returns the written paths."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -149,6 +152,7 @@ def write_report(metrics: Dict[str, float], out_dir: str,
         ax.set_title('Per lighting bucket')  # pragma: no mutate
         ax.legend()  # pragma: no mutate
         written.append(_save(fig, out_dir, 'lighting_buckets.png'))
+        lines += ['', '![per lighting bucket](lighting_buckets.png)']
     corr = sorted({k.split('/')[1] for k in metrics if k.count('/') == 3
                    and k.startswith('lighting/')})
     if corr:
@@ -169,6 +173,7 @@ def write_report(metrics: Dict[str, float], out_dir: str,
         ax.set_title('mAP against corruption severity')  # pragma: no mutate
         ax.legend()  # pragma: no mutate
         written.append(_save(fig, out_dir, 'lighting_robustness.png'))
+        lines += ['', '![mAP against corruption severity](lighting_robustness.png)']
     conds = [k.split('/')[1] for k in metrics if k.startswith('condition/')
              and k.endswith('/rel_change')]
     if conds:
@@ -189,10 +194,22 @@ def write_report(metrics: Dict[str, float], out_dir: str,
         ax.tick_params(axis='x', labelrotation=60)  # pragma: no mutate
         ax.set_title('Per vision condition')  # pragma: no mutate
         written.append(_save(fig, out_dir, 'conditions.png'))
+        lines += ['', '![per vision condition](conditions.png)']
+    if missed_hazards:
+        from .report_html import write_missed_hazard_pictures
+        pictures = write_missed_hazard_pictures(missed_hazards, class_names, out_dir)
+        lines += ['', '## Worst missed hazards', '',
+                  'The images with the most ground-truth hazards that no shown detection '
+                  'found: the missed hazards on the left, what the user was shown on the '
+                  'right.']
+        lines += [f'![missed hazards {k}]({osp.basename(p)})'
+                  for k, p in enumerate(pictures, 1)]
+        written += pictures
     path = osp.join(out_dir, 'report.md')
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
-    return [path] + written
+    from .report_html import write_html
+    return [path, write_html(path)] + written
 
 
 def _save(fig, out_dir: str, name: str) -> str:

@@ -155,12 +155,13 @@ def legend(width: int, scene_urgency: Optional[int] = None, height: int = 0) -> 
 
 def render_scene(img: np.ndarray, pred: Objects, class_names: Sequence[str],
                  gt: Optional[Objects] = None, scene_urgency: Optional[int] = None,
-                 title: str = '', min_side: int = 480) -> np.ndarray:
+                 title: str = '', min_side: int = 480,
+                 gt_title: str = 'ground truth') -> np.ndarray:
     """The prediction panel (with the ground-truth panel on its left when ``gt`` is
     given) above a legend strip: RGB uint8."""
     panels = [draw_panel(img, pred, class_names, f'prediction {title}'.strip(), min_side)]
     if gt is not None:
-        panels.insert(0, draw_panel(img, gt, class_names, 'ground truth', min_side))
+        panels.insert(0, draw_panel(img, gt, class_names, gt_title, min_side))
     gap = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
     body = panels[0] if len(panels) == 1 else np.concatenate([panels[0], gap, panels[1]], 1)
     return np.concatenate([body, legend(body.shape[1], scene_urgency)], 0)

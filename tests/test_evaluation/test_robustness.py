@@ -71,6 +71,8 @@ the interval does not; FAIL: the estimate does not.
 | dark | 3 | 0.2000 | 0.6000 |
 | bright | 5 | 0.3000 | 0.7000 |
 
+![per lighting bucket](lighting_buckets.png)
+
 ## Lighting robustness
 
 P = 0.4000, mPC = 0.2500, rPC = 0.6250
@@ -78,6 +80,8 @@ P = 0.4000, mPC = 0.2500, rPC = 0.6250
 | corruption | s1 | s2 | s3 | s4 | s5 |
 |---|---|---|---|---|---|
 | glare | 0.1000 | 0.2000 | 0.3000 | n/a | 0.5000 |
+
+![mAP against corruption severity](lighting_robustness.png)
 
 ## Vision conditions
 
@@ -88,6 +92,8 @@ no condition: bbox_mAP 0.4000
 | amd | 0.3000 | -25.0 % | never trained: preprocessing only |
 | cvi | 0.4200 | +5.0 % | trained |
 | rp | 0.4000 | +0.0 % | n/a |
+
+![per vision condition](conditions.png)
 """
 
 
@@ -102,17 +108,23 @@ def test_report_text_and_plots(tmp_path):
                                              passed=False)}
     written = write_report(_metrics_with_every_section(), str(tmp_path / 'r'), gates)
     names = [p.rsplit('/', 1)[1] for p in written]
-    assert names == ['report.md', 'lighting_buckets.png', 'lighting_robustness.png',
-                     'conditions.png']
+    assert names == ['report.md', 'report.html', 'lighting_buckets.png',
+                     'lighting_robustness.png', 'conditions.png']
     assert open(written[0]).read() == EXPECTED_REPORT
     # figure sizes in inches at 100 dpi
-    assert [Image.open(p).size for p in written[1:]] == [(600, 350), (600, 350), (700, 350)]
+    assert [Image.open(p).size for p in written[2:]] == [(600, 350), (600, 350), (700, 350)]
+    # the HTML page embeds every linked PNG and holds every table
+    page = open(written[1]).read()
+    assert page.count('src="data:image/png;base64,') == 3
+    assert page.count('<table>') == sum(line.startswith('|---')
+                                        for line in EXPECTED_REPORT.splitlines()) == 5
+    assert '<td>assistive/hazard_recall &gt;= 0.95</td>' in page
 
 
 def test_report_of_coco_metrics_alone_has_no_other_section(tmp_path):
     from maxsight.evaluation.robustness import write_report
     written = write_report({'coco/bbox_mAP': 0.5}, str(tmp_path))
-    assert written == [str(tmp_path / 'report.md')]
+    assert written == [str(tmp_path / 'report.md'), str(tmp_path / 'report.html')]
     assert open(written[0]).read() == ('# MaxSight evaluation report\n\n| metric | value |\n'
                                        '|---|---|\n| coco/bbox_mAP | 0.5000 |\n')
 
@@ -192,3 +204,23 @@ def test_evaluate_model_runs_the_loader_through_the_metric(tiny_synth):
     assert out['lighting/low_light/1/bbox_mAP'] == 0.0 and out['lighting/mPC'] == 0.0
     means = np.array(blind.means).reshape(2, 8)
     assert (means[1] < means[0]).all()
+
+
+def test_report_shows_the_worst_missed_hazards(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from maxsight.evaluation.robustness import write_report
+    img = tmp_path / 'street.png'
+    Image.new('RGB', (160, 120), (90, 90, 90)).save(img)
+    example = dict(img_path=str(img), gt_boxes=np.array([[10., 10., 50., 60.]]),
+                   gt_labels=np.array([1]), gt_urgency=np.array([3]),
+                   gt_distance=np.array([1.8]), boxes=np.array([[90., 20., 120., 50.]]),
+                   labels=np.array([0]), scores=np.array([0.6]), distance=np.array([7.0]),
+                   urgency=np.array([0]))
+    written = write_report({'coco/bbox_mAP': 0.5}, str(tmp_path / 'r'), None, [example],
+                           ['bench', 'car'])
+    md = open(written[0]).read()
+    assert '## Worst missed hazards' in md and '![missed hazards 1](missed_hazard_1.png)' in md
+    assert Image.open(tmp_path / 'r' / 'missed_hazard_1.png').size[1] > 480
+    assert open(written[1]).read().count('data:image/png;base64,') == 1

@@ -215,6 +215,9 @@ def test_test_tool_lighting_conditions_show_dir_and_report(trained, tiny_synth, 
         assert line in report, (line, report)
     for png in ('lighting_buckets.png', 'lighting_robustness.png', 'conditions.png'):
         assert osp.getsize(tmp_path / 'rep' / png) > 1000
+        assert f']({png})' in report  # report.md links its pictures
+    page = open(tmp_path / 'rep' / 'report.html').read()  # self-contained
+    assert page.count('data:image/png;base64,') >= 3 and 'src="lighting' not in page
     assert 'metric computation took' in log
 
 

@@ -23,6 +23,8 @@ from torchvision.ops import box_iou
 from ...registry import METRICS
 from ..confidence import gate_verdict, wilson_interval
 
+#: images with the most missed hazards kept for the report
+MISSED_EXAMPLES = 4
 DEFAULT_GATES = {'urgency/hazard_recall': ('>=', 0.95),
                  'urgency/false_safe_rate': ('<=', 0.01),
                  'distance/zone_acc': ('>=', 0.85)}
@@ -118,7 +120,25 @@ class AssistiveMetric(BaseMetric):
                 hazards=int((gt['urgency'].cpu() >= 2).sum()),
                 hazards_missed=int(((gt['urgency'].cpu() >= 2) & ~matched_gt).sum()),
                 scene_gt=int(sample.get('scene_urgency', 0)),
-                scene_pred=int(sample.get('pred_scene_urgency', 0))))
+                scene_pred=int(sample.get('pred_scene_urgency', 0)),
+                missed=self._missed_example(sample, gt, gt_boxes, matched_gt, pred, keep)))
+
+    @staticmethod
+    def _missed_example(sample, gt, gt_boxes, matched_gt, pred, keep) -> Optional[dict]:
+        """What a report needs to show an image's missed hazards (original pixels): None
+        when every hazard was found."""
+        missed = (gt['urgency'].cpu() >= 2) & ~matched_gt
+        if not bool(missed.any()) or not sample.get('img_path'):
+            return None
+        return dict(img_path=sample['img_path'],
+                    gt_boxes=gt_boxes[missed].numpy(), gt_labels=gt['labels'].cpu()[missed]
+                    .numpy(), gt_urgency=gt['urgency'].cpu()[missed].numpy(),
+                    gt_distance=gt['distance_m'].cpu()[missed].numpy(),
+                    boxes=pred['bboxes'][keep].cpu().numpy(),
+                    labels=pred['labels'][keep].cpu().numpy(),
+                    scores=pred['scores'][keep].cpu().numpy(),
+                    distance=pred['distance_m'][keep].cpu().numpy(),
+                    urgency=pred['urgency'][keep].cpu().numpy())
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         cat = {k: np.concatenate([r[k] for r in results]) if results else np.zeros(0)
@@ -171,8 +191,11 @@ class AssistiveMetric(BaseMetric):
             gate['verdict'] = gate_verdict(op, thr, value, ci)
             gate['passed'] = gate['verdict'] != 'FAIL'
             gates[key] = gate
+        examples = sorted((r['missed'] for r in results if r.get('missed')),
+                          key=lambda e: -len(e['gt_boxes']))
         self.last_report = dict(zone_confusion=zone_cm.tolist(),
-                                urgency_confusion=urg_cm.tolist(), gates=gates)
+                                urgency_confusion=urg_cm.tolist(), gates=gates,
+                                missed_hazards=examples[:MISSED_EXAMPLES])
         MMLogger.get_current_instance().info(self.format_report(metrics))
         return metrics
 
