@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.maxsight-installed
 CONFIG ?= configs/t2_default.py
 
-.PHONY: train test venv clean-venv
+.PHONY: tts train test venv clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ train: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest tests -q
+
+# optional: the speech engine of tools/demo.py --speak (Debian / Ubuntu)
+tts:
+	command -v espeak-ng >/dev/null || (apt-get update && apt-get install -y espeak-ng) || \
+		(echo "error: could not install espeak-ng; run: sudo apt-get install espeak-ng" >&2; exit 2)
 
 clean-venv:
 	rm -rf $(VENV)

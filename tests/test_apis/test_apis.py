@@ -1,4 +1,5 @@
-"""maxsight.apis: init_model + inference give what the test loop gives; README example."""
+"""maxsight.apis: init_model + inference give what the test loop gives; the documented
+example."""
 import os.path as osp
 import re
 
@@ -78,8 +79,8 @@ def test_wrong_inputs_are_clear_errors(tiny_synth, checkpoint, tmp_path):
         init_model(CONFIG, other, cfg_options=_opts(tiny_synth))
 
 
-def test_readme_example_runs(tiny_synth, checkpoint, capsys):
-    readme = open(osp.join(ROOT, 'README.md')).read()
+def test_documented_api_example_runs(tiny_synth, checkpoint, capsys):
+    readme = open(osp.join(ROOT, 'docs', 'tools.md')).read()
     code = re.search(r'## Python API.*?```python\n(.*?)```', readme, re.S).group(1)
     assert len(code.strip().splitlines()) == 5
     image = osp.join(tiny_synth, 'val', '000000.png')
@@ -87,7 +88,7 @@ def test_readme_example_runs(tiny_synth, checkpoint, capsys):
             .replace("'work_dirs/t2_default/epoch_10.pth'",
                      f"{checkpoint!r}, cfg_options={_opts(tiny_synth)!r}")
             .replace("'data/maxsight_synth/val/000000.png'", repr(image)))
-    exec(compile(code, 'README.md', 'exec'), {})
+    exec(compile(code, 'docs/tools.md', 'exec'), {})
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 5 and all(line.endswith(('safe', 'caution', 'warning', 'danger'))
                                    for line in lines)
