@@ -14,6 +14,7 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.logging import print_log
 from mmengine.runner import Runner
+from mmengine.utils import ProgressBar
 
 from ..datasets.transforms import LIGHTING_CORRUPTIONS, VISION_CONDITIONS
 from ..datasets.transforms.vision_conditions import condition_transform_cfg
@@ -57,6 +58,8 @@ def lighting_robustness(model: torch.nn.Module, dataloader_cfg: dict, clean_map:
     """``lighting/<corruption>/<severity>/bbox_mAP`` for every pair, ``lighting/mPC`` and
     ``lighting/rPC`` (0.0 when the clean mAP is 0)."""
     out = {}
+    corruptions = list(corruptions)
+    bar = _passes(len(corruptions) * len(severities), 'lighting corruption passes')
     for name in corruptions:
         for sev in severities:
             cfg = _with_transform(dataloader_cfg, dict(type='LightingCorruption', name=name,
@@ -65,6 +68,7 @@ def lighting_robustness(model: torch.nn.Module, dataloader_cfg: dict, clean_map:
             out[f'lighting/{name}/{sev}/bbox_mAP'] = res['coco/bbox_mAP']
             print_log(f'lighting {name} severity {sev}: bbox_mAP {res["coco/bbox_mAP"]:.4f}',
                       logger='current')
+            bar.update()
     values = list(out.values())
     out['lighting/P'] = clean_map
     out['lighting/mPC'] = sum(values) / len(values)
@@ -83,6 +87,8 @@ def condition_evaluation(model: torch.nn.Module, dataloader_cfg: dict, clean_map
     film = getattr(unwrap_model(model), 'condition_film', None) if model is not None else None
     trained = set(film.trained_conditions()) if film is not None else set()
     out = {'condition/none/bbox_mAP': clean_map}
+    conditions = list(conditions)
+    bar = _passes(len(conditions), 'vision condition passes')
     for name in conditions:
         cfg = _with_transform(dataloader_cfg, condition_transform_cfg(name))
         m = evaluate_model(model, cfg, _coco_only(dataloader_cfg), seed)['coco/bbox_mAP']
@@ -92,7 +98,14 @@ def condition_evaluation(model: torch.nn.Module, dataloader_cfg: dict, clean_map
         how = 'with its trained embedding' if name in trained else \
             'preprocessing only (the model has no trained embedding for it)'
         print_log(f'condition {name}: bbox_mAP {m:.4f}, {how}', logger='current')
+        bar.update()
     return out
+
+
+def _passes(total: int, what: str) -> ProgressBar:
+    """A progress bar with ETA over the evaluation passes (one pass = the whole split)."""
+    print_log(f'{total} {what} over the test split', logger='current')
+    return ProgressBar(total)
 
 
 def parse_conditions(text: str) -> List[str]:
