@@ -15,12 +15,7 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
-from maxsight import register_all_modules  # noqa: E402
-from maxsight.engine import build_runner  # noqa: E402
-from maxsight.evaluation.calibration import format_operating_point  # noqa: E402
-from maxsight.evaluation.calibration_run import calibrate, configure_calibration  # noqa: E402
-from maxsight.utils import load_config  # noqa: E402
-from maxsight.utils.cli import run_tool  # noqa: E402
+from maxsight.tool_runner import run_tool  # noqa: E402  (light: --help without torch)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -44,6 +39,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    from maxsight import register_all_modules
+    from maxsight.engine import build_runner
+    from maxsight.evaluation.calibration import format_operating_point
+    from maxsight.evaluation.calibration_run import calibrate, configure_calibration
+    from maxsight.utils import load_config
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options, args.work_dir)
     configure_calibration(cfg, args.checkpoint, args.target)

@@ -13,9 +13,9 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
-VISION_CONDITIONS = ('glaucoma', 'amd', 'cataracts', 'color_blindness', 'diabetic_retinopathy',
-                     'retinitis_pigmentosa', 'cvi', 'amblyopia', 'strabismus',
-                     'refractive_errors', 'myopia', 'hyperopia', 'astigmatism', 'presbyopia')
+# light imports only: --help answers without loading torch
+from maxsight.conditions import VISION_CONDITIONS  # noqa: E402
+from maxsight.tool_runner import run_tool  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,5 +69,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    from maxsight.utils.cli import run_tool
     run_tool(main)

@@ -15,10 +15,7 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
-from maxsight import register_all_modules  # noqa: E402
-from maxsight.deploy import export_model, format_report  # noqa: E402
-from maxsight.utils import load_config  # noqa: E402
-from maxsight.utils.cli import run_tool  # noqa: E402
+from maxsight.tool_runner import run_tool  # noqa: E402  (light: --help without torch)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,6 +37,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    from maxsight import register_all_modules
+    from maxsight.deploy import export_model, format_report
+    from maxsight.utils import load_config
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options)
     report = export_model(cfg, args.checkpoint, args.out_dir, args.formats,

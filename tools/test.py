@@ -15,13 +15,9 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
-from maxsight import register_all_modules  # noqa: E402
+# light imports only: --help answers without loading torch
 from maxsight.conditions import VISION_CONDITIONS  # noqa: E402
-from maxsight.engine import build_runner  # noqa: E402
-from maxsight.evaluation.evaluation_run import (configure_evaluation,  # noqa: E402
-                                                evaluate_with_reports)
-from maxsight.utils import default_work_dir, load_config  # noqa: E402
-from maxsight.utils.cli import clean_work_dir_on_failure, run_tool  # noqa: E402
+from maxsight.tool_runner import run_tool  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -63,6 +59,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    from maxsight import register_all_modules
+    from maxsight.engine import build_runner
+    from maxsight.evaluation.evaluation_run import configure_evaluation, evaluate_with_reports
+    from maxsight.utils import default_work_dir, load_config
+    from maxsight.utils.cli import clean_work_dir_on_failure
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options, args.work_dir)
     cfg.launcher = args.launcher

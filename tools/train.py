@@ -12,11 +12,9 @@ from mmengine.config import Config, DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
-from maxsight import register_all_modules  # noqa: E402
+# light imports only: --help answers without loading torch
 from maxsight.conditions import VISION_CONDITIONS  # noqa: E402
-from maxsight.engine import build_runner  # noqa: E402
-from maxsight.utils import default_work_dir, load_config  # noqa: E402
-from maxsight.utils.cli import ToolError, clean_work_dir_on_failure, run_tool  # noqa: E402
+from maxsight.tool_runner import run_tool  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,7 +39,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         + ', '.join(VISION_CONDITIONS) + ')')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                         help='job launcher (pytorch: started by torchrun)')
-    parser.add_argument('--local_rank', '--local-rank', help='set by torchrun', type=int, default=0)
+    parser.add_argument('--local_rank', '--local-rank', help='set by torchrun', type=int,
+                        default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -49,6 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> Config:
     """The config with the command line's choices as entries (the runner prepares it)."""
+    from maxsight.utils import default_work_dir, load_config
+    from maxsight.utils.cli import ToolError
     cfg = load_config(args.config, args.cfg_options, args.work_dir)
     cfg.launcher = args.launcher
     if args.condition:
@@ -69,6 +70,10 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    from maxsight import register_all_modules
+    from maxsight.engine import build_runner
+    from maxsight.utils import default_work_dir
+    from maxsight.utils.cli import clean_work_dir_on_failure
     register_all_modules()
     cfg = build_config(args)
     with clean_work_dir_on_failure(default_work_dir(cfg)):

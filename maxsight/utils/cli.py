@@ -6,13 +6,13 @@ import re
 import shutil
 import sys
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional
 
-import torch.distributed as dist
 from mmengine.config import Config
 
 from ..datasets.coco_parsing import AnnotationError
 from ..checkpoint_io import UnsafeCheckpointError
+from ..tool_runner import run_tool  # noqa: F401  (the tools' entry point, torch-free)
 from .errors import ToolError
 
 DEBUG_ENV = 'MAXSIGHT_DEBUG'
@@ -35,32 +35,6 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         text = f'{exc.strerror}: {exc.filename}' if exc.filename else exc.strerror
     return ' '.join(text.split())
-
-
-def run_tool(main: Callable[[Optional[List[str]]], object],
-             argv: Optional[List[str]] = None) -> object:
-    """Run a tool's ``main``; a user error ends it with ``error: <one line>`` on stderr and
-    exit status 2. After a successful ``main`` the process group of a distributed run
-    (``--launcher pytorch``) is destroyed: left to interpreter exit, gloo's worker threads
-    can abort the process ("terminate called without an active exception", exit -6,
-    pytorch/pytorch#190489). After a failure it is left alone, as destroying it could wait
-    forever on ranks still inside a collective."""
-    try:
-        result = main(argv)
-    except SystemExit as exc:  # raise SystemExit('error: ...') in the tools, argparse
-        if isinstance(exc.code, str):
-            message = exc.code if exc.code.startswith('error:') else f'error: {exc.code}'
-            print(message, file=sys.stderr)
-            raise SystemExit(2) from None
-        raise
-    except USER_ERRORS as exc:
-        if os.environ.get(DEBUG_ENV):
-            raise
-        print(f'error: {one_line(exc)}', file=sys.stderr)
-        raise SystemExit(2) from None
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
-    return result
 
 
 _RUN_DIR = re.compile(r'^\d{8}_\d{6}$')

@@ -115,3 +115,17 @@ def test_help_is_whole_sentences_and_every_option_explained(name, monkeypatch):
                 todo += list(action.choices.values())
             elif not isinstance(action, argparse._HelpAction):
                 assert action.help and action.help.strip(), (name, action.dest)
+
+
+@pytest.mark.parametrize('name', ['train.py', 'test.py', 'calibrate.py', 'demo.py',
+                                  'export.py', 'misc/check_dataset.py',
+                                  'misc/make_synthetic_dataset.py'])
+def test_help_answers_without_importing_torch(name):
+    import subprocess
+    import sys
+    code = ('import runpy, sys\nsys.argv = ["tool", "--help"]\ntry:\n'
+            f'    runpy.run_path({osp.join(ROOT, "tools", name)!r}, run_name="__main__")\n'
+            'except SystemExit:\n    pass\nprint("torch loaded:", "torch" in sys.modules)')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60).stdout
+    assert 'usage:' in out and out.strip().endswith('torch loaded: False')

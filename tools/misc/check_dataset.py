@@ -15,7 +15,6 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from maxsight.datasets.dataset_check import check_dataset  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -25,6 +24,7 @@ def main(argv=None) -> int:
     parser.add_argument('--no-images', action='store_true', help='skip reading images')
     parser.add_argument('--json', help='also write the report as JSON here')
     args = parser.parse_args(argv)
+    from maxsight.datasets.dataset_check import check_dataset
     if not osp.isfile(args.ann_file):
         raise FileNotFoundError(f'annotation file not found: {args.ann_file}')
     report = check_dataset(args.ann_file, args.img_dir, not args.no_images)
@@ -42,5 +42,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    from maxsight.utils.cli import run_tool
+    from maxsight.tool_runner import run_tool
     sys.exit(run_tool(main))

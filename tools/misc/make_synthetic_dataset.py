@@ -20,9 +20,6 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from maxsight.datasets.coco_parsing import parse_coco_file, summarize  # noqa: E402
-from maxsight.datasets.synthetic import generate_synthetic_dataset  # noqa: E402
-from maxsight.datasets.synthetic.variant import generate_variant_dataset  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -50,6 +47,9 @@ def main(argv=None) -> None:
            args.num_val_clips) < 0 or \
             min(args.width, args.height) < 64 or args.clip_length < 1:
         parser.error('counts must be >= 0 and width/height >= 64')
+    from maxsight.datasets.coco_parsing import parse_coco_file, summarize
+    from maxsight.datasets.synthetic import generate_synthetic_dataset
+    from maxsight.datasets.synthetic.variant import generate_variant_dataset
     if args.variant:
         if not 0.0 <= args.annotated_share <= 1.0:
             parser.error('--annotated-share must be in [0, 1]')
