@@ -21,6 +21,13 @@ VAL_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'urgency/hazard_recall', 'dista
             'urgency/acc', 'scene/urgency_acc')
 
 
+def _save(fig, path: str) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def _panels(series: Dict[str, List], keys: Sequence[str], xlabel: str, path: str,
             title: str) -> Optional[str]:
     keys = [k for k in keys if k in series]
@@ -38,10 +45,7 @@ def _panels(series: Dict[str, List], keys: Sequence[str], xlabel: str, path: str
     for ax in list(axes.flat)[len(keys):]:
         ax.axis('off')
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def curve_plots(scalars_file: str, out_dir: str) -> List[str]:
@@ -71,10 +75,7 @@ def per_class_ap_plot(aps: Dict[str, float], path: str) -> str:
     ax.set_xlim(0, max(values + [0.1]) * 1.2)
     ax.set_xlabel('AP@[.5:.95]')
     ax.set_title('AP per class (last validation)')
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def confusion_plot(matrix: Sequence[Sequence[int]], names: Sequence[str], title: str,
@@ -93,10 +94,7 @@ def confusion_plot(matrix: Sequence[Sequence[int]], names: Sequence[str], title:
     ax.set_xlabel('predicted')
     ax.set_ylabel('ground truth')
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def training_plots(scalars_file: Optional[str], out_dir: str,
