@@ -53,10 +53,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     from maxsight.apis import init_model
-    from maxsight.apis.demo import run_demo, source_kind
+    from maxsight.apis.demo import check_source, run_demo
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
-    source_kind(args.source)  # a bad source fails before the model loads
+    check_source(args.source)  # a bad source fails before the model loads
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     model = init_model(args.config, args.checkpoint, device=args.device)

@@ -58,6 +58,15 @@ def source_kind(source: str) -> str:
                     f'videos: {", ".join(VIDEO_EXTS)}')
 
 
+def check_source(source: str) -> str:
+    """:func:`source_kind`, and a folder must hold images: a clear error before any model
+    is loaded."""
+    kind = source_kind(source)
+    if kind == 'folder':
+        _images(source, kind)
+    return kind
+
+
 def _images(source: str, kind: str) -> List[str]:
     if kind == 'image':
         return [source]

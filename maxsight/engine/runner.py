@@ -12,6 +12,8 @@ the config (DESIGN section 2):
   class list come from the annotation file; evaluators get their dataloader's file;
 * ``resume=True`` without ``load_from`` picks the newest complete checkpoint; a training
   run over a work dir that holds checkpoints of an earlier run is refused;
+* ``default_hooks.<name>=None`` switches any default hook off (mmengine's own six and
+  MaxSight's: calibration, pictures, plots ...);
 * the value checks of :func:`~maxsight.utils.config_preparation.check_config_values`,
   ``amp`` (fp16 / bf16 through ``AmpOptimWrapper``; a clear error without a GPU), gloo
   instead of nccl on the CPU.
@@ -128,7 +130,23 @@ def prepare_run_config(cfg: Config) -> Config:
                 cfg.transfer_from, cfg.load_from = cfg.load_from, None
     check_config_values(cfg)
     apply_amp(cfg)
+    _drop_switched_off_hooks(cfg)
     return prepare_config(cfg, splits=run_splits(cfg))
+
+
+#: mmengine's own default hooks: None removes them there already
+_MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger', 'param_scheduler',
+                           'checkpoint')
+
+
+def _drop_switched_off_hooks(cfg: Config) -> None:
+    """``default_hooks.<name>=None`` switches any default hook off (mmengine accepts None
+    only for its own six and asserts on the others)."""
+    hooks = cfg.get('default_hooks')
+    if hooks:
+        for name in [k for k, v in hooks.items() if v is None
+                     and k not in _MMENGINE_DEFAULT_HOOKS]:
+            hooks.pop(name)
 
 
 def build_runner(cfg: Config) -> Runner:

@@ -1,5 +1,6 @@
 """tools/demo.py over a folder of images and a video: pictures, the same frame count and
-rate, a JSON line per frame, speech when a TTS engine is installed; bad sources."""
+rate, a JSON line per frame, speech when a TTS engine is installed (bad sources:
+tests/test_tools/test_tool_errors.py)."""
 import json
 import os
 import os.path as osp
@@ -65,14 +66,3 @@ def test_demo_on_images_and_a_video(tiny_synth, checkpoint, tmp_path):  # noqa: 
         assert len(wavs) == sum(1 for x in lines if x['spoken'])
     else:
         assert 'no TTS engine found' in proc.stdout
-
-
-def test_demo_refuses_bad_sources_in_one_line(checkpoint, tmp_path):  # noqa: F811
-    (tmp_path / 'empty').mkdir()
-    (tmp_path / 'a.xyz').write_text('x')
-    for source, message in ((str(tmp_path / 'nope.png'), 'no such file or folder'),
-                            (str(tmp_path / 'empty'), 'no images'),
-                            (str(tmp_path / 'a.xyz'), "unknown file type '.xyz'")):
-        proc = _run(checkpoint, source)
-        assert proc.returncode == 2 and message in proc.stderr.strip().splitlines()[-1]
-        assert proc.stderr.strip().splitlines()[-1].startswith('error: ')

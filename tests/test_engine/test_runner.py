@@ -242,3 +242,12 @@ def test_train_tool_amp_flag_sets_the_dtype():
     def amp(*flags):
         return tool.build_config(tool.parse_args([TINY_CONFIG, *flags])).amp
     assert (amp('--amp'), amp('--amp', 'bfloat16'), amp()) == ('float16', 'bfloat16', None)
+
+
+def test_any_default_hook_is_switched_off_with_none():
+    from maxsight.engine.runner import _drop_switched_off_hooks
+    cfg = Config(dict(default_hooks=dict(checkpoint=None, training_plots=None,
+                                         visualization=dict(type='ShowPredictionsHook'))))
+    _drop_switched_off_hooks(cfg)
+    assert cfg.default_hooks.to_dict() == dict(checkpoint=None,  # mmengine removes it itself
+                                               visualization=dict(type='ShowPredictionsHook'))

@@ -106,7 +106,8 @@ def test_ema_weights_are_validated_and_saved(tiny_synth, tmp_path):
     assert len(moved) > len(raw) // 2
     ema_pred = str(tmp_path / 'ema_pred.json')
     _run(['tools/test.py', CONFIG, osp.join(work, 'epoch_1.pth'), '--work-dir', work,
-          '--pred-out', ema_pred, '--cfg-options', *data])
+          '--pred-out', ema_pred, '--cfg-options', *data,
+          'use_operating_point=False'])  # the validation's own post-processing
     raw_ckpt = str(tmp_path / 'raw.pth')
     torch.save({'state_dict': raw, 'meta': {}}, raw_ckpt)
     raw_pred = str(tmp_path / 'raw_pred.json')

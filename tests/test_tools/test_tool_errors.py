@@ -80,6 +80,18 @@ def test_a_bad_checkpoint_is_one_error_line(name, kind, bad_checkpoints, capsys)
     assert message in line and path in line
 
 
+def test_bad_values_and_sources_are_one_error_line(bad_checkpoints, tmp_path, capsys):
+    whole = bad_checkpoints['text'][0].replace('text.pth', 'whole.pth')
+    assert _error_line('calibrate.py', [CFG, whole, '--target', '1.5'], capsys) == \
+        'error: --target must be in (0, 1), got 1.5'
+    (tmp_path / 'empty').mkdir()
+    (tmp_path / 'a.xyz').write_text('x')
+    for source, message in ((str(tmp_path / 'nope.png'), 'no such file or folder'),
+                            (str(tmp_path / 'empty'), 'no images'),
+                            (str(tmp_path / 'a.xyz'), "unknown file type '.xyz'")):
+        assert message in _error_line('demo.py', [CFG, whole, source], capsys)
+
+
 def test_data_tools_name_the_missing_file(capsys):
     assert 'annotation file not found: /no/ann.json' in _error_line(
         'misc/check_dataset.py', ['/no/ann.json'], capsys)

