@@ -16,6 +16,11 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
 
+#: --cfg-options switching the after-training hooks off (tested in test_train_test_resume.py)
+NO_AFTER_TRAINING_HOOKS = {f'default_hooks.{name}': None
+                           for name in ('operating_point', 'visualization', 'training_plots')}
+
+
 def tiny_model(num_classes: int = 3):
     """The tiny T2 of tests/configs/tiny_t2.py with ``num_classes``, seeded."""
     cfg = Config.fromfile(TINY_CONFIG).model

@@ -195,6 +195,8 @@ def export_model(cfg: Config, checkpoint: str, out_dir: Optional[str] = None,
     out_dir = out_dir or osp.join(default_work_dir(cfg), 'export')
     os.makedirs(out_dir, exist_ok=True)
     cfg.work_dir = out_dir
+    from ..engine.runner import drop_switched_off_hooks
+    drop_switched_off_hooks(cfg)
     runner = Runner.from_cfg(cfg)  # a plain runner: its test loop evaluates each variant
     model = unwrap_model(runner.model).cpu().eval()
     x = example_input(model, cfg, 'test')[:1]

@@ -130,7 +130,7 @@ def prepare_run_config(cfg: Config) -> Config:
                 cfg.transfer_from, cfg.load_from = cfg.load_from, None
     check_config_values(cfg)
     apply_amp(cfg)
-    _drop_switched_off_hooks(cfg)
+    drop_switched_off_hooks(cfg)
     return prepare_config(cfg, splits=run_splits(cfg))
 
 
@@ -139,7 +139,7 @@ _MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger', 'p
                            'checkpoint')
 
 
-def _drop_switched_off_hooks(cfg: Config) -> None:
+def drop_switched_off_hooks(cfg: Config) -> None:
     """``default_hooks.<name>=None`` switches any default hook off (mmengine accepts None
     only for its own six and asserts on the others)."""
     hooks = cfg.get('default_hooks')

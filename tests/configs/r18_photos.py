@@ -17,3 +17,5 @@ train_dataloader = dict(batch_size=2)
 val_dataloader = dict(batch_size=2)
 test_dataloader = val_dataloader
 train_cfg = dict(max_epochs=1, val_interval=1)
+# the after-training hooks are checked elsewhere (tests/test_tools/test_train_test_resume.py)
+default_hooks = dict(operating_point=None, visualization=None, training_plots=None)

@@ -13,7 +13,7 @@ import torch
 
 from maxsight.engine.checkpoint import safe_load_checkpoint
 
-from ..helpers import ROOT
+from ..helpers import NO_AFTER_TRAINING_HOOKS, ROOT
 
 pytestmark = pytest.mark.slow  # runs the tools end to end
 
@@ -132,7 +132,8 @@ def test_t5_clip_training_resumes_bit_identically_after_a_kill(tmp_path):
         args += ['--resume'] if resume else []
         args += ['--cfg-options', 'train_cfg.max_epochs=2', 'train_cfg.val_interval=2',
                  *[f'{s}_dataloader.dataset.data_root={root}/' for s in ('train', 'val',
-                                                                        'test')], *extra]
+                                                                        'test')],
+                 *[f'{k}=None' for k in NO_AFTER_TRAINING_HOOKS], *extra]
         return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
     straight, killed = str(tmp_path / 'straight'), str(tmp_path / 'killed')

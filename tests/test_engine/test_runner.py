@@ -13,7 +13,7 @@ from mmengine.registry import RUNNERS
 from maxsight.checkpoint_io import safe_load_checkpoint
 from maxsight.engine.runner import MaxSightRunner, prepare_run_config
 
-from ..helpers import ROOT, TINY_CONFIG
+from ..helpers import NO_AFTER_TRAINING_HOOKS, ROOT, TINY_CONFIG
 
 
 @pytest.fixture(scope='module')
@@ -29,6 +29,7 @@ def clip_data(tmp_path_factory):
 def _options(root: str, load_from: str = None) -> dict:
     opts = {f'{s}_dataloader.dataset.data_root': root + '/' for s in ('train', 'val', 'test')}
     opts['train_cfg.max_epochs'] = 1
+    opts.update(NO_AFTER_TRAINING_HOOKS)
     if load_from:
         opts['load_from'] = load_from
         opts['quantization.float_checkpoint'] = load_from
@@ -245,9 +246,9 @@ def test_train_tool_amp_flag_sets_the_dtype():
 
 
 def test_any_default_hook_is_switched_off_with_none():
-    from maxsight.engine.runner import _drop_switched_off_hooks
+    from maxsight.engine.runner import drop_switched_off_hooks
     cfg = Config(dict(default_hooks=dict(checkpoint=None, training_plots=None,
                                          visualization=dict(type='ShowPredictionsHook'))))
-    _drop_switched_off_hooks(cfg)
+    drop_switched_off_hooks(cfg)
     assert cfg.default_hooks.to_dict() == dict(checkpoint=None,  # mmengine removes it itself
                                                visualization=dict(type='ShowPredictionsHook'))
