@@ -62,8 +62,11 @@ def _size(filename: str) -> str:
     return f'{os.path.getsize(filename):,} bytes'
 
 
-def _check_format(filename: str) -> None:
-    """A clear error for a file that is not a checkpoint at all (text, an image, empty)."""
+def check_checkpoint_file(filename: str) -> None:
+    """Cheap checks before anything is built: the file exists, is a ``torch.save`` file
+    (not text, an image or empty) and, in the zip format, is complete (its central
+    directory, written last, is there: a truncated copy fails here). Clear errors."""
+    import zipfile
     try:
         with open(filename, 'rb') as f:
             head = f.read(4)
@@ -75,6 +78,10 @@ def _check_format(filename: str) -> None:
         raise CheckpointFormatError(
             f'{filename} is not a PyTorch checkpoint (torch.save file; it starts with '
             f'{head!r}, {_size(filename)}): give the .pth file training wrote')
+    if head.startswith(_MAGICS[0]) and not zipfile.is_zipfile(filename):
+        raise CheckpointFormatError(
+            f'{filename}: damaged or truncated checkpoint ({_size(filename)}; its zip '
+            'directory is missing): save or copy it again')
 
 
 def safe_load_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
@@ -83,7 +90,7 @@ def safe_load_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
     Raises :class:`UnsafeCheckpointError` naming the refused global when the file pickles
     anything else (e.g. a callable that would run code), ``FileNotFoundError`` if missing.
     """
-    _check_format(filename)
+    check_checkpoint_file(filename)
     try:
         with warnings.catch_warnings(), torch.serialization.safe_globals(safe_globals()):
             warnings.simplefilter('ignore', FutureWarning)

@@ -57,8 +57,8 @@ def main(argv=None) -> dict:
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
     check_source(args.source)  # a bad source fails before the model loads
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    from maxsight.checkpoint_io import check_checkpoint_file
+    check_checkpoint_file(args.checkpoint)
     model = init_model(args.config, args.checkpoint, device=args.device)
     summary = run_demo(model, args.source, args.out, args.score_thr, args.condition,
                        args.speak, args.fov, args.clock)

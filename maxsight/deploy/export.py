@@ -189,6 +189,8 @@ def export_model(cfg: Config, checkpoint: str, out_dir: Optional[str] = None,
     if cfg.model.get('type') == 'TemporalDetector' or cfg.model.get('audio_fusion'):
         raise ToolError(f'{config}: export takes image-only models (T0-T3); T4 needs '
                         'audio and T5 clips as extra inputs')
+    from ..checkpoint_io import check_checkpoint_file
+    check_checkpoint_file(checkpoint)  # before any data is prepared
     cfg = copy.deepcopy(cfg)
     cfg.load_from, cfg.resume = None, False
     prepare_config(cfg, splits=('test',))

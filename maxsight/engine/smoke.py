@@ -27,6 +27,8 @@ def smoke_config(cfg: Config, iters: int = 30) -> Config:
         cfg[key] = None
     cfg.param_scheduler = []
     cfg.default_hooks.checkpoint = None
+    for name in ('operating_point', 'visualization', 'training_plots'):  # no validation
+        cfg.default_hooks[name] = None
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=5)
     cfg.log_processor = dict(type='LogProcessor', window_size=1, by_epoch=False)
     cfg.load_from, cfg.resume = None, False

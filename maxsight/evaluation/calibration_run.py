@@ -2,10 +2,11 @@
 ``tools/calibrate.py`` runs it: one validation pass with a forced
 :class:`~maxsight.engine.hooks.OperatingPointHook`, then the chosen point is stored in the
 checkpoint's ``meta['operating_point']`` (in place, or in a copy)."""
-import os.path as osp
 from typing import Dict, Optional
 
 from mmengine.config import Config
+
+from ..checkpoint_io import check_checkpoint_file
 
 from .evaluation_run import TRAINING_KEYS
 
@@ -13,8 +14,7 @@ from .evaluation_run import TRAINING_KEYS
 def configure_calibration(cfg: Config, checkpoint: str, target: float) -> Config:
     """``cfg`` (in place) validating ``checkpoint`` with the calibration hook forced on and
     the config's own test_cfg (not an earlier operating point) while collecting."""
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    check_checkpoint_file(checkpoint)  # before the runner prepares any data
     if not 0.0 < target < 1.0:
         raise ValueError(f'--target must be in (0, 1), got {target}')
     if not cfg.get('val_dataloader') or not cfg.get('val_evaluator'):

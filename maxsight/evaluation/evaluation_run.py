@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from ..checkpoint_io import check_checkpoint_file
 from .metrics.coco_metric import write_json_atomic
 
 TRAINING_KEYS = ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler')
@@ -28,8 +29,7 @@ def configure_evaluation(cfg: Config, checkpoint: str, pred_out: Optional[str] =
     removed (so the runner prepares the test split and reads the class list there), the
     COCO results JSON to ``pred_out``, a ``LightingMetric`` with ``lighting``, rendered
     predictions in ``show_dir``. Returns ``cfg``."""
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    check_checkpoint_file(checkpoint)  # before the runner prepares any data
     for key in TRAINING_KEYS:
         cfg[key] = None
     cfg.load_from, cfg.resume = checkpoint, False

@@ -252,3 +252,32 @@ def test_any_default_hook_is_switched_off_with_none():
     drop_switched_off_hooks(cfg)
     assert cfg.default_hooks.to_dict() == dict(checkpoint=None,  # mmengine removes it itself
                                                visualization=dict(type='ShowPredictionsHook'))
+
+
+def test_a_checkpoints_operating_point_reaches_model_and_metric_unless_switched_off():
+    from types import SimpleNamespace
+
+    from maxsight.evaluation.metrics.assistive_metric import AssistiveMetric
+    from ..helpers import tiny_model
+    op = dict(hazard_prob_thr=0.2, hazard_score_exponent=0.6, score_thr=0.45,
+              hazard_recall=0.96, hazard_recall_ci_low=0.9, hazard_recall_ci_high=0.99,
+              hazards=50, recall_target=0.95, meets_target=True, false_alerts_per_image=1.0,
+              false_safe_rate=0.0, split='val')
+    messages = []
+    for use in (True, False):
+        metric = AssistiveMetric()
+        fake = SimpleNamespace(
+            cfg=Config(dict(use_operating_point=use)), bare_model=tiny_model(),
+            _val_loop=None, _test_loop=SimpleNamespace(evaluator=SimpleNamespace(
+                metrics=[metric])), logger=SimpleNamespace(info=messages.append))
+        MaxSightRunner._use_operating_point(fake, {'meta': {'operating_point': op}}, 'c.pth')
+        head = fake.bare_model.bbox_head.test_cfg
+        if use:
+            assert (head['hazard_prob_thr'], head['hazard_score_exponent'],
+                    metric.score_thr) == (0.2, 0.6, 0.45)
+        else:
+            assert (head['hazard_prob_thr'], metric.score_thr) == (0.1, 0.3)
+    assert messages[0].startswith('using the operating point (set on val): hazard_prob_thr 0.2')
+    assert 'not used (use_operating_point=False)' in messages[1]
+    MaxSightRunner._use_operating_point(fake, {'meta': {}}, 'c.pth')  # none: nothing to do
+    assert len(messages) == 2

@@ -88,10 +88,6 @@ def test_calibrate_tool_writes_a_copy_and_test_uses_it(trained, tiny_synth, tmp_
     assert f"using the operating point (set on val): hazard_prob_thr " \
            f"{op['hazard_prob_thr']:g}" in log
     assert f"assistive metrics (IoU >= 0.50, score >= {op['score_thr']:.2f})" in log
-    log = _run(['tools/test.py', CONFIG, out, '--work-dir', str(tmp_path / 'cal'),
-                '--cfg-options', *_data_opts(tiny_synth), 'use_operating_point=False'])
-    assert 'not used (use_operating_point=False)' in log
-    assert 'assistive metrics (IoU >= 0.50, score >= 0.30)' in log
 
 
 def test_test_tool_metrics_equal_pycocotools_on_pred_out(trained, tiny_synth, tmp_path):
