@@ -35,12 +35,13 @@ def _train(work, root, *extra, resume=False):
 
 
 def _fault_schedule(seed=2026):
-    """3 kills before random iterations and 2 halfway through random epochs' checkpoint
-    writes, in the order training reaches them."""
+    """2 kills before random iterations and 1 halfway through a random epoch's checkpoint
+    write, in the order training reaches them (each kind of kill, and a resume from a
+    resumed run)."""
     rng = random.Random(seed)
     total = EPOCHS * ITERS_PER_EPOCH
-    iters = rng.sample(range(1, total), 3)
-    epochs = rng.sample(range(1, EPOCHS), 2)
+    iters = rng.sample(range(1, total), 2)
+    epochs = rng.sample(range(1, EPOCHS), 1)
     # (progress point, order at that point: the epoch's save comes first, during save, option)
     faults = [(k, 1, False, f'default_hooks.fault.kill_at_iters=[{k}]') for k in iters]
     faults += [(e * ITERS_PER_EPOCH, 0, True,
@@ -59,7 +60,7 @@ def test_killed_and_resumed_run_is_bit_identical(tiny_synth, tmp_path):
 
     killed = str(tmp_path / 'killed')
     faults = _fault_schedule()
-    assert len(faults) == 5
+    assert len(faults) == 3
     for n, (during_save, option) in enumerate(faults):
         proc = _train(killed, tiny_synth, 'default_hooks.fault.type=FaultInjectionHook',
                       option, resume=n > 0)
