@@ -95,9 +95,9 @@ def safe_load_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
         with warnings.catch_warnings(), torch.serialization.safe_globals(safe_globals()):
             warnings.simplefilter('ignore', FutureWarning)
             return torch.load(filename, map_location=map_location, weights_only=True)
+    except FileNotFoundError:  # removed between the check and the load
+        raise FileNotFoundError(f'checkpoint not found: {filename}') from None
     except (RuntimeError, OSError, EOFError) as e:
-        if isinstance(e, FileNotFoundError):
-            raise FileNotFoundError(f'checkpoint not found: {filename}') from None
         raise CheckpointFormatError(
             f'{filename}: damaged or truncated checkpoint ({_size(filename)}; '
             f'{type(e).__name__}: {" ".join(str(e).split())[:80]}): save or copy it again'
@@ -110,5 +110,3 @@ def safe_load_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
             'allowlist of checkpoint contents (it could execute code). Only load '
             'checkpoints you trust; to convert a trusted one, load its state_dict in a '
             'separate script and save that.') from None
-    except FileNotFoundError:
-        raise FileNotFoundError(f'checkpoint not found: {filename}') from None

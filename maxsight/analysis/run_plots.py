@@ -3,7 +3,6 @@ by ``TrainingPlotsHook``: loss and learning-rate curves, validation metric curve
 class and the zone and urgency confusion matrices of the last validation (the hazard
 recall against false alerts curve is the operating point's, ``operating_point/curve.png``).
 """
-import math
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -15,7 +14,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..datasets.labels import URGENCY_NAMES, ZONE_NAMES  # noqa: E402
-from .log_curves import load_scalars  # noqa: E402
+from .log_curves import load_scalars, plot_curve  # noqa: E402
 
 VAL_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'urgency/hazard_recall', 'distance/zone_acc',
             'urgency/acc', 'scene/urgency_acc')
@@ -28,38 +27,20 @@ def _save(fig, path: str) -> str:
     return path
 
 
-def _panels(series: Dict[str, List], keys: Sequence[str], xlabel: str, path: str,
-            title: str) -> Optional[str]:
-    keys = [k for k in keys if k in series]
-    if not keys:
-        return None
-    cols = min(3, len(keys))
-    rows = math.ceil(len(keys) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
-    for ax, key in zip(axes.flat, keys):
-        xs, ys = zip(*series[key])
-        ax.plot(xs, ys, marker='o' if xlabel == 'epoch' else None)
-        ax.set_title(key, fontsize=10)
-        ax.set_xlabel(xlabel)
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(keys):]:
-        ax.axis('off')
-    fig.suptitle(title)
-    return _save(fig, path)
-
-
 def curve_plots(scalars_file: str, out_dir: str) -> List[str]:
     """``losses.png`` (every loss and the learning rate against the iteration) and
-    ``val_metrics.png`` (the main validation metrics against the epoch)."""
+    ``val_metrics.png`` (the main validation metrics against the epoch), drawn by
+    :func:`~maxsight.analysis.log_curves.plot_curve`."""
     data = load_scalars(scalars_file)
     train = data['train']
-    loss_keys = ['loss'] + sorted(k for k in train if k.startswith('loss_')) + \
-        [k for k in ('lr',) if k in train]
-    written = [_panels(train, loss_keys, 'iteration', osp.join(out_dir, 'losses.png'),
-                       'Training losses and learning rate'),
-               _panels(data['val'], VAL_KEYS, 'epoch', osp.join(out_dir, 'val_metrics.png'),
-                       'Validation metrics')]
-    return [p for p in written if p]
+    loss_keys = ['loss'] + sorted(k for k in train if k.startswith('loss_')) + ['lr']
+    written = []
+    for keys, series, name in ((loss_keys, train, 'losses.png'),
+                               (VAL_KEYS, data['val'], 'val_metrics.png')):
+        keys = [k for k in keys if k in series]
+        if keys:
+            written.append(plot_curve([scalars_file], keys, osp.join(out_dir, name), ['']))
+    return written
 
 
 def per_class_ap_plot(aps: Dict[str, float], path: str) -> str:

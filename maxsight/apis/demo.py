@@ -20,8 +20,9 @@ from mmengine.utils import ProgressBar
 
 from ..datasets.labels import URGENCY_NAMES
 from ..utils.errors import ToolError
+from ..visualization.render import told_scene_urgency
 from .inference import DetectionResult, inference
-from .readout import DEFAULT_FOV_DEG, ReadoutTracker, readout_text
+from .readout import DEFAULT_FOV_DEG, Announcement, ReadoutTracker, readout_text
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg')
@@ -100,10 +101,10 @@ def _with_condition(model, condition: Optional[str]):
     condition to the model), and that transform for the side view."""
     if not condition:
         return None
+    from ..datasets.transforms.vision_conditions import condition_transform_cfg
     from ..registry import TRANSFORMS
     from ..utils.config_preparation import apply_condition
     model.cfg = apply_condition(copy.deepcopy(model.cfg), condition, splits=('test',))
-    from ..datasets.transforms.vision_conditions import condition_transform_cfg
     return TRANSFORMS.build(condition_transform_cfg(condition))
 
 
@@ -122,12 +123,11 @@ def _picture(result: DetectionResult, score_thr: Optional[float], view_transform
 
 
 def _record(index: int, name: str, result: DetectionResult, score_thr: Optional[float],
-            fov_deg: float, clock: bool, spoken: Optional[str], time_s: Optional[float]
+            items: List[Announcement], spoken: Optional[str], time_s: Optional[float]
             ) -> Dict:
-    shown = result.shown(score_thr)
-    items = result.announcements(score_thr, fov_deg=fov_deg, clock=clock)
-    scene = max([result.scene_urgency] + [a.urgency for a in items])
-    rec = dict(frame=index, source=name, detections=shown.objects(),
+    """The frame's JSON line; ``items`` are its announcements."""
+    scene = told_scene_urgency(result.scene_urgency, [a.urgency for a in items])
+    rec = dict(frame=index, source=name, detections=result.shown(score_thr).objects(),
                scene_urgency=URGENCY_NAMES[scene], readout=readout_text(items, scene))
     if time_s is not None:
         rec.update(time_s=round(time_s, 3), spoken=spoken)
@@ -162,16 +162,16 @@ def run_demo(model, source: str, out_dir: str, score_thr: Optional[float] = None
             bar = ProgressBar(count) if count > 0 else None
             for i, frame in enumerate(frames):
                 result = inference(model, frame)
-                spoken_items = tracker.update(result.announcements(score_thr, fov_deg=fov_deg,
-                                                                   clock=clock))
+                items = result.announcements(score_thr, fov_deg=fov_deg, clock=clock)
+                spoken_items = tracker.update(items)
                 spoken = readout_text(spoken_items, None) if spoken_items else ''
                 pic = _picture(result, score_thr, view, condition)
                 if writer is None:
                     writer = cv2.VideoWriter(out_path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
                                              (pic.shape[1], pic.shape[0]))
                 writer.write(np.ascontiguousarray(pic[..., ::-1]))
-                rec = _record(i, osp.basename(source), result, score_thr, fov_deg, clock,
-                              spoken, i / fps)
+                rec = _record(i, osp.basename(source), result, score_thr, items, spoken,
+                              i / fps)
                 jsonl.write(json.dumps(rec) + '\n')
                 if engine and spoken:
                     speak_to_wav(engine, spoken, osp.join(out_dir, 'speech', f'{i:06d}.wav'))
@@ -191,8 +191,8 @@ def run_demo(model, source: str, out_dir: str, score_thr: Optional[float] = None
                 out_path = osp.join(out_dir, osp.splitext(osp.basename(path))[0] + '.png')
                 Image.fromarray(pic).save(out_path)
                 written.append(out_path)
-                rec = _record(i, osp.basename(path), result, score_thr, fov_deg, clock, None,
-                              None)
+                items = result.announcements(score_thr, fov_deg=fov_deg, clock=clock)
+                rec = _record(i, osp.basename(path), result, score_thr, items, None, None)
                 jsonl.write(json.dumps(rec) + '\n')
                 if engine and rec['readout']:
                     speak_to_wav(engine, rec['readout'],

@@ -21,7 +21,8 @@ from ..checkpoint_io import safe_load_checkpoint
 from ..engine.transfer import load_same_architecture
 from ..evaluation.calibration import apply_operating_point
 from ..registry import MODELS
-from ..visualization.render import DEFAULT_DISPLAY_THR, DISPLAY_NMS_IOU, shown_indices
+from ..visualization.render import (DEFAULT_DISPLAY_THR, DISPLAY_NMS_IOU, shown_indices,
+                                    told_scene_urgency)
 from .readout import DEFAULT_FOV_DEG, Announcement, announcements, readout_text
 from ..utils.config_preparation import dataset_ann_file, load_config, resolve_num_classes
 
@@ -84,7 +85,8 @@ class DetectionResult:
         """What the user would hear: 'Scene: danger. Danger: car, 2 metres, ahead left.'
         The scene is named by the scene head, raised to the most urgent object told."""
         items = self.announcements(score_thr, max_items, fov_deg, clock)
-        return readout_text(items, max([self.scene_urgency] + [a.urgency for a in items]))
+        return readout_text(items, told_scene_urgency(self.scene_urgency,
+                                                      [a.urgency for a in items]))
 
     def plot(self, score_thr: Optional[float] = None, min_side: int = 480) -> np.ndarray:
         """The image (RGB uint8, scaled up to ``min_side``) with the shown detections and a
@@ -97,7 +99,7 @@ class DetectionResult:
         return render_scene(self.image, Objects(
             shown.boxes, [names.index(n) for n in shown.class_names], shown.scores,
             shown.distance_m, shown.urgency), names,
-            scene_urgency=max([self.scene_urgency] + [int(u) for u in shown.urgency]),
+            scene_urgency=told_scene_urgency(self.scene_urgency, shown.urgency),
             min_side=min_side)
 
     def save(self, path: str, score_thr: Optional[float] = None) -> str:

@@ -1,6 +1,7 @@
 """Operating-point calibration: the hazard decision threshold, the hazard score exponent
 and the display threshold that meet a hazard-recall target on the user's own validation
-split with the fewest false hazard alerts per image (docs/evaluation.md#operating-point).
+split with the fewest false hazard alerts per image
+(docs/evaluation.md#operating-point-toolscalibratepy-operatingpointhook).
 
 The three values act after the model (DESIGN section 7): a detection is reported as a
 hazard when P(warning) + P(danger) >= ``hazard_prob_thr``; a hazard's score is raised to

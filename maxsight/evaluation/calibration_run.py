@@ -7,7 +7,6 @@ from typing import Dict, Optional
 from mmengine.config import Config
 
 from ..checkpoint_io import check_checkpoint_file
-
 from .evaluation_run import TRAINING_KEYS
 
 

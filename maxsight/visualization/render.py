@@ -22,6 +22,12 @@ DEFAULT_DISPLAY_THR = 0.3
 DISPLAY_NMS_IOU = 0.6
 
 
+def told_scene_urgency(scene_urgency: int, object_urgencies: Sequence[int]) -> int:
+    """The scene urgency a user is told: the scene head's, raised to the most urgent object
+    shown or announced (a scene is never called calmer than one of its objects)."""
+    return max([int(scene_urgency)] + [int(u) for u in object_urgencies])
+
+
 def shown_indices(boxes, scores, score_thr: float,
                   nms_iou: Optional[float] = DISPLAY_NMS_IOU) -> np.ndarray:
     """Indices (ascending) of the detections a user is shown: score >= ``score_thr``, then

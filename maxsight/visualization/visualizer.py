@@ -8,7 +8,8 @@ import numpy as np
 from mmengine.visualization import Visualizer
 
 from ..registry import VISUALIZERS
-from .render import DEFAULT_DISPLAY_THR, DISPLAY_NMS_IOU, Objects, render_scene, shown_indices
+from .render import (DEFAULT_DISPLAY_THR, DISPLAY_NMS_IOU, Objects, render_scene,
+                     shown_indices, told_scene_urgency)
 
 
 def _np(t) -> np.ndarray:
@@ -36,7 +37,7 @@ def render_data_sample(image: np.ndarray, data_sample, class_names: Sequence[str
                      _np(g.distance_m) if 'distance_m' in g else None,
                      _np(g.urgency) if 'urgency' in g else None)
     scene = data_sample.metainfo.get('pred_scene_urgency')
-    scene = max([int(scene)] + [int(u) for u in urgency]) if scene is not None else None
+    scene = told_scene_urgency(scene, urgency) if scene is not None else None
     return render_scene(image, shown, class_names, gt, scene,
                         f'(score >= {score_thr:.2f})', min_side)
 

@@ -1,5 +1,5 @@
 """A second, differently made COCO-format street-scene set, for choosing defaults on more
-than one dataset (docs/benchmarks.md#defaults-on-two-datasets) and checking calibration on
+than one dataset (docs/benchmarks.md#calibrated-operating-point-on-two-datasets) and checking calibration on
 data the embedded set's tuning never saw.
 
 It differs from the embedded set in every way the issue lists: image sizes and aspect
@@ -43,8 +43,8 @@ def generate_variant_split(out_dir: str, split: str, num_images: int, seed: int 
         raise ValueError(f'annotated_share must be in [0, 1], got {annotated_share}')
     os.makedirs(osp.join(out_dir, split), exist_ok=True)
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
-    remap = {c.id: vid for c, (_, vid, _, _) in zip(_drawn_classes(), VARIANT_CLASSES)}
     drawn = _drawn_classes()
+    remap = {c.id: vid for c, (_, vid, _, _) in zip(drawn, VARIANT_CLASSES)}
     images, annotations = [], []
     for i in range(num_images):
         rng = np.random.default_rng([seed, 100 + SPLIT_CODES[split], i])

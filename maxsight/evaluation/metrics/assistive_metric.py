@@ -103,6 +103,8 @@ class AssistiveMetric(BaseMetric):
             g_idx = [g for _, g in pairs]
             matched_gt = torch.zeros(len(gt_boxes), dtype=torch.bool)
             matched_gt[g_idx] = True
+            hazard = gt['urgency'].cpu() >= 2
+            missed = hazard & ~matched_gt
 
             def sel(inst, key, idx, mask=None):
                 values = inst[key].cpu()
@@ -117,17 +119,15 @@ class AssistiveMetric(BaseMetric):
                 pred_zone=sel(pred, 'distance_zone', p_idx, keep),
                 pred_dist=sel(pred, 'distance_m', p_idx, keep),
                 pred_urg=sel(pred, 'urgency', p_idx, keep),
-                hazards=int((gt['urgency'].cpu() >= 2).sum()),
-                hazards_missed=int(((gt['urgency'].cpu() >= 2) & ~matched_gt).sum()),
+                hazards=int(hazard.sum()), hazards_missed=int(missed.sum()),
                 scene_gt=int(sample.get('scene_urgency', 0)),
                 scene_pred=int(sample.get('pred_scene_urgency', 0)),
-                missed=self._missed_example(sample, gt, gt_boxes, matched_gt, pred, keep)))
+                missed=self._missed_example(sample, gt, gt_boxes, missed, pred, keep)))
 
     @staticmethod
-    def _missed_example(sample, gt, gt_boxes, matched_gt, pred, keep) -> Optional[dict]:
-        """What a report needs to show an image's missed hazards (original pixels): None
-        when every hazard was found."""
-        missed = (gt['urgency'].cpu() >= 2) & ~matched_gt
+    def _missed_example(sample, gt, gt_boxes, missed, pred, keep) -> Optional[dict]:
+        """What a report needs to show an image's ``missed`` [G] hazards (original pixels):
+        None when every hazard was found."""
         if not bool(missed.any()) or not sample.get('img_path'):
             return None
         return dict(img_path=sample['img_path'],

@@ -103,7 +103,7 @@ class TaskBalancer(nn.Module):
             buffer.copy_(buffers[name])
         return {k: v.detach() for k, v in losses.items() if k not in bad and 'loss' in k}
 
-    def weighted_total(self, task_losses: Dict[str, Tensor], weights: Dict[str, float]
-                       ) -> Tuple[Tensor, Dict[str, float]]:
-        total = sum(weights.get(t, 1.0) * v for t, v in task_losses.items())
-        return total, {t: weights.get(t, 1.0) for t in task_losses}
+    @staticmethod
+    def weighted_total(task_losses: Dict[str, Tensor], weights: Dict[str, float]) -> Tensor:
+        """``sum_t weights[t] * L_t``, weight 1 for tasks not in ``weights``."""
+        return sum(weights.get(t, 1.0) * v for t, v in task_losses.items())

@@ -19,6 +19,6 @@ class StaticWeights(TaskBalancer):
 
     def train_step(self, model: nn.Module, losses: Dict[str, Tensor],
                    optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        total, _ = self.weighted_total(self.task_losses(losses), self.weights)
+        total = self.weighted_total(self.task_losses(losses), self.weights)
         optim_wrapper.update_params(total)
         return self.log_vars(losses)  # constant weights: in the config, not in every log line
