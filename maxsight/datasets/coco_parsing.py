@@ -11,8 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from .labels import (LIGHTING_BUCKETS, distance_from_box, scene_urgency, urgency_from_fields,
-                     zone_from_distance)
+from .labels import (LIGHTING_BUCKETS, distance_from_box, fit_reference_heights,
+                     scene_urgency, urgency_from_fields, zone_from_distance)
 
 
 class AnnotationError(ValueError):
@@ -27,6 +27,8 @@ class ParsedCoco:
     hazard_priors: Tuple[Optional[float], ...]
     data_list: List[Dict[str, Any]]
     skipped: List[str] = field(default_factory=list)
+    #: per class (height m, source) used to derive missing distances (fit_reference_heights)
+    reference_heights: Tuple[Tuple[float, str], ...] = ()
 
 
 def _is_int(v: Any) -> bool:
@@ -80,10 +82,12 @@ def load_json(ann_file: str) -> Dict[str, Any]:
 
 
 def parse_categories(data: Dict[str, Any], ann_file: str
-                     ) -> Tuple[Tuple[str, ...], Tuple[int, ...], Tuple[Optional[float], ...]]:
-    """Class names, category ids and hazard priors in file order."""
+                     ) -> Tuple[Tuple[str, ...], Tuple[int, ...], Tuple[Optional[float], ...],
+                                Tuple[Optional[float], ...]]:
+    """Class names, category ids, hazard priors and real heights (``height_m``, metres)
+    in file order."""
     chk = _Checker(ann_file, skip_invalid=False)
-    names, ids, priors = [], [], []
+    names, ids, priors, heights = [], [], [], []
     if not data['categories']:
         chk.fail('categories', 'categories', 'no categories declared', fatal=True)
     for i, cat in enumerate(data['categories']):
@@ -102,10 +106,15 @@ def parse_categories(data: Dict[str, Any], ann_file: str
         if prior is not None and not (_is_num(prior) and 0 <= prior <= 1):
             chk.fail(rec, 'hazard_prior', f'expected a number in [0, 1], got {prior!r}',
                      fatal=True)
+        height = cat.get('height_m')
+        if height is not None and not (_is_num(height) and height > 0):
+            chk.fail(rec, 'height_m', f'expected a positive number of metres, got {height!r}',
+                     fatal=True)
         names.append(cat['name'])
         ids.append(cat['id'])
         priors.append(None if prior is None else float(prior))
-    return tuple(names), tuple(ids), tuple(priors)
+        heights.append(None if height is None else float(height))
+    return tuple(names), tuple(ids), tuple(priors), tuple(heights)
 
 
 def _parse_image(img: Any, i: int, chk: _Checker, img_prefix: str) -> Optional[Dict]:
@@ -150,8 +159,8 @@ def _parse_image(img: Any, i: int, chk: _Checker, img_prefix: str) -> Optional[D
 
 
 def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
-                      cat_index: Dict[int, int], priors: Tuple[Optional[float], ...]
-                      ) -> Optional[Tuple[int, Dict]]:
+                      cat_index: Dict[int, int]
+                      ) -> Optional[Tuple[int, Dict, Tuple[float, float, float, float]]]:
     if not isinstance(ann, dict):
         chk.fail(f'annotations[{i}]', '*', 'not an object')
         return None
@@ -197,22 +206,27 @@ def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
     if urg is not None and urg not in (0, 1, 2, 3):
         chk.fail(rec, 'urgency', f'expected 0..3, got {urg!r}')
         return None
-    label = cat_index[ann['category_id']]
-    dist_derived = dist is None
-    if dist_derived:
-        dist = distance_from_box((x, y, w, h), img['height'])
-    zone_derived = zone is None
-    if zone_derived:
-        zone = zone_from_distance(float(dist))
-    urg_derived = urg is None
-    if urg_derived:
-        urg = urgency_from_fields(priors[label], float(dist), (x + w / 2) / img['width'])
     x0, y0 = max(x, 0.0), max(y, 0.0)
     x1, y1 = min(x + w, float(img['width'])), min(y + h, float(img['height']))
     return image_id, dict(
-        ann_id=ann['id'], bbox=[x0, y0, x1, y1], bbox_label=label, ignore_flag=int(iscrowd),
-        distance_m=float(dist), distance_zone=int(zone), urgency=int(urg),
-        distance_derived=dist_derived, zone_derived=zone_derived, urgency_derived=urg_derived)
+        ann_id=ann['id'], bbox=[x0, y0, x1, y1], bbox_label=cat_index[ann['category_id']],
+        ignore_flag=int(iscrowd), distance_m=None if dist is None else float(dist),
+        distance_zone=zone, urgency=urg, distance_derived=dist is None,
+        zone_derived=zone is None, urgency_derived=urg is None), (x, y, w, h)
+
+
+def _derive_fields(inst: Dict, xywh: Tuple[float, float, float, float], img: Dict,
+                   prior: Optional[float], ref_height_m: float) -> None:
+    """Fill the instance's missing distance, zone and urgency (DESIGN section 3)."""
+    x, _, w, _ = xywh
+    if inst['distance_m'] is None:
+        inst['distance_m'] = distance_from_box(xywh, img['height'], ref_height_m)
+    if inst['distance_zone'] is None:
+        inst['distance_zone'] = zone_from_distance(inst['distance_m'])
+    if inst['urgency'] is None:
+        inst['urgency'] = urgency_from_fields(prior, inst['distance_m'],
+                                              (x + w / 2) / img['width'])
+    inst['distance_zone'], inst['urgency'] = int(inst['distance_zone']), int(inst['urgency'])
 
 
 def parse_coco_file(ann_file: str, img_prefix: str = '', skip_invalid: bool = False
@@ -227,7 +241,7 @@ def parse_coco_data(data: Dict[str, Any], ann_file: str, img_prefix: str = '',
                     skip_invalid: bool = False) -> ParsedCoco:
     """:func:`parse_coco_file` of ``data`` already read by :func:`load_json` from
     ``ann_file`` (the name errors report), for callers that also read its raw records."""
-    classes, cat_ids, priors = parse_categories(data, ann_file)
+    classes, cat_ids, priors, heights = parse_categories(data, ann_file)
     cat_index = {cid: i for i, cid in enumerate(cat_ids)}
     chk = _Checker(ann_file, skip_invalid)
     images: Dict[int, Dict] = {}
@@ -240,20 +254,32 @@ def parse_coco_data(data: Dict[str, Any], ann_file: str, img_prefix: str = '',
             continue
         images[info['img_id']] = info
     seen_ann_ids = set()
+    kept = []
     for i, ann in enumerate(data['annotations']):
-        parsed = _parse_annotation(ann, i, chk, images, cat_index, priors)
+        parsed = _parse_annotation(ann, i, chk, images, cat_index)
         if parsed is None:
             continue
-        image_id, inst = parsed
+        image_id, inst, xywh = parsed
         if inst['ann_id'] in seen_ann_ids:
             chk.fail(f'annotations[id={inst["ann_id"]}]', 'id', 'duplicate annotation id')
             continue
         seen_ann_ids.add(inst['ann_id'])
         images[image_id]['instances'].append(inst)
+        kept.append((inst, xywh, images[image_id]))
+    # the height that makes the pinhole guess exact, per annotated object: missing distances
+    # are derived on the file's own scale (docs/data.md#derived-distances)
+    fit = [(inst['bbox_label'], inst['distance_m'] * xywh[3] / img['height'])
+           for inst, xywh, img in kept if inst['distance_m'] is not None
+           and not inst['ignore_flag']]
+    ref_heights = fit_reference_heights([f[0] for f in fit], [f[1] for f in fit], heights)
+    for inst, xywh, img in kept:
+        _derive_fields(inst, xywh, img, priors[inst['bbox_label']],
+                       ref_heights[inst['bbox_label']][0])
     for info in images.values():
         urg = [inst['urgency'] for inst in info['instances'] if not inst['ignore_flag']]
         info['scene_urgency'] = scene_urgency(urg)
-    return ParsedCoco(classes, cat_ids, priors, list(images.values()), chk.skipped)
+    return ParsedCoco(classes, cat_ids, priors, list(images.values()), chk.skipped,
+                      tuple(ref_heights))
 
 
 def summarize(parsed: ParsedCoco) -> Dict[str, Any]:
@@ -273,4 +299,6 @@ def summarize(parsed: ParsedCoco) -> Dict[str, Any]:
                 per_class=dict(per_class), lighting=dict(Counter(
                     info['lighting'] or 'derived-at-load' for info in parsed.data_list)),
                 zones=dict(zones), urgency=dict(urgencies), derived=dict(derived),
+                reference_heights_m={name: f'{h:.2f} ({src})' for name, (h, src)
+                                     in zip(parsed.classes, parsed.reference_heights)},
                 skipped=len(parsed.skipped))

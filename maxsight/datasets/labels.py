@@ -3,7 +3,7 @@
 Every function here is the single definition the whole toolkit uses (dataset parsing,
 the synthetic generator and the metrics), so derived values are reproducible.
 """
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -16,8 +16,11 @@ ZONE_EDGES_M = (2.0, 5.0)
 URGENCY_NAMES = ('safe', 'caution', 'warning', 'danger')
 #: Hazard prior used for categories that do not declare one.
 DEFAULT_HAZARD_PRIOR = 0.5
-#: Assumed real height (m) of an object, for distance-from-geometry.
+#: Assumed real height (m) of an object, for distance-from-geometry, when neither the
+#: category nor the file's annotated objects give one (:func:`fit_reference_heights`).
 REFERENCE_OBJECT_HEIGHT_M = 1.5
+#: Fewest annotated objects a reference height is fitted on.
+MIN_OBJECTS_TO_FIT = 5
 #: Urgency score thresholds between safe|caution|warning|danger.
 URGENCY_THRESHOLDS = (0.15, 0.3, 0.5)
 
@@ -32,15 +35,48 @@ def zone_from_distance(distance_m: float) -> int:
     return 2
 
 
-def distance_from_box(bbox_xywh: Sequence[float], img_height: int) -> float:
+def distance_from_box(bbox_xywh: Sequence[float], img_height: int,
+                      ref_height_m: float = REFERENCE_OBJECT_HEIGHT_M) -> float:
     """Distance in metres guessed from box geometry when an annotation has none.
 
     Pinhole model with a focal length equal to the image height (about 53 degrees of
-    vertical field of view) and an object of ``REFERENCE_OBJECT_HEIGHT_M`` metres:
-    ``d = H_ref * img_height / box_height_px``, clipped to [0.5, 50] m.
+    vertical field of view) and an object of ``ref_height_m`` metres (default
+    ``REFERENCE_OBJECT_HEIGHT_M``): ``d = H_ref * img_height / box_height_px``, clipped to
+    [0.5, 50] m.
     """
     box_h = max(float(bbox_xywh[3]), 1.0)
-    return float(np.clip(REFERENCE_OBJECT_HEIGHT_M * img_height / box_h, 0.5, 50.0))
+    return float(np.clip(ref_height_m * img_height / box_h, 0.5, 50.0))
+
+
+def fit_reference_heights(labels: Sequence[int], ref_heights: Sequence[float],
+                          declared: Sequence[Optional[float]]) -> List[Tuple[float, str]]:
+    """Reference height (m) of each class for :func:`distance_from_box`, and its source.
+
+    ``labels`` [P] are the classes of the annotated objects and ``ref_heights`` [P] their
+    ``distance_m * box_height_px / img_height`` (the height that makes the pinhole guess
+    exact for that object); ``declared`` [C] the categories' own ``height_m`` or None.
+    Per class: the declared height ('declared'), else the median over its annotated
+    objects when it has at least ``MIN_OBJECTS_TO_FIT`` ('fitted on N'), else the median
+    over all annotated objects when there are that many ('fitted on all N'), else
+    ``REFERENCE_OBJECT_HEIGHT_M`` ('default'). Returns [C] (height, source).
+    """
+    labels_arr = np.asarray(labels, dtype=np.int64)
+    heights = np.asarray(ref_heights, dtype=np.float64)
+    pooled = None
+    if len(heights) >= MIN_OBJECTS_TO_FIT:
+        pooled = (float(np.median(heights)), f'fitted on all {len(heights)}')
+    out = []
+    for c, given in enumerate(declared):
+        own = heights[labels_arr == c]
+        if given is not None:
+            out.append((float(given), 'declared'))
+        elif len(own) >= MIN_OBJECTS_TO_FIT:
+            out.append((float(np.median(own)), f'fitted on {len(own)}'))
+        elif pooled is not None:
+            out.append(pooled)
+        else:
+            out.append((REFERENCE_OBJECT_HEIGHT_M, 'default'))
+    return out
 
 
 def urgency_score(hazard_prior: float, distance_m: float, center_x_frac: float) -> float:

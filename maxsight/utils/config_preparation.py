@@ -85,7 +85,7 @@ def resolve_num_classes(cfg: Config, split: str = 'train') -> int:
     file. A config that names a different number raises, naming both numbers and the file.
     """
     ann_file = dataset_ann_file(cfg[f'{split}_dataloader']['dataset'])
-    classes, _, _ = parse_categories(load_json(ann_file), ann_file)
+    classes = parse_categories(load_json(ann_file), ann_file)[0]
     head = cfg.model.get('bbox_head', {})
     given = head.get('num_classes')
     if given is None:

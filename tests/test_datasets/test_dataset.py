@@ -66,6 +66,51 @@ def test_derived_fields_from_geometry(tmp_path, coco_writer):
     assert parsed.data_list[0]['scene_urgency'] == 3
 
 
+def test_missing_distances_use_the_files_own_scale(tmp_path, coco_writer):
+    """Five annotated cars whose distance x box height / image height is 0.8 m (median of
+    0.7, 0.8, 0.8, 0.9, 1.0) give an unannotated car d = 0.8 * 20 / 10 = 1.6 m (near);
+    the fixed 1.5 m guess would say 3 m (medium). Dogs (one annotated: too few to fit on)
+    take the median over all six annotated objects; a category's height_m wins."""
+    images = _images(tmp_path)[:1]
+    ratios = (0.7, 0.8, 0.8, 0.9, 1.0)
+    anns = [dict(id=i + 1, image_id=10, category_id=42, bbox=[0, 0, 4, 10], area=40,
+                 iscrowd=0, distance_m=r * 20 / 10) for i, r in enumerate(ratios)]
+    anns += [dict(id=6, image_id=10, category_id=7, bbox=[0, 0, 4, 5], area=20, iscrowd=0,
+                  distance_m=0.3 * 20 / 5),
+             dict(id=7, image_id=10, category_id=42, bbox=[15, 0, 10, 10], area=100,
+                  iscrowd=0),
+             dict(id=8, image_id=10, category_id=7, bbox=[15, 0, 10, 4], area=40, iscrowd=0),
+             dict(id=9, image_id=10, category_id=3, bbox=[15, 0, 10, 5], area=50, iscrowd=0),
+             # an ignore region's distance is not fitted on
+             dict(id=10, image_id=10, category_id=42, bbox=[0, 0, 4, 10], area=40, iscrowd=1,
+                  distance_m=40.0)]
+    cats = [dict(CATS[0]), dict(CATS[1]), dict(CATS[2], height_m=2.5)]
+    parsed = parse_coco_file(coco_writer(images, anns, cats))
+    by_id = {inst['ann_id']: inst for inst in parsed.data_list[0]['instances']}
+    assert by_id[7]['distance_m'] == pytest.approx(1.6) and by_id[7]['distance_zone'] == 0
+    assert by_id[7]['distance_derived'] and not by_id[1]['distance_derived']
+    assert by_id[1]['distance_m'] == pytest.approx(1.4)          # annotated: kept
+    assert by_id[8]['distance_m'] == pytest.approx(0.8 * 20 / 4)  # pooled median 0.8
+    assert by_id[9]['distance_m'] == pytest.approx(2.5 * 20 / 5)  # declared height_m
+    assert parsed.reference_heights == ((pytest.approx(0.8), 'fitted on all 6'),
+                                        (pytest.approx(0.8), 'fitted on 5'),
+                                        (2.5, 'declared'))
+    # annotated zones (from distance): cars 0 0 0 0 1, dog 0. Guessed with the class
+    # heights: cars 1.6 m (0) -> 4 agree, dog 3.2 m (1) -> not; with 1.5 m: cars 3 m (1)
+    # -> 1 agrees, dog 6 m (2) -> not
+    from maxsight.datasets.dataset_check import derived_zone_agreement
+    assert derived_zone_agreement(parsed) == dict(annotated=6, class_heights=round(4 / 6, 4),
+                                                  fixed_height=round(1 / 6, 4))
+
+
+def test_bad_height_m_is_refused(tmp_path, coco_writer):
+    cats = [dict(CATS[0], height_m=-1)] + CATS[1:]
+    ann_file = coco_writer(_images(tmp_path)[:1], [], cats)
+    with pytest.raises(AnnotationError, match=r'categories\[id=7\]: field "height_m": '
+                       'expected a positive number of metres, got -1'):
+        parse_coco_file(ann_file)
+
+
 BAD_CASES = [
     ('unknown category', dict(category_id=99), 'annotations[id=1]', 'category_id'),
     ('zero width', dict(bbox=[1, 1, 0, 5]), 'annotations[id=1]', 'bbox'),
@@ -161,6 +206,16 @@ def test_check_dataset_tool_reports_all_problems(tmp_path, coco_writer, capsys):
     assert report['stats']['per_class'] == {'dog': 1}
     assert report['stats']['lighting'] == {'bright (derived)': 1, 'dark': 1}
     assert report['stats']['zones'] == {0: 1}
+    # one missing image is listed alone; when none is found the report says which folder
+    # was searched and what to pass
+    assert 'no image file found' not in out
+    report = check_dataset(ann_file, str(tmp_path / 'elsewhere'))
+    assert report['problems'][-1] == (
+        f'{ann_file}: no image file found under "{tmp_path / "elsewhere"}": file_name is '
+        'read relative to --img-dir (for DATA_ROOT/annotations/*.json files, --img-dir '
+        'DATA_ROOT)')
+    assert report['stats']['reference_heights_m'] == {
+        'dog': '1.50 (default)', 'car': '1.50 (default)', 'pole': '1.50 (default)'}
 
 
 def test_duplicate_ids_and_missing_file(tmp_path, coco_writer):

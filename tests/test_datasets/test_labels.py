@@ -85,3 +85,16 @@ def test_luma_is_rec601():
 def test_scene_urgency_of_a_scene_without_objects_is_safe():
     from maxsight.datasets.labels import scene_urgency
     assert scene_urgency([]) == 0 and scene_urgency([1, 3, 0]) == 3
+
+
+def test_fit_reference_heights_sources_and_medians():
+    from maxsight.datasets.labels import fit_reference_heights
+    # class 0: 5 objects, median 2.0; class 1: 1 object -> the median of all 6 (sorted
+    # 1, 1.5, 2, 2, 3, 9 -> 2.0); class 2 declares its height
+    labels = [0, 0, 0, 0, 0, 1]
+    heights = [1.0, 2.0, 2.0, 3.0, 9.0, 1.5]
+    out = fit_reference_heights(labels, heights, [None, None, 0.4])
+    assert out == [(2.0, 'fitted on 5'), (2.0, 'fitted on all 6'), (0.4, 'declared')]
+    # fewer than 5 annotated objects in all: the 1.5 m default
+    assert fit_reference_heights([0, 0], [3.0, 3.0], [None]) == [(1.5, 'default')]
+    assert fit_reference_heights([], [], [None, 2.0]) == [(1.5, 'default'), (2.0, 'declared')]
