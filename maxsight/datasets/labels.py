@@ -23,6 +23,8 @@ REFERENCE_OBJECT_HEIGHT_M = 1.5
 MIN_OBJECTS_TO_FIT = 5
 #: Urgency score thresholds between safe|caution|warning|danger.
 URGENCY_THRESHOLDS = (0.15, 0.3, 0.5)
+#: Share of the proximity term an object that is not approaching keeps (clips).
+STILL_OBJECT_SHARE = 0.5
 
 
 def zone_from_distance(distance_m: float) -> int:
@@ -79,15 +81,46 @@ def fit_reference_heights(labels: Sequence[int], ref_heights: Sequence[float],
     return out
 
 
-def urgency_score(hazard_prior: float, distance_m: float, center_x_frac: float) -> float:
-    """Continuous urgency in [0, 1]: hazard prior x proximity x centrality.
+def proximity(distance_m: float) -> float:
+    """1 / (1 + max(d - 1, 0) / 2.5): 1 at <= 1 m, 0.5 at 3.5 m."""
+    return 1.0 / (1.0 + max(float(distance_m) - 1.0, 0.0) / 2.5)
 
-    proximity = 1 / (1 + max(d - 1, 0) / 2.5) (1 at <= 1 m, 0.5 at 3.5 m);
-    centrality = 1 - |cx / W - 0.5| (1 in the middle of the view, 0.5 at its edges).
+
+def centrality(center_x_frac: float) -> float:
+    """1 - |cx / W - 0.5|: 1 in the middle of the view, 0.5 at its edges."""
+    return 1.0 - abs(float(center_x_frac) - 0.5)
+
+
+def urgency_score(hazard_prior: float, distance_m: float, center_x_frac: float) -> float:
+    """Continuous urgency in [0, 1]: hazard prior x :func:`proximity` x :func:`centrality`."""
+    return float(hazard_prior) * proximity(distance_m) * centrality(center_x_frac)
+
+
+def time_to_contact(distance_m: float, approach_m_s: float) -> float:
+    """Seconds until an object ``distance_m`` metres away, closing at ``approach_m_s``
+    (> 0: coming nearer), reaches the camera; ``inf`` when it is still or moving away."""
+    return float(distance_m) / approach_m_s if approach_m_s > 0 else float('inf')
+
+
+def moving_urgency_score(hazard_prior: float, distance_m: float, center_x_frac: float,
+                         approach_m_s: float) -> float:
+    """Continuous urgency in [0, 1] of an object whose motion is known (clips).
+
+    prior x centrality x max(threat, STILL_OBJECT_SHARE x proximity), with
+    threat = 1 / (1 + max(T - 1, 0) / 2) of the time to contact T (s; 1 at <= 1 s, 0.5 at
+    3 s, 0 when not approaching), and proximity and centrality as in
+    :func:`urgency_score`: an approaching car is a danger, the same car parked or leaving
+    counts as half an obstacle.
     """
-    proximity = 1.0 / (1.0 + max(distance_m - 1.0, 0.0) / 2.5)
-    centrality = 1.0 - abs(float(center_x_frac) - 0.5)
-    return float(hazard_prior) * proximity * centrality
+    ttc = time_to_contact(distance_m, approach_m_s)
+    threat = 0.0 if ttc == float('inf') else 1.0 / (1.0 + max(ttc - 1.0, 0.0) / 2.0)
+    return (float(hazard_prior) * centrality(center_x_frac)
+            * max(threat, STILL_OBJECT_SHARE * proximity(distance_m)))
+
+
+def urgency_level(score: float) -> int:
+    """Urgency level 0 safe .. 3 danger of a score in [0, 1] (``URGENCY_THRESHOLDS``)."""
+    return int(np.searchsorted(URGENCY_THRESHOLDS, score, side='right'))
 
 
 def urgency_from_fields(hazard_prior: Optional[float], distance_m: float,
@@ -95,9 +128,7 @@ def urgency_from_fields(hazard_prior: Optional[float], distance_m: float,
     """Urgency level 0 safe .. 3 danger from :func:`urgency_score` with thresholds
     ``URGENCY_THRESHOLDS`` (0.15, 0.3, 0.5)."""
     prior = DEFAULT_HAZARD_PRIOR if hazard_prior is None else hazard_prior
-    return int(np.searchsorted(URGENCY_THRESHOLDS, urgency_score(prior, distance_m,
-                                                                   center_x_frac),
-                               side='right'))
+    return urgency_level(urgency_score(prior, distance_m, center_x_frac))
 
 
 def scene_urgency(object_urgencies: Sequence[int]) -> int:

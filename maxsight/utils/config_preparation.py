@@ -12,6 +12,7 @@ applies all of it; the analysis tools the data-level steps):
 """
 import copy
 import itertools
+import logging
 import os
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
@@ -20,7 +21,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from ..datasets.coco_parsing import load_json, parse_categories
+from ..datasets.coco_parsing import load_json, parse_categories, read_json
 from .errors import ToolError
 
 SPLITS = ('train', 'val', 'test')
@@ -62,10 +63,18 @@ def ensure_embedded_dataset(cfg: Config, splits: Sequence[str] = SPLITS) -> None
     counts = dict(train=spec['num_train'], val=spec['num_val'],
                   train_clips=spec.get('num_train_clips', 0),
                   val_clips=spec.get('num_val_clips', 0))
+    from ..datasets.synthetic.generator import GENERATOR_VERSION
     for _, ds in _dataloader_datasets(cfg, splits):
         ann_file = dataset_ann_file(ds)
-        if osp.normpath(ds.get('data_root') or '') != root or osp.isfile(ann_file):
+        if osp.normpath(ds.get('data_root') or '') != root:
             continue
+        if osp.isfile(ann_file):
+            version = (read_json(ann_file).get('info') or {}).get('version')
+            if version == GENERATOR_VERSION:
+                continue
+            print_log(f'{ann_file} was written by generator version {version}, this is '
+                      f'{GENERATOR_VERSION}: generating it again', logger='current',
+                      level=logging.WARNING)
         split = osp.splitext(osp.basename(ann_file))[0]
         if not counts.get(split):
             raise FileNotFoundError(f'{ann_file} is missing and is not a split of the '

@@ -98,3 +98,24 @@ def test_fit_reference_heights_sources_and_medians():
     # fewer than 5 annotated objects in all: the 1.5 m default
     assert fit_reference_heights([0, 0], [3.0, 3.0], [None]) == [(1.5, 'default')]
     assert fit_reference_heights([], [], [None, 2.0]) == [(1.5, 'default'), (2.0, 'declared')]
+
+
+def test_moving_urgency_from_time_to_contact_by_hand():
+    from maxsight.datasets.labels import (moving_urgency_score, time_to_contact,
+                                          urgency_from_fields, urgency_level)
+    assert time_to_contact(4.0, 2.0) == 2.0
+    assert time_to_contact(4.0, 0.0) == float('inf') == time_to_contact(4.0, -1.0)
+    # a car (prior 0.95) 4 m ahead in the middle: T = 2 s -> threat 1 / (1 + 1 / 2) = 2/3
+    assert moving_urgency_score(0.95, 4.0, 0.5, 2.0) == pytest.approx(0.95 * 2 / 3)
+    assert urgency_level(0.95 * 2 / 3) == 3                                 # danger
+    # parked or leaving: half the proximity 1 / (1 + 3 / 2.5) -> 0.95 x 0.5 x 0.4545
+    parked = 0.95 * 0.5 / (1 + 3 / 2.5)
+    assert moving_urgency_score(0.95, 4.0, 0.5, 0.0) == pytest.approx(parked)
+    assert moving_urgency_score(0.95, 4.0, 0.5, -1.0) == pytest.approx(parked)
+    assert urgency_level(parked) == 1                                      # caution
+    # the static rule (single images) calls the same car a warning either way
+    assert urgency_from_fields(0.95, 4.0, 0.5) == 2
+    # slow approach: the proximity share wins; within 1 s of contact: full threat; edge
+    assert moving_urgency_score(0.95, 4.0, 0.5, 0.1) == pytest.approx(parked)
+    assert moving_urgency_score(0.5, 2.0, 0.0, 4.0) == pytest.approx(0.5 * 0.5)
+    assert [urgency_level(v) for v in (0.1499, 0.15, 0.3, 0.5)] == [0, 1, 2, 3]

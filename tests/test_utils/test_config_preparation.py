@@ -22,6 +22,19 @@ def test_generates_embedded_dataset_and_fills_classes_and_evaluator(tmp_path):
     assert not osp.exists(osp.join(root, "annotations", "train_clips.json"))  # not asked for
     assert cfg.model.bbox_head.num_classes == 8
     assert cfg.val_evaluator[0].ann_file == osp.join(root, 'annotations/val.json')
+    # a split an older generator wrote is generated again; a current one is left alone
+    import json
+    from maxsight.datasets.synthetic.generator import GENERATOR_VERSION
+    train, val = (osp.join(root, 'annotations', f'{s}.json') for s in ('train', 'val'))
+    data = json.load(open(train))
+    data['info']['version'] = '1.1'
+    json.dump(data, open(train, 'w'))
+    val_before = open(val).read()
+    open(osp.join(root, 'val', '000001.png'), 'ab').write(b'x')  # would show a rewrite
+    prepare_config(_cfg(root, num_train=3, num_val=2, width=96, height=64))
+    assert json.load(open(train))['info']['version'] == GENERATOR_VERSION
+    assert open(val).read() == val_before
+    assert open(osp.join(root, 'val', '000001.png'), 'rb').read().endswith(b'x')
 
 
 def test_class_count_mismatch_and_missing_data_are_clear(tiny_synth, tmp_path):

@@ -23,7 +23,8 @@ from typing import Dict, List, Tuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from ..labels import lighting_from_pixels, luma, urgency_from_fields, zone_from_distance
+from ..labels import (lighting_from_pixels, luma, moving_urgency_score, urgency_from_fields,
+                      urgency_level, zone_from_distance)
 from .audio import audio_features
 
 
@@ -56,6 +57,11 @@ CAMERA_HEIGHT_M = 1.3
 MIN_DISTANCE_M = 1.6
 MAX_DISTANCE_M = 16.0
 MIN_VISIBLE_FRACTION = 0.2
+#: Clip frame rate (frames/s).
+FRAMES_PER_S = 5
+#: Version of the generated files (``info.version``): splits written by an older version
+#: are generated again (clip urgency depends on motion since 1.2).
+GENERATOR_VERSION = '1.2'
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2, 'train_clips': 3, 'val_clips': 4,
                'test_clips': 5}
 
@@ -323,12 +329,17 @@ def _annotate(objects: List[Dict], width: int, height: int) -> List[Dict]:
         bbox = [round(cx0, 2), round(cy0, 2), round(cx1 - cx0, 2), round(cy1 - cy0, 2)]
         cls: ObjectClass = obj['cls']
         d = round(obj['distance'], 3)
-        anns.append(dict(
-            category_id=cls.id, bbox=bbox, area=round(bbox[2] * bbox[3], 2),
-            iscrowd=int(visible < MIN_VISIBLE_FRACTION or clipped_frac < 0.25),
-            distance_m=d, distance_zone=zone_from_distance(d),
-            urgency=urgency_from_fields(cls.hazard_prior, d, (cx0 + cx1) / 2 / width),
-            occlusion=round(1.0 - visible, 3), track_id=obj['track_id']))
+        cx_frac = (cx0 + cx1) / 2 / width
+        ann = dict(category_id=cls.id, bbox=bbox, area=round(bbox[2] * bbox[3], 2),
+                   iscrowd=int(visible < MIN_VISIBLE_FRACTION or clipped_frac < 0.25),
+                   distance_m=d, distance_zone=zone_from_distance(d),
+                   urgency=urgency_from_fields(cls.hazard_prior, d, cx_frac),
+                   occlusion=round(1.0 - visible, 3), track_id=obj['track_id'])
+        if 'approach_m_s' in obj:  # a clip: urgency from the time to contact
+            ann['approach_m_s'] = round(obj['approach_m_s'], 3)
+            ann['urgency'] = urgency_level(moving_urgency_score(
+                cls.hazard_prior, d, cx_frac, ann['approach_m_s']))
+        anns.append(ann)
     return anns
 
 
@@ -339,7 +350,9 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
     """Render image (``num_frames=1``) or clip ``index`` of ``split``.
 
     In a clip the background, lighting condition and objects are shared, and each object
-    moves at constant velocity (lateral -1.5..1.5 m/s, approach -1..2.5 m/s, 5 frames/s).
+    moves at constant velocity (lateral -1.5..1.5 m/s, approach -1..2.5 m/s, 5 frames/s);
+    its annotations carry ``approach_m_s`` and an urgency from the time to contact
+    (:func:`~maxsight.datasets.labels.moving_urgency_score`).
     ``objects_per_image`` (inclusive range) and ``classes`` are the embedded set's by
     default. Returns one dict per frame: ``img`` (RGB uint8 [H, W, 3]), ``record`` (image fields
     without id/file_name), ``anns`` (annotations without ids), ``audio`` ([32, T] float32
@@ -352,15 +365,22 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
         int(rng.integers(objects_per_image[0], objects_per_image[1] + 1)), classes)
     for track_id, obj in enumerate(objects, 1):
         obj['track_id'] = track_id
-        obj['vx'], obj['vz'] = rng.uniform(-1.5, 1.5) / 5, rng.uniform(-1.0, 2.5) / 5
+        obj['vx'] = rng.uniform(-1.5, 1.5) / FRAMES_PER_S
+        obj['vz'] = rng.uniform(-1.0, 2.5) / FRAMES_PER_S
     soft_focus = rng.random() < 0.5
     condition = _sample_lighting(rng)
     scene = SCENES[int(rng.integers(0, len(SCENES)))]
     frames = []
+
+    def distance_at(o: Dict, t: int) -> float:
+        return float(np.clip(o['distance'] - o['vz'] * t, MIN_DISTANCE_M, MAX_DISTANCE_M * 1.2))
+
     for t in range(num_frames):
-        moved = [dict(o, distance=float(np.clip(o['distance'] - o['vz'] * t, MIN_DISTANCE_M,
-                                                MAX_DISTANCE_M * 1.2)),
-                      x_m=o['x_m'] + o['vx'] * t) for o in objects]
+        moved = [dict(o, distance=distance_at(o, t), x_m=o['x_m'] + o['vx'] * t)
+                 for o in objects]
+        if num_frames > 1:  # the motion shown between this frame and the next, in m/s
+            for o, m in zip(objects, moved):
+                m['approach_m_s'] = (m['distance'] - distance_at(o, t + 1)) * FRAMES_PER_S
         frame_rng = np.random.default_rng(base + [t + 1])
         img, placed = renderer.render(moved, np.random.default_rng(base + [0]))
         if soft_focus:
@@ -405,7 +425,7 @@ def generate_split(out_dir: str, split: str, num_items: int, seed: int = 0,
             for ann in frame['anns']:
                 annotations.append(dict(id=len(annotations) + 1, image_id=image_id, **ann))
     coco = dict(
-        info=dict(description=f'MaxSight synthetic street scenes ({split})', version='1.1',
+        info=dict(description=f'MaxSight synthetic street scenes ({split})', version=GENERATOR_VERSION,
                   seed=seed, year=2026, clip_length=clip_length),
         licenses=[], images=images, annotations=annotations, categories=categories())
     ann_file = osp.join(out_dir, 'annotations', f'{split}.json')
