@@ -99,10 +99,17 @@ def train_peer(cfg: Config, minutes: float, base_lr: float = 1e-3,
     img_ids = [r['img_id'] for r in results]  # every evaluated image, with or without boxes
     stats = coco_box_eval(load_coco_gt(ann_file), coco, img_ids=img_ids, quiet=True).stats \
         if coco else [0.0] * 12
+    scores = [float(s) for r in results for s in r['scores']]
     out = dict(model='fcos_resnet18_fpn', iterations=it, epochs_started=epoch,
                evaluated_images=len(img_ids), overfit=overfit,
+               # a peer that scores 0 says here whether it found nothing or misplaced it
+               detections_per_image=len(scores) / max(len(img_ids), 1),
+               max_score=max(scores, default=0.0),
+               final_loss=float(loss.item()) if it else None,
                train_seconds=trained_s, **{'coco/bbox_mAP': float(stats[0]),
                                           'coco/bbox_mAP_50': float(stats[1])})
     print(f'FCOS ResNet-18 FPN: {it} iterations in {trained_s / 60:.1f} min; val '
-          f'coco/bbox_mAP {out["coco/bbox_mAP"]:.4f}, AP50 {out["coco/bbox_mAP_50"]:.4f}')
+          f'coco/bbox_mAP {out["coco/bbox_mAP"]:.4f}, AP50 {out["coco/bbox_mAP_50"]:.4f}; '
+          f'{out["detections_per_image"]:.1f} detections per image (score >= 0.05), best '
+          f'score {out["max_score"]:.3f}')
     return out

@@ -64,6 +64,10 @@ def test_train_peer_overfit_trains_and_evaluates_on_the_same_training_images(tin
                      '--warmup', '1', '--overfit', '4', '--cfg-options', *opts])
     assert out['overfit'] == 4 and out['evaluated_images'] == 4 and out['iterations'] >= 1
     assert 0.0 <= out['coco/bbox_mAP'] <= 1.0
+    # the diagnosis of a peer that scores nothing: how much it detected, how sure it was
+    assert 0 <= out['detections_per_image'] <= 100 and 0.0 <= out['max_score'] <= 1.0
+    assert (out['detections_per_image'] == 0) == (out['max_score'] == 0.0)
+    assert out['final_loss'] > 0
     with pytest.raises(ValueError, match='--overfit must be >= 1'):
         peer.main([osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py'), '--minutes', '0.01',
                    '--overfit', '0', '--cfg-options', *opts])
