@@ -206,13 +206,18 @@ def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
     if urg is not None and urg not in (0, 1, 2, 3):
         chk.fail(rec, 'urgency', f'expected 0..3, got {urg!r}')
         return None
+    approach = ann.get('approach_m_s')
+    if approach is not None and not _is_num(approach):
+        chk.fail(rec, 'approach_m_s', f'expected a number (m/s), got {approach!r}')
+        return None
     x0, y0 = max(x, 0.0), max(y, 0.0)
     x1, y1 = min(x + w, float(img['width'])), min(y + h, float(img['height']))
     return image_id, dict(
         ann_id=ann['id'], bbox=[x0, y0, x1, y1], bbox_label=cat_index[ann['category_id']],
         ignore_flag=int(iscrowd), distance_m=None if dist is None else float(dist),
         distance_zone=zone, urgency=urg, distance_derived=dist is None,
-        zone_derived=zone is None, urgency_derived=urg is None), (x, y, w, h)
+        zone_derived=zone is None, urgency_derived=urg is None,
+        approach_m_s=None if approach is None else float(approach)), (x, y, w, h)
 
 
 def _derive_fields(inst: Dict, xywh: Tuple[float, float, float, float], img: Dict,

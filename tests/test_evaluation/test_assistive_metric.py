@@ -270,3 +270,25 @@ def test_robustness_passes_seed_zero_by_default(monkeypatch):
                                    severities=(1,))
     robustness.condition_evaluation(None, loader, clean_map=0.5, conditions=('glaucoma',))
     assert seen[0] == (0, [None, 0, None]) and seen[1][0] == 0
+
+
+def test_urgency_accuracy_of_approaching_and_other_clip_objects():
+    """Matched: object 0 (danger -> danger, 2 m/s towards the camera), object 1 (warning ->
+    safe, 0.2 m/s: not approaching), object 2 (motion unknown: in neither); object 3
+    (approaching) is not detected. Without motion in the ground truth: no such keys."""
+    sample = _sample([3, 2, 0, 3], [0, 1, 2, 1], [3, 0, 1], [0, 1, 1])
+    metric = AssistiveMetric()
+    metric.process({}, [sample])
+    assert 'urgency/acc_approaching' not in metric.compute_metrics(metric.results)
+    sample['gt_instances']['approach_m_s'] = torch.tensor([2.0, 0.2, float('nan'), 1.0])
+    metric = AssistiveMetric()
+    metric.process({}, [sample])
+    out = metric.compute_metrics(metric.results)
+    assert out['urgency/acc_approaching'] == 1.0 and out['urgency/acc_not_approaching'] == 0.0
+    # 0.5 m/s is the inclusive edge of approaching: objects 1 (wrong) and 2 (wrong) are
+    # approaching, object 0 (right) is not
+    sample['gt_instances']['approach_m_s'] = torch.tensor([0.4999, 0.5, 9.0, 9.0])
+    metric = AssistiveMetric()
+    metric.process({}, [sample])
+    out = metric.compute_metrics(metric.results)
+    assert out['urgency/acc_approaching'] == 0.0 and out['urgency/acc_not_approaching'] == 1.0

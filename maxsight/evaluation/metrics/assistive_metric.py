@@ -10,7 +10,10 @@ Reported over matched pairs: ``distance/zone_acc``, ``distance/mae_m`` (and per 
 or not): ``urgency/hazard_recall`` (detected and predicted >= 2), ``urgency/false_safe_rate``
 (detected but predicted 0, i.e. the user is told it is safe), ``urgency/hazard_miss_rate``
 (not detected); per image: ``scene/urgency_acc``. Objects whose labels were derived rather
-than annotated are also reported separately (``..._annotated`` / ``..._derived``).
+than annotated are also reported separately (``..._annotated`` / ``..._derived``). Where
+the ground truth knows each object's motion (clips: ``approach_m_s``), urgency accuracy is
+also split into ``urgency/acc_approaching`` (>= 0.5 m/s towards the camera) and
+``urgency/acc_not_approaching`` (still or leaving).
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -25,6 +28,8 @@ from ..confidence import gate_verdict, wilson_interval
 
 #: images with the most missed hazards kept for the report
 MISSED_EXAMPLES = 4
+#: m/s towards the camera from which a clip object counts as approaching
+APPROACHING_M_S = 0.5
 DEFAULT_GATES = {'urgency/hazard_recall': ('>=', 0.95),
                  'urgency/false_safe_rate': ('<=', 0.01),
                  'distance/zone_acc': ('>=', 0.85)}
@@ -116,6 +121,8 @@ class AssistiveMetric(BaseMetric):
                 gt_urg=sel(gt, 'urgency', g_idx),
                 zone_derived=sel(gt, 'zone_derived', g_idx),
                 urg_derived=sel(gt, 'urgency_derived', g_idx),
+                gt_approach=sel(gt, 'approach_m_s', g_idx) if 'approach_m_s' in gt
+                else np.full(len(g_idx), np.nan, np.float32),
                 pred_zone=sel(pred, 'distance_zone', p_idx, keep),
                 pred_dist=sel(pred, 'distance_m', p_idx, keep),
                 pred_urg=sel(pred, 'urgency', p_idx, keep),
@@ -143,7 +150,7 @@ class AssistiveMetric(BaseMetric):
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         cat = {k: np.concatenate([r[k] for r in results]) if results else np.zeros(0)
                for k in ('gt_zone', 'gt_dist', 'gt_urg', 'pred_zone', 'pred_dist', 'pred_urg',
-                         'zone_derived', 'urg_derived')}
+                         'zone_derived', 'urg_derived', 'gt_approach')}
         n = len(cat['gt_zone'])
         zone_ok = cat['gt_zone'] == cat['pred_zone']
         urg_ok = cat['gt_urg'] == cat['pred_urg']
@@ -174,6 +181,13 @@ class AssistiveMetric(BaseMetric):
             if derived.any():
                 metrics[f'{key}_derived'] = _safe_div(ok[derived].sum(), derived.sum())
                 metrics[f'{key}_annotated'] = _safe_div(ok[~derived].sum(), (~derived).sum())
+        approach = cat['gt_approach']
+        if np.isfinite(approach).any():  # clips: is the urgency of moving objects right?
+            coming = approach >= APPROACHING_M_S
+            still = approach < APPROACHING_M_S  # NaN (unknown) is neither
+            metrics['urgency/acc_approaching'] = _safe_div(urg_ok[coming].sum(), coming.sum())
+            metrics['urgency/acc_not_approaching'] = _safe_div(urg_ok[still].sum(),
+                                                               still.sum())
         zone_cm = confusion(cat['gt_zone'], cat['pred_zone'], 3)
         urg_cm = confusion(cat['gt_urg'], cat['pred_urg'], 4)
         gates = {}
