@@ -13,7 +13,7 @@ Timings are medians over --iters steps after --warmup steps; both models see the
 pre-loaded batches, so data loading is not timed.
 """
 import copy
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -100,10 +100,13 @@ def with_backbone(cfg: Config, arch: str) -> Config:
 
 
 def run_benchmark(cfg: Config, iters: int = 20, warmup: int = 3, peer: str = 'fcos',
-                  name: str = '', backbones: Sequence[str] = ()) -> Dict:
+                  name: str = '', backbones: Sequence[str] = (),
+                  changed: Optional[Config] = None) -> Dict:
     """Every figure of the module docstring for prepared ``cfg`` (and the peer unless
     ``peer='none'``), with the MaxSight / peer ratios; ``backbones``: the same figures for
-    ``cfg`` with each torchvision backbone (``maxsight_<arch>``)."""
+    ``cfg`` with each torchvision backbone (``maxsight_<arch>``); ``changed``: the same
+    figures for a changed copy of ``cfg`` (``maxsight_changed``) and its ratios to ``cfg``
+    (``ratio_changed_over_config``), a change's before / after from one run."""
     variants = {arch: with_backbone(cfg, arch) for arch in backbones}  # names checked first
     device = best_device()
     batch_size = int(cfg.train_dataloader.batch_size)
@@ -120,6 +123,14 @@ def run_benchmark(cfg: Config, iters: int = 20, warmup: int = 3, peer: str = 'fc
         train, infer = maxsight_fns(variants[arch], batches, device)
         results[f'maxsight_{arch}'] = measure(f'maxsight_{arch}', train, infer, batch_size,
                                               iters, warmup, device, peak)
+    if changed is not None:
+        train, infer = maxsight_fns(changed, batches, device)
+        results['maxsight_changed'] = row = measure('maxsight_changed', train, infer,
+                                                    batch_size, iters, warmup, device, peak)
+        results['ratio_changed_over_config'] = {
+            k: row[k] / results['maxsight'][k] for k in row if results['maxsight'][k]}
+        print('changed / config: ' + ', '.join(
+            f'{k} {v:.3g}' for k, v in results['ratio_changed_over_config'].items()))
     if peer == 'fcos':
         num_classes = int(cfg.model.bbox_head.num_classes)
         lr = float(cfg.optim_wrapper.optimizer.get('lr', 1e-3))

@@ -124,3 +124,24 @@ def test_scaling_curves_report_every_size_and_object_count():
     assert rows[0]['candidate_rows'] == 4  # one object, one-to-4: its 4 cheapest
     assert rows[1]['candidate_rows'] <= 12 * 3
     assert rows[2]['candidate_rows'] == locations  # 160 x 40 columns >= 336: every row
+
+
+@pytest.mark.slow
+def test_benchmark_measures_a_changed_config_in_the_same_run(tiny_synth, monkeypatch):
+    """--changed-options: a second MaxSight row and its ratios to the config's; two stacked
+    convs per head tower instead of the tiny config's one have more training FLOPs."""
+    spec = importlib.util.spec_from_file_location(
+        'maxsight_benchmark', osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    monkeypatch.setattr(bench, 'matmul_peak_flops', lambda device: 1e11)
+    out = tool.main([osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py'), '--iters', '1',
+                     '--warmup', '0', '--peer', 'none', '--cfg-options',
+                     f'train_dataloader.dataset.data_root={tiny_synth}/',
+                     '--changed-options', 'model.bbox_head.stacked_convs=2'])
+    base, changed = out['maxsight'], out['maxsight_changed']
+    ratio = out['ratio_changed_over_config']
+    assert changed['train_gflops_per_img'] > base['train_gflops_per_img']
+    assert ratio['train_gflops_per_img'] == changed['train_gflops_per_img'] / \
+        base['train_gflops_per_img']
+    assert set(ratio) == set(base) and 'fcos_r18' not in out

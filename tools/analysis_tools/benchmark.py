@@ -6,7 +6,7 @@ What each figure means: maxsight/analysis/speed.py.
 
 python tools/analysis_tools/benchmark.py CONFIG [--iters 20] [--warmup 3]
     [--peer fcos|none] [--backbones resnet18,mobilenet_v3_large,...] [--out bench.json]
-    [--cfg-options k=v ...]
+    [--cfg-options k=v ...] [--changed-options k=v ...]
 """
 import argparse
 import os.path as osp
@@ -36,14 +36,22 @@ def main(argv=None) -> dict:
                         help='comma-separated torchvision backbones (resnet18, resnet34, '
                              'resnet50, mobilenet_v3_large, convnext_tiny, efficientnet_b0) '
                              'measured in the same run, each in place of the config\'s')
+    parser.add_argument('--changed-options', nargs='+', action=DictAction, default=None,
+                        help='also measure the config with these entries changed, in the '
+                             'same run (a change\'s before / after), e.g. '
+                             'optim_wrapper.optimizer.fused=True')
     parser.add_argument('--out', help='write the figures as JSON')
     parser.add_argument('--cfg-options',
                         help='override config entries', nargs='+', action=DictAction, default={})
     args = parser.parse_args(argv)
     cfg = load_prepared(args.config, args.cfg_options, splits=('train',))
     backbones = [b for b in args.backbones.split(',') if b]
+    changed = None
+    if args.changed_options:
+        changed = load_prepared(args.config, {**args.cfg_options, **args.changed_options},
+                                splits=('train',))
     results = run_benchmark(cfg, args.iters, args.warmup, args.peer, name=args.config,
-                            backbones=backbones)
+                            backbones=backbones, changed=changed)
     if args.out:
         write_json_atomic(args.out, results, indent=2)
     return results
