@@ -2,7 +2,7 @@
 pre-loaded batches, and the timing, memory and FLOP counters they report with."""
 import statistics
 import time
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -42,18 +42,52 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def matmul_peak_flops(device: torch.device, n: int = 2048, reps: int = 10) -> float:
-    """Best fp32 matmul FLOP/s of ``reps`` n x n x n products on ``device``."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
+def _best_rate(fn: Callable[[], None], flops: float, reps: int,
+               device: torch.device) -> float:
     best = 0.0
     for _ in range(reps + 2):
         sync(device)
         start = time.perf_counter()
-        torch.mm(a, b)
+        fn()
         sync(device)
-        best = max(best, 2 * n ** 3 / (time.perf_counter() - start))
+        best = max(best, flops / (time.perf_counter() - start))
     return best
+
+
+def matmul_peak_flops(device: torch.device, n: int = 2048, reps: int = 10) -> float:
+    """Best fp32 matmul FLOP/s of ``reps`` n x n x n products on ``device``."""
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    return _best_rate(lambda: torch.mm(a, b), 2 * n ** 3, reps, device)
+
+
+def conv_peak_flops(device: torch.device, channels: int = 256, size: int = 48,
+                    batch: int = 8, reps: int = 6) -> float:
+    """Best fp32 FLOP/s of a 3x3, ``channels`` -> ``channels`` channels-last convolution
+    on [batch, channels, size, size] (2 x multiply-adds of the direct algorithm)."""
+    conv = torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False).to(device)
+    conv = conv.to(memory_format=torch.channels_last)
+    x = torch.randn(batch, channels, size, size, device=device)
+    x = x.to(memory_format=torch.channels_last)
+    flops = 2 * batch * channels * channels * 9 * size * size
+    with torch.no_grad():
+        return _best_rate(lambda: conv(x), flops, reps, device)
+
+
+def fp32_peak_flops(device: torch.device) -> Dict[str, float]:
+    """This machine's fp32 peak as the libraries reach it: ``matmul`` (torch.mm), on the
+    CPU also ``conv`` (oneDNN's direct 3x3 convolution), and ``peak``, the larger.
+
+    Why both on the CPU: MKL's matmul runs its AVX2 code on AMD processors, about half of
+    what their AVX-512 units do, while oneDNN (which runs the models' convolutions) uses
+    them; a fraction of the matmul rate alone then exceeds 1 for a wide model. On CUDA
+    only the matmul counts (cuDNN may pick Winograd or FFT, doing fewer FLOPs than
+    counted)."""
+    rates = dict(matmul=matmul_peak_flops(device))
+    if device.type == 'cpu':
+        rates['conv'] = conv_peak_flops(device)
+    rates['peak'] = max(rates.values())
+    return rates
 
 
 def reset_peak_memory(device: torch.device) -> None:

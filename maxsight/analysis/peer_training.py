@@ -75,14 +75,16 @@ def train_peer(cfg: Config, minutes: float, base_lr: float = 1e-3,
                 group['lr'] = lr
             model.train()
             imgs, targets = peer_inputs(batch, device)
-            loss = sum(model(imgs, targets).values())
+            parts = model(imgs, targets)
+            loss = sum(parts.values())
             optim.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
             optim.step()
             if it % 50 == 0:
-                print(f'epoch {epoch} iter {it} loss {loss.item():.4f} lr {lr:.2e} '
-                      f'{elapsed / 60:.1f} min', flush=True)
+                print(f'epoch {epoch} iter {it} loss {loss.item():.4f} (' + ', '.join(
+                    f'{k} {v.item():.3f}' for k, v in parts.items()) + f') lr {lr:.2e} '
+                    f'{elapsed / 60:.1f} min', flush=True)
             it += 1
         epoch += 1
     trained_s = time.perf_counter() - start
@@ -106,6 +108,7 @@ def train_peer(cfg: Config, minutes: float, base_lr: float = 1e-3,
                detections_per_image=len(scores) / max(len(img_ids), 1),
                max_score=max(scores, default=0.0),
                final_loss=float(loss.item()) if it else None,
+               final_losses={k: float(v.item()) for k, v in parts.items()} if it else None,
                train_seconds=trained_s, **{'coco/bbox_mAP': float(stats[0]),
                                           'coco/bbox_mAP_50': float(stats[1])})
     print(f'FCOS ResNet-18 FPN: {it} iterations in {trained_s / 60:.1f} min; val '

@@ -8,7 +8,9 @@ from scratch: no pretrained weights) it prints: train img/s (the config's batch 
 inference img/s at batch 1 and 8, peak memory (CUDA: allocated; CPU: the process's peak
 resident set, reset before each phase), training FLOPs per image (forward + backward, by
 torch's FLOP counter) and the achieved training FLOP/s as a fraction of this machine's
-fp32 matmul peak, measured first by the script. Then the MaxSight / peer ratios.
+fp32 peak, measured first by the script: the better of a large matmul and (on the CPU) a
+large direct 3x3 convolution (:func:`~maxsight.analysis.common.fp32_peak_flops` says why).
+Then the MaxSight / peer ratios.
 Timings are medians over --iters steps after --warmup steps; both models see the same
 pre-loaded batches, so data loading is not timed.
 """
@@ -20,7 +22,7 @@ from mmengine.config import Config
 
 from ..models.peers import fcos_resnet18_fpn, peer_inputs
 from ..utils.config_preparation import preload_batches
-from .common import (best_device, build_trainable, count_flops, matmul_peak_flops,
+from .common import (best_device, build_trainable, count_flops, fp32_peak_flops,
                      median_seconds, peak_memory_mb, reset_peak_memory)
 
 
@@ -111,10 +113,14 @@ def run_benchmark(cfg: Config, iters: int = 20, warmup: int = 3, peer: str = 'fc
     device = best_device()
     batch_size = int(cfg.train_dataloader.batch_size)
     batches = preload_batches(cfg.train_dataloader, max(8 // batch_size, 2))
-    peak = matmul_peak_flops(device)
-    print(f'device {device}, threads {torch.get_num_threads()}, fp32 matmul peak '
-          f'{peak / 1e9:.1f} GFLOP/s', flush=True)
-    results = dict(device=str(device), matmul_peak_gflops=peak / 1e9,
+    rates = fp32_peak_flops(device)
+    peak = rates['peak']
+    print(f'device {device}, threads {torch.get_num_threads()}, fp32 peak '
+          f'{peak / 1e9:.1f} GFLOP/s (' + ', '.join(
+              f'{k} {v / 1e9:.1f}' for k, v in rates.items() if k != 'peak') + ')',
+          flush=True)
+    results = dict(device=str(device), peak_gflops=peak / 1e9,
+                   **{f'{k}_peak_gflops': v / 1e9 for k, v in rates.items() if k != 'peak'},
                    batch_size=batch_size, config=name or cfg.filename)
     train, infer = maxsight_fns(cfg, batches, device)
     results['maxsight'] = measure('maxsight', train, infer, batch_size, iters, warmup,

@@ -22,6 +22,25 @@ def test_measure_counts_training_flops_per_image_exactly():
     assert row['infer_img_s_b8'] > 0 and row['train_peak_mb'] > 0
 
 
+def test_fp32_peak_is_the_better_of_matmul_and_convolution_counted_like_the_models(
+        monkeypatch):
+    """The convolution's FLOPs are what torch's counter says of the same convolution (so a
+    model's fraction of it compares like with like), and the peak is the larger rate."""
+    from maxsight.analysis import common
+    seen = {}
+
+    def fake_rate(fn, flops, reps, device):
+        counted = common.count_flops(fn)
+        seen.setdefault('counted', []).append(counted)
+        return flops if flops == counted else -1.0
+    monkeypatch.setattr(common, '_best_rate', fake_rate)
+    rates = common.fp32_peak_flops(torch.device('cpu'))
+    assert rates['matmul'] == 2 * 2048 ** 3
+    assert rates['conv'] == 2 * 8 * 256 * 256 * 9 * 48 * 48
+    assert rates['peak'] == max(rates['matmul'], rates['conv']) == rates['conv']
+    assert set(rates) == {'matmul', 'conv', 'peak'}
+
+
 def test_fcos_peer_is_resnet18_fpn_from_scratch():
     from maxsight.models.peers import fcos_resnet18_fpn
     model = fcos_resnet18_fpn(num_classes=8, img_hw=(96, 128))
@@ -68,6 +87,9 @@ def test_train_peer_overfit_trains_and_evaluates_on_the_same_training_images(tin
     assert 0 <= out['detections_per_image'] <= 100 and 0.0 <= out['max_score'] <= 1.0
     assert (out['detections_per_image'] == 0) == (out['max_score'] == 0.0)
     assert out['final_loss'] > 0
+    parts = out['final_losses']  # which of FCOS's losses a peer that scores nothing is stuck on
+    assert set(parts) == {'classification', 'bbox_regression', 'bbox_ctrness'}
+    assert abs(sum(parts.values()) - out['final_loss']) < 1e-4
     with pytest.raises(ValueError, match='--overfit must be >= 1'):
         peer.main([osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py'), '--minutes', '0.01',
                    '--overfit', '0', '--cfg-options', *opts])
@@ -134,7 +156,7 @@ def test_benchmark_measures_a_changed_config_in_the_same_run(tiny_synth, monkeyp
         'maxsight_benchmark', osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    monkeypatch.setattr(bench, 'matmul_peak_flops', lambda device: 1e11)
+    monkeypatch.setattr(bench, 'fp32_peak_flops', lambda device: dict(matmul=1e11, peak=1e11))
     out = tool.main([osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py'), '--iters', '1',
                      '--warmup', '0', '--peer', 'none', '--cfg-options',
                      f'train_dataloader.dataset.data_root={tiny_synth}/',

@@ -1,7 +1,8 @@
 """Speed, memory and compute efficiency of a MaxSight config against a standard peer
 (torchvision FCOS, ResNet-18 FPN, from scratch), measured in one run on the same data and
 image size: train img/s, inference img/s at batch 1 and 8, peak memory, training FLOPs
-per image and the achieved fraction of this machine's fp32 matmul peak, then the ratios.
+per image and the achieved fraction of this machine's fp32 peak (the better of a matmul
+and a convolution), then the ratios.
 What each figure means: maxsight/analysis/speed.py.
 
 python tools/analysis_tools/benchmark.py CONFIG [--iters 20] [--warmup 3]
