@@ -2,8 +2,11 @@
 ResNet-18 FPN, from scratch, on a MaxSight config's data for a wall-time budget, then its
 val COCO mAP from the same CocoMetric code MaxSight is scored with.
 
-AdamW, linear warm-up, then a cosine over the iterations the budget allows (estimated
-from the iterations' speed after warm-up), gradients clipped at norm 10.
+AdamW at the full learning rate from the first step (no warm-up by default), then a cosine
+over the iterations the budget allows (estimated from the speed of the first iterations),
+gradients clipped at norm 10. A linear warm-up from 1 % of the rate lets FCOS's ReLU'd box
+distances fall to 0 in the first iterations, where they pass no gradient again: its GIoU
+loss stays at 1.000 and it scores mAP 0 (docs/benchmarks.md, the 35-minute peer).
 """
 import math
 import time
@@ -40,8 +43,20 @@ def to_original(detections: dict, metainfo: dict) -> dict:
                 distance_m=[0.0] * n, distance_zone=[0] * n, urgency=[0] * n)
 
 
+def peer_lr(it: int, base_lr: float, warmup: int, total: Optional[int]) -> float:
+    """Learning rate of iteration ``it``: linear from 1 % of ``base_lr`` over ``warmup``
+    iterations, then ``base_lr`` until ``total`` (the iterations the budget allows) is
+    known, then a cosine from ``base_lr`` to 1 % of it at ``total``."""
+    if it < warmup:
+        return base_lr * (0.01 + 0.99 * it / warmup)
+    if total is None:
+        return base_lr
+    progress = min(1.0, (it - warmup) / max(1, total - warmup))
+    return 0.01 * base_lr + 0.99 * base_lr * 0.5 * (1 + math.cos(math.pi * progress))
+
+
 def train_peer(cfg: Config, minutes: float, base_lr: float = 1e-3,
-               warmup_iters: int = 150,
+               warmup_iters: int = 0,
                overfit: Optional[int] = None) -> dict:
     """Train the peer on prepared ``cfg``'s train split for ``minutes`` and evaluate it on
     its val split; returns iterations, epochs, images evaluated and COCO mAP / AP50."""
@@ -64,13 +79,7 @@ def train_peer(cfg: Config, minutes: float, base_lr: float = 1e-3,
                 break
             if it == warmup + 20:  # speed known: cosine over what the budget allows
                 total = int(it * budget / elapsed)
-            if it < warmup:
-                lr = base_lr * (0.01 + 0.99 * it / warmup)
-            elif total is None:
-                lr = base_lr
-            else:
-                progress = min(1.0, (it - warmup) / max(1, total - warmup))
-                lr = 0.01 * base_lr + 0.99 * base_lr * 0.5 * (1 + math.cos(math.pi * progress))
+            lr = peer_lr(it, base_lr, warmup, total)
             for group in optim.param_groups:
                 group['lr'] = lr
             model.train()

@@ -73,11 +73,9 @@ def _assert_same_checkpoint(a: str, b: str) -> None:
 
 @pytest.mark.slow
 def test_runners_build_equals_train_tool_for_t2_qat_and_t5_finetune(clip_data, tmp_path):
-    t2_tool, t2_api = str(tmp_path / 't2_tool'), str(tmp_path / 't2_api')
-    _train_with_tool('configs/t2_default.py', t2_tool, _options(clip_data))
-    _train_in_process('configs/t2_default.py', t2_api, _options(clip_data))
-    _assert_same_checkpoint(osp.join(t2_tool, 'epoch_1.pth'), osp.join(t2_api, 'epoch_1.pth'))
-    float_ckpt = osp.join(t2_tool, 'epoch_1.pth')
+    # the float start of both; t2_qat inherits t2_default, so its pair covers the default
+    _train_in_process('configs/t2_default.py', str(tmp_path / 't2'), _options(clip_data))
+    float_ckpt = str(tmp_path / 't2' / 'epoch_1.pth')
     for config in ('configs/t2_qat.py', 'configs/t5_temporal_finetune.py'):
         name = osp.splitext(osp.basename(config))[0]
         tool, api = str(tmp_path / f'{name}_tool'), str(tmp_path / f'{name}_api')

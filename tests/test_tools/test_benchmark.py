@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from maxsight.analysis import speed as bench
-from maxsight.analysis.peer_training import to_original
+from maxsight.analysis.peer_training import peer_lr, to_original
 
 from ..helpers import ROOT
 
@@ -39,6 +39,21 @@ def test_fp32_peak_is_the_better_of_matmul_and_convolution_counted_like_the_mode
     assert rates['conv'] == 2 * 8 * 256 * 256 * 9 * 48 * 48
     assert rates['peak'] == max(rates['matmul'], rates['conv']) == rates['conv']
     assert set(rates) == {'matmul', 'conv', 'peak'}
+
+
+def test_peer_schedule_starts_at_the_full_rate_by_default_and_ends_at_one_percent():
+    """No warm-up by default (a warm-up from 1 % collapsed FCOS's box regression); the
+    cosine runs from the rate to 1 % of it at the iterations the budget allows."""
+    import inspect
+    from maxsight.analysis.peer_training import train_peer
+    assert inspect.signature(train_peer).parameters['warmup_iters'].default == 0
+    assert peer_lr(0, 1e-3, 0, None) == 1e-3
+    assert peer_lr(0, 1e-3, 150, None) == 1e-3 * 0.01
+    assert abs(peer_lr(75, 1e-3, 150, None) - 1e-3 * (0.01 + 0.99 * 0.5)) < 1e-15
+    assert peer_lr(160, 1e-3, 150, None) == 1e-3
+    assert abs(peer_lr(100, 1e-3, 0, 200) - 1e-3 * (0.01 + 0.99 * 0.5)) < 1e-15
+    assert abs(peer_lr(200, 1e-3, 0, 200) - 1e-5) < 1e-18
+    assert peer_lr(300, 1e-3, 0, 200) == peer_lr(200, 1e-3, 0, 200)
 
 
 def test_fcos_peer_is_resnet18_fpn_from_scratch():

@@ -4,7 +4,7 @@ The peer is torchvision's FCOS with a ResNet-18 FPN, from scratch; it trains for
 wall-time budget, then is evaluated with the same COCO evaluation as MaxSight.
 
 python tools/analysis_tools/train_peer.py CONFIG --minutes 9.1 [--lr 1e-3] [--out peer.json]
-    [--warmup 150] [--overfit N]
+    [--warmup 0] [--overfit N]
 
 Same training images, pipeline (resize, flip), batch size and validation set as CONFIG;
 the recipe is in maxsight/analysis/peer_training.py. ``--overfit N`` is the sanity check of
@@ -33,7 +33,9 @@ def main(argv=None) -> dict:
     parser.add_argument('config', help='config file, e.g. configs/t2_default.py')
     parser.add_argument('--minutes', type=float, required=True, help='training wall time')
     parser.add_argument('--lr', help='learning rate', type=float, default=1e-3)
-    parser.add_argument('--warmup', type=int, default=150, help='linear warm-up iterations')
+    parser.add_argument('--warmup', type=int, default=0,
+                        help='linear warm-up iterations from 1 %% of the rate (0: none; a warm-up '
+                             'collapses FCOS\'s box regression, docs/benchmarks.md)')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument('--overfit', type=int, metavar='N',
                         help='train and evaluate on the first N training images only')
