@@ -16,7 +16,14 @@ def fcos_resnet18_fpn(num_classes: int, img_hw: Tuple[int, int]) -> nn.Module:
     loading pretrained weights: ``resnet_fpn_backbone``'s default, FrozenBatchNorm2d, is
     meant for pretrained statistics and with random initialisation freezes every BN as an
     identity (mean 0, variance 1), i.e. a ResNet-18 trained from scratch without
-    normalisation."""
+    normalisation.
+
+    The box-distance layer starts with bias 1 (distances of one anchor size on each side)
+    instead of torchvision's 0: at 0 its ReLU zeroes about half of the distances, a box with
+    a zero distance on two opposite sides has no area, GIoU gives it no gradient to grow,
+    and its enclosing-box penalty pushes the other distances down, so from scratch every
+    distance reaches 0 within a few iterations and never passes a gradient again (GIoU loss
+    1.000, mAP 0; docs/benchmarks.md, the 35-minute peer)."""
     from torchvision.models.detection import FCOS
     from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
     from torchvision.ops.feature_pyramid_network import LastLevelP6P7
@@ -25,8 +32,10 @@ def fcos_resnet18_fpn(num_classes: int, img_hw: Tuple[int, int]) -> nn.Module:
                                    extra_blocks=LastLevelP6P7(256, 256),
                                    norm_layer=nn.BatchNorm2d)
     h, w = img_hw
-    return FCOS(backbone, num_classes=num_classes, min_size=min(h, w), max_size=max(h, w),
-                score_thresh=0.05, detections_per_img=100)
+    model = FCOS(backbone, num_classes=num_classes, min_size=min(h, w), max_size=max(h, w),
+                 score_thresh=0.05, detections_per_img=100)
+    nn.init.constant_(model.head.regression_head.bbox_reg.bias, 1.0)
+    return model
 
 
 def peer_inputs(batch: dict, device: torch.device) -> Tuple[List[torch.Tensor], List[dict]]:

@@ -74,6 +74,22 @@ def test_fcos_peer_is_resnet18_fpn_from_scratch():
     assert set(out[0]) == {'boxes', 'scores', 'labels'}
 
 
+def test_fcos_peer_starts_with_boxes_that_have_area():
+    """At torchvision's bias 0 about half of the ReLU'd distances start at 0: boxes with no
+    area, which GIoU cannot grow (the regression collapsed, mAP 0)."""
+    from maxsight.models.peers import fcos_resnet18_fpn
+    torch.manual_seed(0)
+    model = fcos_resnet18_fpn(num_classes=8, img_hw=(96, 128)).eval()
+    pre = []
+    model.head.regression_head.bbox_reg.register_forward_hook(
+        lambda m, i, o: pre.append(o.flatten()))
+    with torch.no_grad():
+        model([torch.rand(3, 96, 128)])
+    pre = torch.cat(pre)
+    assert (pre > 0).float().mean() > 0.99
+    assert 0.9 < pre.mean() < 1.1  # one anchor size on each side
+
+
 def test_peer_detections_go_back_to_original_pixels_with_file_category_ids():
     from maxsight.evaluation.metrics.coco_metric import to_coco_results
     det = dict(boxes=torch.tensor([[10.0, 20.0, 50.0, 60.0]]), scores=torch.tensor([0.9]),
