@@ -6,7 +6,7 @@ import pytest
 from maxsight.datasets import AssistiveCocoDataset
 from maxsight.datasets.synthetic import generate_split
 from maxsight.datasets.synthetic.audio import N_MELS, audio_features
-from maxsight.datasets.synthetic.generator import CLASSES
+from maxsight.datasets.synthetic.generator import CLASSES, SceneRenderer, _annotate
 
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
             dict(type='LoadAudioFeatures'), dict(type='Resize', scale=(64, 48)),
@@ -97,6 +97,26 @@ def test_audio_reflects_scene_content():
     silent = audio_features([dict(cls=door, distance=2.0)], rng)
     low = slice(0, 8)  # engine energy sits in the low mel bands
     assert near_car[low].mean() > far_car[low].mean() > silent[low].mean()
+
+
+def test_objects_out_of_the_frame_are_heard_but_not_annotated():
+    """A car beside the camera has no box, and its engine is still in the scene's audio
+    (the audio is made from every placed object, seen or not)."""
+    car = next(c for c in CLASSES if c.name == 'car')
+    renderer = SceneRenderer(np.random.default_rng(0), 128, 96)
+    half_view_m = 64 * 4.0 / renderer.focal  # half the visible width at 4 m
+    beside = dict(cls=car, distance=4.0, x_m=3 * half_view_m, width_m=1.8, color=(200, 0, 0),
+                  draw_seed=1, track_id=1)
+    edge = dict(beside, x_m=half_view_m, track_id=2)  # centred on the right edge
+    _, placed = renderer.render([beside, edge], np.random.default_rng(1))
+    anns = _annotate(placed, 128, 96)
+    assert [a['track_id'] for a in anns] == [2]
+    assert 0.4 < anns[0]['truncation'] < 0.6  # half its box is outside the frame
+    heard = audio_features(placed, np.random.default_rng(2))
+    seen_only = audio_features([o for o in placed if o['track_id'] == 2],
+                               np.random.default_rng(2))
+    low = slice(0, 8)
+    assert heard[low].mean() > seen_only[low].mean() + 0.1
 
 
 def test_load_audio_features_reads_the_file_or_gives_zeros_and_names_bad_files(tmp_path):

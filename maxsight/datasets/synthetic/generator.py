@@ -60,8 +60,9 @@ MIN_VISIBLE_FRACTION = 0.2
 #: Clip frame rate (frames/s).
 FRAMES_PER_S = 5
 #: Version of the generated files (``info.version``): splits written by an older version
-#: are generated again (clip urgency depends on motion since 1.2).
-GENERATOR_VERSION = '1.2'
+#: are generated again (clip urgency depends on motion since 1.2; annotations carry
+#: ``truncation`` since 1.3).
+GENERATOR_VERSION = '1.3'
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2, 'train_clips': 3, 'val_clips': 4,
                'test_clips': 5}
 
@@ -334,7 +335,8 @@ def _annotate(objects: List[Dict], width: int, height: int) -> List[Dict]:
                    iscrowd=int(visible < MIN_VISIBLE_FRACTION or clipped_frac < 0.25),
                    distance_m=d, distance_zone=zone_from_distance(d),
                    urgency=urgency_from_fields(cls.hazard_prior, d, cx_frac),
-                   occlusion=round(1.0 - visible, 3), track_id=obj['track_id'])
+                   occlusion=round(1.0 - visible, 3), truncation=round(1.0 - clipped_frac, 3),
+                   track_id=obj['track_id'])
         if 'approach_m_s' in obj:  # a clip: urgency from the time to contact
             ann['approach_m_s'] = round(obj['approach_m_s'], 3)
             ann['urgency'] = urgency_level(moving_urgency_score(
