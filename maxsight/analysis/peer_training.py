@@ -4,9 +4,7 @@ val COCO mAP from the same CocoMetric code MaxSight is scored with.
 
 AdamW at the full learning rate from the first step (no warm-up by default), then a cosine
 over the iterations the budget allows (estimated from the speed of the first iterations),
-gradients clipped at norm 10. A linear warm-up from 1 % of the rate lets FCOS's ReLU'd box
-distances fall to 0 in the first iterations, where they pass no gradient again: its GIoU
-loss stays at 1.000 and it scores mAP 0 (docs/benchmarks.md, the 35-minute peer).
+gradients clipped at norm 10 (docs/benchmarks.md, the 35-minute peer).
 """
 import math
 import time
@@ -55,6 +53,15 @@ def peer_lr(it: int, base_lr: float, warmup: int, total: Optional[int]) -> float
     return 0.01 * base_lr + 0.99 * base_lr * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def budget_iterations(done: int, first_done_s: float, elapsed_s: float,
+                      budget_s: float) -> int:
+    """Iterations a ``budget_s`` run will reach, from ``done`` iterations after
+    ``elapsed_s`` seconds, the first of which ended at ``first_done_s``: the rate is taken
+    after the first iteration, which also pays for starting the data workers."""
+    rate = (done - 1) / max(elapsed_s - first_done_s, 1e-9)
+    return done + int(rate * max(budget_s - elapsed_s, 0.0))
+
+
 def train_peer(cfg: Config, minutes: float, base_lr: float = 1e-3,
                warmup_iters: int = 0,
                overfit: Optional[int] = None) -> dict:
@@ -69,7 +76,7 @@ def train_peer(cfg: Config, minutes: float, base_lr: float = 1e-3,
     model = fcos_resnet18_fpn(num_classes, tuple(first.shape[-2:])).to(device)
     optim = torch.optim.AdamW(model.parameters(), lr=base_lr, weight_decay=0.05)
     budget, warmup = minutes * 60, warmup_iters
-    start, it, epoch, total = time.perf_counter(), 0, 0, None
+    start, it, epoch, total, first_done = time.perf_counter(), 0, 0, None, 0.0
     while time.perf_counter() - start < budget:
         train_loader.sampler.set_epoch(epoch) if hasattr(train_loader.sampler,
                                                          'set_epoch') else None
@@ -77,8 +84,10 @@ def train_peer(cfg: Config, minutes: float, base_lr: float = 1e-3,
             elapsed = time.perf_counter() - start
             if elapsed >= budget:
                 break
+            if it == 1:
+                first_done = elapsed
             if it == warmup + 20:  # speed known: cosine over what the budget allows
-                total = int(it * budget / elapsed)
+                total = budget_iterations(it, first_done, elapsed, budget)
             lr = peer_lr(it, base_lr, warmup, total)
             for group in optim.param_groups:
                 group['lr'] = lr

@@ -42,8 +42,8 @@ def test_fp32_peak_is_the_better_of_matmul_and_convolution_counted_like_the_mode
 
 
 def test_peer_schedule_starts_at_the_full_rate_by_default_and_ends_at_one_percent():
-    """No warm-up by default (a warm-up from 1 % collapsed FCOS's box regression); the
-    cosine runs from the rate to 1 % of it at the iterations the budget allows."""
+    """No warm-up by default; the cosine runs from the rate to 1 % of it at the iterations
+    the budget allows."""
     import inspect
     from maxsight.analysis.peer_training import train_peer
     assert inspect.signature(train_peer).parameters['warmup_iters'].default == 0
@@ -54,6 +54,14 @@ def test_peer_schedule_starts_at_the_full_rate_by_default_and_ends_at_one_percen
     assert abs(peer_lr(100, 1e-3, 0, 200) - 1e-3 * (0.01 + 0.99 * 0.5)) < 1e-15
     assert abs(peer_lr(200, 1e-3, 0, 200) - 1e-5) < 1e-18
     assert peer_lr(300, 1e-3, 0, 200) == peer_lr(200, 1e-3, 0, 200)
+
+
+def test_peer_budget_counts_iterations_at_the_rate_after_the_first():
+    from maxsight.analysis.peer_training import budget_iterations
+    # 20 done in 50 s, the first (with the workers' start) took 12 s: 19 in 38 s = 0.5 it/s,
+    # then 2050 s left -> 1025 more; counting from 0 s would say 20 * 2100 / 50 = 840
+    assert budget_iterations(20, 12.0, 50.0, 2100.0) == 1045
+    assert budget_iterations(20, 12.0, 2200.0, 2100.0) == 20
 
 
 def test_fcos_peer_is_resnet18_fpn_from_scratch():

@@ -34,8 +34,7 @@ def main(argv=None) -> dict:
     parser.add_argument('--minutes', type=float, required=True, help='training wall time')
     parser.add_argument('--lr', help='learning rate', type=float, default=1e-3)
     parser.add_argument('--warmup', type=int, default=0,
-                        help='linear warm-up iterations from 1 %% of the rate (0: none; a warm-up '
-                             'collapses FCOS\'s box regression, docs/benchmarks.md)')
+                        help='linear warm-up iterations from 1 %% of the rate (0: none)')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument('--overfit', type=int, metavar='N',
                         help='train and evaluate on the first N training images only')
