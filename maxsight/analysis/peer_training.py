@@ -57,7 +57,7 @@ def budget_iterations(done: int, first_done_s: float, elapsed_s: float,
                       budget_s: float) -> int:
     """Iterations a ``budget_s`` run will reach, from ``done`` iterations after
     ``elapsed_s`` seconds, the first of which ended at ``first_done_s``: the rate is taken
-    after the first iteration, which also pays for starting the data workers."""
+    after the first iteration, which also pays for one-time start-up."""
     rate = (done - 1) / max(elapsed_s - first_done_s, 1e-9)
     return done + int(rate * max(budget_s - elapsed_s, 0.0))
 

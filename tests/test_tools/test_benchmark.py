@@ -58,7 +58,7 @@ def test_peer_schedule_starts_at_the_full_rate_by_default_and_ends_at_one_percen
 
 def test_peer_budget_counts_iterations_at_the_rate_after_the_first():
     from maxsight.analysis.peer_training import budget_iterations
-    # 20 done in 50 s, the first (with the workers' start) took 12 s: 19 in 38 s = 0.5 it/s,
+    # 20 done in 50 s, the first (with the start-up) took 12 s: 19 in 38 s = 0.5 it/s,
     # then 2050 s left -> 1025 more; counting from 0 s would say 20 * 2100 / 50 = 840
     assert budget_iterations(20, 12.0, 50.0, 2100.0) == 1045
     assert budget_iterations(20, 12.0, 2200.0, 2100.0) == 20
