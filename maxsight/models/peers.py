@@ -22,8 +22,8 @@ def fcos_resnet18_fpn(num_classes: int, img_hw: Tuple[int, int]) -> nn.Module:
     instead of torchvision's 0: at 0 its ReLU zeroes about half of the distances, a box with
     a zero distance on two opposite sides has no area, GIoU gives it no gradient to grow,
     and its enclosing-box penalty pushes the other distances down, so from scratch every
-    distance reaches 0 within a few iterations and never passes a gradient again (GIoU loss
-    1.000, mAP 0; docs/benchmarks.md, the 35-minute peer)."""
+    distance can reach 0 and never pass a gradient again (docs/benchmarks.md, the 35-minute
+    peer)."""
     from torchvision.models.detection import FCOS
     from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
     from torchvision.ops.feature_pyramid_network import LastLevelP6P7

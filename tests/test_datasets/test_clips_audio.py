@@ -104,7 +104,7 @@ def test_objects_out_of_the_frame_are_heard_but_not_annotated():
     (the audio is made from every placed object, seen or not)."""
     car = next(c for c in CLASSES if c.name == 'car')
     renderer = SceneRenderer(np.random.default_rng(0), 128, 96)
-    half_view_m = 64 * 4.0 / renderer.focal  # half the visible width at 4 m
+    half_view_m = renderer.w / 2 * 4.0 / renderer.focal  # half the visible width at 4 m
     beside = dict(cls=car, distance=4.0, x_m=3 * half_view_m, width_m=1.8, color=(200, 0, 0),
                   draw_seed=1, track_id=1)
     edge = dict(beside, x_m=half_view_m, track_id=2)  # centred on the right edge

@@ -36,10 +36,11 @@ def test_annotations_valid_and_diverse(tmp_path):
     assert {a['distance_zone'] for a in anns} == {0, 1, 2}
     assert {a['urgency'] for a in anns} >= {0, 1, 2}
     assert any(a['iscrowd'] for a in anns)  # heavily occluded -> ignore regions
-    widths = {img['id']: img['width'] for img in data['images']}
+    sizes = {img['id']: (img['width'], img['height']) for img in data['images']}
     for a in anns:  # truncation: share of the box outside the frame
         x, y, w, h = a['bbox']
-        at_edge = x <= 0 or y <= 0 or x + w >= widths[a['image_id']] - 0.01 or y + h >= 119.99
+        width, height = sizes[a['image_id']]
+        at_edge = x <= 0 or y <= 0 or x + w >= width - 0.01 or y + h >= height - 0.01
         assert 0.0 <= a['truncation'] < 1.0 and (at_edge or a['truncation'] == 0), a
     assert sum(a['truncation'] > 0 for a in anns) > 10
     heights = sorted(a['bbox'][3] for a in anns)

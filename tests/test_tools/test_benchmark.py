@@ -84,7 +84,7 @@ def test_fcos_peer_is_resnet18_fpn_from_scratch():
 
 def test_fcos_peer_starts_with_boxes_that_have_area():
     """At torchvision's bias 0 about half of the ReLU'd distances start at 0: boxes with no
-    area, which GIoU cannot grow (the regression collapsed, mAP 0)."""
+    area, which GIoU cannot grow."""
     from maxsight.models.peers import fcos_resnet18_fpn
     torch.manual_seed(0)
     model = fcos_resnet18_fpn(num_classes=8, img_hw=(96, 128)).eval()
