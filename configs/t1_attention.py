@@ -1,5 +1,5 @@
-# MaxSight T1: T0 + channel/spatial attention on the pyramid + GradNorm task balancing
-# (the model: _base_/models/maxsight_t1.py), on the embedded dataset.
+# MaxSight T1: T0 + channel/spatial attention on the pyramid (the model:
+# _base_/models/maxsight_t1.py), on the embedded dataset.
 _base_ = [
     '_base_/datasets/synthetic_scenes.py',
     '_base_/models/maxsight_t1.py',

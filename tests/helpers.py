@@ -1,6 +1,7 @@
 """What several test modules share that is not a fixture: the repository root, a tiny
 model, a synthetic batch and a tier model with one real batch."""
 import os.path as osp
+from typing import Optional
 
 import torch
 from mmengine.config import Config
@@ -49,10 +50,13 @@ def synthetic_batch() -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def build_tier(name: str, root: str):
-    """Tier config ``name``'s model (8 classes, seeded) and one preprocessed training
-    batch of 2 from the embedded data under ``root``."""
+def build_tier(name: str, root: str, balancer: Optional[dict] = None):
+    """Tier config ``name``'s model (8 classes, seeded; its balancer replaced by
+    ``balancer`` when given) and one preprocessed training batch of 2 from the embedded
+    data under ``root``."""
     cfg = Config.fromfile(f'configs/{name}.py')
+    if balancer is not None:
+        cfg.model.balancer = balancer
     cfg.embedded_dataset = dict(root=root, num_train=24, num_val=8, num_train_clips=3,
                                 num_val_clips=2, clip_length=4, seed=3, width=128, height=96)
     loader = cfg.train_dataloader

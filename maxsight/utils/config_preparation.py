@@ -55,14 +55,16 @@ def _dataloader_datasets(cfg: Config, splits: Sequence[str] = SPLITS
 def ensure_embedded_dataset(cfg: Config, splits: Sequence[str] = SPLITS) -> None:
     """Generate the splits of the embedded synthetic dataset that a dataloader of ``splits``
     uses and that are missing (``annotations/<split>.json`` under ``embedded_dataset.root``;
-    splits ``train``, ``val``, ``train_clips``, ``val_clips``)."""
+    splits ``train``, ``val``, ``train_clips``, ``val_clips`` and the held-out ``test``,
+    ``test_clips``, each from its own random stream)."""
     spec = cfg.get('embedded_dataset')
     if not spec:
         return
     root = osp.normpath(spec['root'])
     counts = dict(train=spec['num_train'], val=spec['num_val'],
                   train_clips=spec.get('num_train_clips', 0),
-                  val_clips=spec.get('num_val_clips', 0))
+                  val_clips=spec.get('num_val_clips', 0), test=spec.get('num_test', 0),
+                  test_clips=spec.get('num_test_clips', 0))
     from ..datasets.synthetic.generator import GENERATOR_VERSION
     for _, ds in _dataloader_datasets(cfg, splits):
         ann_file = dataset_ann_file(ds)

@@ -22,6 +22,7 @@ NEEDS_CONFIG = {  # tool -> extra arguments after the config
     'analysis_tools/browse_dataset.py': ['--out-dir', '/tmp/never'],
     'analysis_tools/get_flops.py': [], 'analysis_tools/profile_train.py': [],
     'analysis_tools/train_peer.py': ['--minutes', '1'],
+    'analysis_tools/tier_ladder.py': ['--work-root', '/tmp/never'],
 }
 CONFIG_THEN_CKPT = {'test.py': [], 'calibrate.py': [], 'export.py': [], 'demo.py': []}
 

@@ -37,6 +37,25 @@ def test_generates_embedded_dataset_and_fills_classes_and_evaluator(tmp_path):
     assert open(osp.join(root, 'val', '000001.png'), 'rb').read().endswith(b'x')
 
 
+def test_the_held_out_split_is_generated_when_a_test_loader_reads_it(tmp_path):
+    """The tier ladder tests on annotations/test.json of the embedded data: generated on
+    first use, with the same bytes as make_synthetic_dataset.py --num-test writes."""
+    import filecmp
+
+    from maxsight.datasets.synthetic import generate_split
+    root = str(tmp_path / 'synth')
+    cfg = _cfg(root, num_train=2, num_val=2, num_test=3, width=96, height=64)
+    cfg.test_dataloader.dataset.ann_file = 'annotations/test.json'
+    prepare_config(cfg, splits=('test',))
+    made = osp.join(root, 'annotations', 'test.json')
+    assert not osp.exists(osp.join(root, 'annotations', 'train.json'))  # not asked for
+    reference = generate_split(str(tmp_path / 'ref'), 'test', 3, cfg.embedded_dataset.seed,
+                               96, 64, 1)
+    assert filecmp.cmp(made, reference, shallow=False)
+    assert filecmp.cmp(osp.join(root, 'test', '000002.png'),
+                       osp.join(tmp_path, 'ref', 'test', '000002.png'), shallow=False)
+
+
 def test_class_count_mismatch_and_missing_data_are_clear(tiny_synth, tmp_path):
     cfg = _cfg(tiny_synth)
     cfg.model.bbox_head.num_classes = 5

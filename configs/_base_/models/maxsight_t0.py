@@ -1,5 +1,6 @@
 # T0: CNN backbone + FPN + dense multi-task head, static loss weights. The tier configs
-# add their modules to this model, each to the tier below it.
+# add their modules to this model, each to the tier below it, and keep its training
+# recipe, so a tier's gain over the one below is its module's (docs/tiers.md).
 model = dict(
     type='MaxSightDetector',
     data_preprocessor=dict(type='DetDataPreprocessor', pad_size_divisor=32),
@@ -25,7 +26,9 @@ model = dict(
                      cost_outside=1.0, num_matches_per_gt=4),
         # a missed hazard (urgency >= 2) costs the user more than a missed bench
         hazard_loss_weight=3.0,
-        loss_cls=dict(type='FocalLoss', alpha=0.25, gamma=2.0, loss_weight=2.0),
+        # focal alpha 0.5: positives weigh as much as negatives, better in make train's budget
+        # (docs/benchmarks.md#summary-make-train-against-the-peer)
+        loss_cls=dict(type='FocalLoss', alpha=0.5, gamma=2.0, loss_weight=2.0),
         loss_bbox=dict(type='L1Loss', loss_weight=5.0),
         loss_giou=dict(type='GIoULoss', loss_weight=2.0),
         loss_obj=dict(type='QualityFocalLoss', beta=2.0, loss_weight=1.0),

@@ -1,0 +1,211 @@
+"""The tier ladder (``tools/analysis_tools/tier_ladder.py``): every tier trained with the
+same schedule over several seeds, scored on the held-out split on the metrics it is built
+for, and compared with the tier below it.
+
+One run = one (tier config, seed): trained into ``<root>/<tier>_seed<seed>`` with
+``train_cfg.max_epochs`` set (the schedule follows it) and validation only after the last
+epoch (the operating point is calibrated there, on val), then tested on the held-out split
+with that operating point. Its metrics go to ``ladder_result.json`` in the run's folder; a
+run that has one is not repeated, and a run killed during training resumes.
+
+A tier *beats* the one below on a metric when its mean over the seeds is better by more
+than the seed spread: the larger of the two tiers' ranges (max - min over the seeds).
+"""
+import json
+import os.path as osp
+import time
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+#: what each tier is built to improve over the tier below it (docs/tiers.md)
+TARGETS = {
+    't0_baseline': (),
+    't1_attention': ('coco/bbox_mAP',),
+    't2_default': ('coco/bbox_mAP',),
+    't3_cross_task': ('urgency/acc', 'urgency/hazard_recall'),
+    't4_cross_modal': ('hazard_recall/occluded', 'hazard_recall/truncated'),
+    't5_temporal': ('urgency/acc_approaching', 'distance/mae_m'),
+}
+LOWER_IS_BETTER = frozenset({'distance/mae_m'})
+#: the columns of the table, every tier
+REPORTED = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'distance/zone_acc', 'distance/mae_m',
+            'urgency/acc', 'urgency/hazard_recall', 'hazard_recall/occluded',
+            'hazard_recall/truncated')
+#: an occluded hazard: at least this share of its box hidden by nearer objects
+OCCLUDED_FROM = 0.3
+#: a truncated hazard: at least this share of its box outside the frame
+TRUNCATED_FROM = 0.01
+RESULT_FILE = 'ladder_result.json'
+
+
+def tier_name(config: str) -> str:
+    """``configs/t2_default.py`` -> ``t2_default``."""
+    return osp.splitext(osp.basename(config))[0]
+
+
+def run_dir(root: str, config: str, seed: int) -> str:
+    """Folder of one run: ``<root>/<tier>_seed<seed>``."""
+    return osp.join(root, f'{tier_name(config)}_seed{seed}')
+
+
+def _run_options(seed: int, epochs: int, cfg_options: Optional[dict]) -> dict:
+    return dict(cfg_options or {}, **{'randomness.seed': seed, 'train_cfg.max_epochs': epochs,
+                                      'train_cfg.val_interval': epochs})
+
+
+def _train(config: str, seed: int, epochs: int, work_dir: str,
+           cfg_options: Optional[dict]) -> str:
+    """Train one run (resuming a killed one); returns its last checkpoint."""
+    from ..engine import build_runner
+    from ..utils import load_config
+    from ..utils.cli import clean_work_dir_on_failure
+    checkpoint = osp.join(work_dir, f'epoch_{epochs}.pth')
+    if osp.isfile(checkpoint):
+        return checkpoint
+    cfg = load_config(config, _run_options(seed, epochs, cfg_options), work_dir)
+    cfg.resume, cfg.load_from = True, None
+    cfg.experiment_name = f'ladder_{osp.basename(work_dir)}_{time.time_ns()}'
+    with clean_work_dir_on_failure(work_dir):
+        build_runner(cfg).train()
+    return checkpoint
+
+
+def hazard_recall_of_edge_cases(ann_file: str, pred_file: str, score_thr: float
+                                ) -> Dict[str, float]:
+    """Hazard recall of occluded (``occlusion`` >= :data:`OCCLUDED_FROM`) and truncated
+    (``truncation`` >= :data:`TRUNCATED_FROM`) hazards, with their counts; NaN where a
+    split has none (or no such annotation field)."""
+    from ..evaluation.hazard_breakdown import hazard_breakdown
+    out = {}
+    for name, field, edge in (('occluded', 'occlusion', OCCLUDED_FROM),
+                              ('truncated', 'truncation', TRUNCATED_FROM)):
+        rows = hazard_breakdown(ann_file, pred_file, by=field, bins=(0.0, edge, 1.01),
+                                score_thr=score_thr)
+        row = rows.get(f'[{edge:g}, 1.01)')
+        out[f'hazard_recall/{name}'] = row['recall'] if row else float('nan')
+        out[f'hazard_recall/{name}_n'] = float(row['hazards'] if row else 0)
+    return out
+
+
+def _test(config: str, seed: int, epochs: int, work_dir: str, checkpoint: str,
+          test_ann: str, cfg_options: Optional[dict]) -> Dict[str, float]:
+    """The held-out metrics of one run, hazard recall of edge cases included."""
+    from ..engine import build_runner
+    from ..evaluation.evaluation_run import configure_evaluation, evaluate_with_reports
+    from ..utils import load_config
+    from ..utils.config_preparation import dataset_ann_file
+    options = dict(_run_options(seed, epochs, cfg_options),
+                   **{'test_dataloader.dataset.ann_file': test_ann})
+    cfg = load_config(config, options, work_dir)
+    pred_file = osp.join(work_dir, 'ladder_test_predictions.json')
+    configure_evaluation(cfg, checkpoint, pred_out=pred_file)
+    cfg.experiment_name = f'ladder_test_{osp.basename(work_dir)}_{time.time_ns()}'
+    runner = build_runner(cfg)
+    metrics = evaluate_with_reports(runner, report_dir=osp.join(work_dir, 'ladder_report'))
+    score_thr = float(getattr(runner.bare_model, 'display_score_thr', 0.3))
+    metrics.update(hazard_recall_of_edge_cases(dataset_ann_file(runner.cfg.test_dataloader
+                                                                .dataset), pred_file,
+                                               score_thr))
+    return metrics
+
+
+def run_one(config: str, seed: int, epochs: int, root: str, test_ann: str,
+            cfg_options: Optional[dict] = None) -> Dict[str, float]:
+    """Train and test one (tier, seed) run, or read its stored result; see the module
+    docstring. Returns its held-out metrics."""
+    from ..evaluation.metrics.coco_metric import write_json_atomic
+    work_dir = run_dir(root, config, seed)
+    result_file = osp.join(work_dir, RESULT_FILE)
+    if osp.isfile(result_file):
+        with open(result_file) as f:
+            return json.load(f)['metrics']
+    start = time.perf_counter()
+    checkpoint = _train(config, seed, epochs, work_dir, cfg_options)
+    metrics = _test(config, seed, epochs, work_dir, checkpoint, test_ann, cfg_options)
+    write_json_atomic(result_file, dict(config=config, seed=seed, epochs=epochs,
+                                        test_ann=test_ann, metrics=metrics,
+                                        seconds=time.perf_counter() - start), indent=1)
+    return metrics
+
+
+def summarise(results: Dict[str, Dict[int, Dict[str, float]]],
+              keys: Sequence[str] = REPORTED) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """{tier: {seed: metrics}} -> {tier: {key: dict(mean, min, max, spread)}} over the
+    seeds (NaN values, e.g. no truncated hazard in a split, left out of a key's figures)."""
+    out = {}
+    for tier, by_seed in results.items():
+        out[tier] = {}
+        for key in keys:
+            values = np.array([m[key] for m in by_seed.values() if key in m], dtype=float)
+            values = values[np.isfinite(values)]
+            if len(values):
+                out[tier][key] = dict(mean=float(values.mean()), min=float(values.min()),
+                                      max=float(values.max()),
+                                      spread=float(values.max() - values.min()))
+    return out
+
+
+def compare_to_tier_below(summary: Dict[str, Dict[str, Dict[str, float]]],
+                          order: Sequence[str]) -> List[dict]:
+    """For each tier after the first, each of its :data:`TARGETS` metrics: the gain of its
+    mean over the tier below (signed so that positive is better), the seed spread (the
+    larger range of the two) and ``beats`` = gain > spread."""
+    rows = []
+    for below, tier in zip(order[:-1], order[1:]):
+        for key in TARGETS.get(tier, ()):
+            a, b = summary[below].get(key), summary[tier].get(key)
+            if a is None or b is None:
+                rows.append(dict(tier=tier, below=below, metric=key, gain=None, spread=None,
+                                 beats=False))
+                continue
+            sign = -1.0 if key in LOWER_IS_BETTER else 1.0
+            gain = sign * (b['mean'] - a['mean'])
+            spread = max(a['spread'], b['spread'])
+            rows.append(dict(tier=tier, below=below, metric=key, gain=gain, spread=spread,
+                             beats=gain > spread))
+    return rows
+
+
+def format_ladder(summary: Dict[str, Dict[str, Dict[str, float]]],
+                  comparisons: List[dict], seeds: Sequence[int],
+                  keys: Sequence[str] = REPORTED) -> str:
+    """Markdown: the table of means [min, max] per tier, then the comparisons."""
+    lines = [f'| tier ({len(seeds)} seeds) | ' + ' | '.join(keys) + ' |',
+             '|---|' + '---|' * len(keys)]
+    for tier, figures in summary.items():
+        cells = [f'{f["mean"]:.3f} [{f["min"]:.3f}, {f["max"]:.3f}]' if f else '-'
+                 for f in (figures.get(k) for k in keys)]
+        lines.append(f'| {tier} | ' + ' | '.join(cells) + ' |')
+    lines += ['', '| tier | against | target metric | gain of the mean | seed spread | '
+              'beats the tier below |', '|---|---|---|---|---|---|']
+    for r in comparisons:
+        gain = '-' if r['gain'] is None else f'{r["gain"]:+.4f}'
+        spread = '-' if r['spread'] is None else f'{r["spread"]:.4f}'
+        lines.append(f'| {r["tier"]} | {r["below"]} | {r["metric"]} | {gain} | {spread} | '
+                     f'{"yes" if r["beats"] else "no"} |')
+    return '\n'.join(lines)
+
+
+def run_ladder(configs: Sequence[str], seeds: Sequence[int], epochs: int, root: str,
+               test_ann: str = 'annotations/test.json',
+               cfg_options: Optional[dict] = None) -> dict:
+    """Every (config, seed) run (:func:`run_one`), then the summary and comparisons;
+    the whole is written to ``<root>/ladder.json`` and ``<root>/ladder.md``."""
+    from ..evaluation.metrics.coco_metric import write_json_atomic
+    results: Dict[str, Dict[int, Dict[str, float]]] = {tier_name(c): {} for c in configs}
+    for seed in seeds:  # seed by seed: an interrupted ladder has whole ladders of seeds
+        for config in configs:
+            results[tier_name(config)][seed] = run_one(config, seed, epochs, root, test_ann,
+                                                       cfg_options)
+    order = [tier_name(c) for c in configs]
+    summary = summarise(results)
+    comparisons = compare_to_tier_below(summary, order)
+    out = dict(epochs=epochs, seeds=list(seeds), test_ann=test_ann, results=results,
+               summary=summary, comparisons=comparisons)
+    write_json_atomic(osp.join(root, 'ladder.json'), out, indent=1)
+    table = format_ladder(summary, comparisons, seeds)
+    with open(osp.join(root, 'ladder.md'), 'w') as f:
+        f.write(table + '\n')
+    out['table'] = table
+    return out

@@ -1,0 +1,146 @@
+"""tools/analysis_tools/tier_ladder.py: hand-computed summaries and verdicts, the hazard
+recall of occluded and truncated hazards, and a ladder that resumes without repeating."""
+import json
+import math
+
+import pytest
+
+from maxsight.analysis import tier_ladder as ladder
+
+
+def test_summary_and_verdicts_hand_computed():
+    results = {
+        't1_attention': {0: {'coco/bbox_mAP': 0.40}, 1: {'coco/bbox_mAP': 0.42}},
+        't2_default': {0: {'coco/bbox_mAP': 0.45}, 1: {'coco/bbox_mAP': 0.46}},
+        't3_cross_task': {0: {'coco/bbox_mAP': 0.43, 'urgency/acc': 0.80,
+                              'urgency/hazard_recall': 0.90},
+                          1: {'coco/bbox_mAP': 0.47, 'urgency/acc': 0.84,
+                              'urgency/hazard_recall': 0.95}},
+    }
+    results['t2_default'][0].update({'urgency/acc': 0.70, 'urgency/hazard_recall': 0.93})
+    results['t2_default'][1].update({'urgency/acc': 0.72, 'urgency/hazard_recall': 0.94})
+    summary = ladder.summarise(results)
+    assert summary['t1_attention']['coco/bbox_mAP'] == pytest.approx(
+        dict(mean=0.41, min=0.40, max=0.42, spread=0.02))
+    assert 'urgency/acc' not in summary['t1_attention']  # no seed has it
+    rows = ladder.compare_to_tier_below(summary, ['t1_attention', 't2_default',
+                                                  't3_cross_task'])
+    # T2 on mAP: +0.045 against a spread of 0.02 (T1's range); T3 on urgency accuracy:
+    # +0.11 > 0.04, on hazard recall: +(0.925 - 0.935) = -0.01, not a gain
+    assert [(r['tier'], r['metric'], r['beats']) for r in rows] == [
+        ('t2_default', 'coco/bbox_mAP', True),
+        ('t3_cross_task', 'urgency/acc', True),
+        ('t3_cross_task', 'urgency/hazard_recall', False)]
+    assert [r['gain'] for r in rows] == pytest.approx([0.045, 0.11, -0.01])
+    assert [r['spread'] for r in rows] == pytest.approx([0.02, 0.04, 0.05])
+
+
+def test_a_gain_inside_the_seed_spread_does_not_count_and_lower_error_is_a_gain():
+    summary = ladder.summarise({
+        't4_cross_modal': {0: {'distance/mae_m': 2.0, 'urgency/acc_approaching': 0.5},
+                           1: {'distance/mae_m': 2.2, 'urgency/acc_approaching': 0.7}},
+        't5_temporal': {0: {'distance/mae_m': 1.5, 'urgency/acc_approaching': 0.6},
+                        1: {'distance/mae_m': 1.6, 'urgency/acc_approaching': 0.8}}},
+        keys=('distance/mae_m', 'urgency/acc_approaching'))
+    rows = {r['metric']: r for r in ladder.compare_to_tier_below(
+        summary, ['t4_cross_modal', 't5_temporal'])}
+    assert rows['distance/mae_m']['gain'] == pytest.approx(0.55)  # 2.1 m -> 1.55 m
+    assert rows['distance/mae_m']['beats']
+    # +0.1 of approaching accuracy is inside the seed range of 0.2
+    assert rows['urgency/acc_approaching']['gain'] == pytest.approx(0.1)
+    assert not rows['urgency/acc_approaching']['beats']
+
+
+def test_nan_seeds_are_left_out_and_a_missing_metric_never_beats():
+    summary = ladder.summarise({
+        't3_cross_task': {0: {'hazard_recall/truncated': 0.5},
+                          1: {'hazard_recall/truncated': 0.7}},
+        't4_cross_modal': {0: {'hazard_recall/truncated': math.nan},
+                           1: {'hazard_recall/truncated': 0.9}}})
+    assert summary['t4_cross_modal']['hazard_recall/truncated'] == pytest.approx(
+        dict(mean=0.9, min=0.9, max=0.9, spread=0.0))
+    rows = ladder.compare_to_tier_below(summary, ['t3_cross_task', 't4_cross_modal'])
+    assert rows[1]['metric'] == 'hazard_recall/truncated' and rows[1]['beats']
+    assert rows[0] == dict(tier='t4_cross_modal', below='t3_cross_task',
+                           metric='hazard_recall/occluded', gain=None, spread=None,
+                           beats=False)
+    table = ladder.format_ladder(summary, rows, seeds=[0, 1])
+    assert '| t4_cross_modal | - | - | - | - | - | - | - | 0.900 [0.900, 0.900] |' in table
+    assert table.splitlines()[-1] == ('| t4_cross_modal | t3_cross_task | '
+                                      'hazard_recall/truncated | +0.3000 | 0.2000 | yes |')
+
+
+def _ann(id, cat, bbox, urgency, **extra):
+    return dict(id=id, image_id=1, category_id=cat, bbox=bbox, area=bbox[2] * bbox[3],
+                iscrowd=0, urgency=urgency, **extra)
+
+
+def test_edge_case_recall_counts_occluded_and_truncated_hazards(tmp_path):
+    coco = dict(info={}, images=[dict(id=1, file_name='a.png', width=100, height=100)],
+                categories=[dict(id=3, name='car')], annotations=[
+                    _ann(1, 3, [0, 0, 30, 30], 3, occlusion=0.5, truncation=0.0),
+                    _ann(2, 3, [40, 0, 30, 30], 2, occlusion=0.3, truncation=0.2),
+                    _ann(3, 3, [0, 50, 30, 30], 2, occlusion=0.1, truncation=0.005),
+                    _ann(4, 3, [50, 50, 30, 30], 0, occlusion=0.9, truncation=0.9)])
+    dets = [dict(image_id=1, category_id=3, bbox=[0, 0, 30, 30], score=0.9, urgency=3),
+            dict(image_id=1, category_id=3, bbox=[40, 0, 30, 30], score=0.2, urgency=3),
+            dict(image_id=1, category_id=3, bbox=[0, 50, 30, 30], score=0.8, urgency=2)]
+    ann, pred = tmp_path / 'ann.json', tmp_path / 'pred.json'
+    ann.write_text(json.dumps(coco))
+    pred.write_text(json.dumps(dets))
+    # occluded (>= 0.3): objects 1 (found) and 2 (score 0.2 < 0.3); truncated (>= 0.01):
+    # object 2 only; object 4 is not a hazard, object 3 is neither
+    assert ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.3) == {
+        'hazard_recall/occluded': 0.5, 'hazard_recall/occluded_n': 2.0,
+        'hazard_recall/truncated': 0.0, 'hazard_recall/truncated_n': 1.0}
+    low = ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.1)
+    assert low['hazard_recall/occluded'] == 1.0 and low['hazard_recall/truncated'] == 1.0
+
+
+def test_ladder_runs_seed_by_seed_and_a_rerun_repeats_nothing(tmp_path, monkeypatch):
+    calls = []
+
+    def train(config, seed, epochs, work_dir, cfg_options):
+        calls.append(('train', ladder.tier_name(config), seed, epochs))
+        return f'{work_dir}/epoch_{epochs}.pth'
+
+    def test(config, seed, epochs, work_dir, checkpoint, test_ann, cfg_options):
+        calls.append(('test', ladder.tier_name(config), seed, test_ann))
+        gain = 0.1 if 't1' in config else 0.0
+        return {'coco/bbox_mAP': 0.3 + gain + 0.01 * seed}
+
+    monkeypatch.setattr(ladder, '_train', train)
+    monkeypatch.setattr(ladder, '_test', test)
+    configs = ['configs/t0_baseline.py', 'configs/t1_attention.py']
+    root = str(tmp_path)
+    out = ladder.run_ladder(configs, [0, 1], 3, root)
+    assert [c[:3] for c in calls if c[0] == 'train'] == [
+        ('train', 't0_baseline', 0), ('train', 't1_attention', 0),
+        ('train', 't0_baseline', 1), ('train', 't1_attention', 1)]
+    assert {c[3] for c in calls if c[0] == 'test'} == {'annotations/test.json'}
+    assert out['comparisons'] == [dict(tier='t1_attention', below='t0_baseline',
+                                       metric='coco/bbox_mAP', gain=pytest.approx(0.1),
+                                       spread=pytest.approx(0.01), beats=True)]
+    stored = json.loads((tmp_path / 't1_attention_seed1' / ladder.RESULT_FILE).read_text())
+    assert stored['metrics'] == {'coco/bbox_mAP': pytest.approx(0.41)} and stored['epochs'] == 3
+    assert (tmp_path / 'ladder.md').read_text().strip() == out['table']
+    calls.clear()
+    again = ladder.run_ladder(configs, [0, 1], 3, root)
+    assert calls == [] and again['summary'] == out['summary']
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--epochs', '0'], '--epochs must be >= 1'),
+    (['--seeds', '1', '1'], '--seeds must differ')])
+def test_bad_arguments_are_refused(argv, message, capsys):
+    import importlib.util
+    import os.path as osp
+
+    from ..helpers import ROOT
+    path = osp.join(ROOT, 'tools', 'analysis_tools', 'tier_ladder.py')
+    spec = importlib.util.spec_from_file_location('tool_tier_ladder', path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main(argv + ['--work-root', '/tmp/never'])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
