@@ -33,12 +33,14 @@ def main(argv: Optional[List[str]] = None) -> dict:
     parser.add_argument('configs', nargs='*', default=DEFAULT_TIERS,
                         help='tier configs, lowest first (default: T0-T4)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
-                        help='training seeds of every tier')
-    parser.add_argument('--epochs', type=int, default=10, help='epochs of every run')
+                        help='training seeds of every tier (default: 0 1 2)')
+    parser.add_argument('--epochs', type=int, default=10,
+                        help="epochs of every run (default: 10, make train's)")
     parser.add_argument('--work-root', default='work_dirs/ladder',
-                        help='folder of the runs and the table')
+                        help='folder of the runs and the table (default: work_dirs/ladder)')
     parser.add_argument('--test-ann', default='annotations/test.json',
-                        help='held-out annotation file (relative to the data root)')
+                        help='held-out annotation file, relative to the data root '
+                        '(default: annotations/test.json)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         metavar='KEY=VALUE', help='override entries of every config')
     args = parser.parse_args(argv)
