@@ -159,7 +159,7 @@ def test_every_loss_equals_its_reference_on_the_hand_built_targets():
     cls_w = torch.ones(6)
     cls_w[pos] = w
     n = 2.0
-    ref_cls = (sigmoid_focal_loss(preds['cls'][0], target, alpha=0.25, gamma=2.0,
+    ref_cls = (sigmoid_focal_loss(preds['cls'][0], target, alpha=0.5, gamma=2.0,
                                   reduction='none') * cls_w[:, None])[valid].sum() / n * 2.0
     boxes, gts = preds['box'][0, pos], gt[[1, 0]]
     norm = torch.tensor([24., 16., 24., 16.])

@@ -106,7 +106,7 @@ class MultiTaskDenseHead(nn.Module):
                  stacked_convs: int = 2, strides: Sequence[int] = (8, 16, 32),
                  matcher: dict = dict(type='HungarianMatcher', cost_class=2.0, cost_bbox=5.0,
                                       cost_giou=2.0, cost_outside=1.0, num_matches_per_gt=4),
-                 loss_cls: dict = dict(type='FocalLoss', alpha=0.25, gamma=2.0,
+                 loss_cls: dict = dict(type='FocalLoss', alpha=0.5, gamma=2.0,
                                        loss_weight=2.0),
                  loss_bbox: dict = dict(type='L1Loss', loss_weight=5.0),
                  loss_giou: dict = dict(type='GIoULoss', loss_weight=2.0),
