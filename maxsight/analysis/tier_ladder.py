@@ -71,18 +71,18 @@ def _train(config: str, seed: int, epochs: int, work_dir: str,
     return checkpoint
 
 
-def hazard_recall_of_edge_cases(ann_file: str, pred_file: str, score_thr: float
-                                ) -> Dict[str, float]:
+def hazard_recall_of_edge_cases(ann_file: str, pred_file: str, score_thr: float,
+                                iou_thr: float = 0.5) -> Dict[str, float]:
     """Hazard recall of occluded (``occlusion`` >= :data:`OCCLUDED_FROM`) and truncated
     (``truncation`` >= :data:`TRUNCATED_FROM`) hazards, with their counts; NaN where a
-    split has none (or no such annotation field)."""
-    from ..evaluation.hazard_breakdown import hazard_breakdown
+    split has none (or no such annotation field). Files read and matched once."""
+    from ..evaluation.hazard_breakdown import bin_hazards, bin_name, hazard_outcomes
+    outcomes = hazard_outcomes(ann_file, pred_file, score_thr, iou_thr)
     out = {}
     for name, field, edge in (('occluded', 'occlusion', OCCLUDED_FROM),
                               ('truncated', 'truncation', TRUNCATED_FROM)):
-        rows = hazard_breakdown(ann_file, pred_file, by=field, bins=(0.0, edge, 1.01),
-                                score_thr=score_thr)
-        row = rows.get(f'[{edge:g}, 1.01)')
+        bins = (0.0, edge, 1.01)
+        row = bin_hazards(outcomes, ann_file, field, bins).get(bin_name(edge, bins))
         out[f'hazard_recall/{name}'] = row['recall'] if row else float('nan')
         out[f'hazard_recall/{name}_n'] = float(row['hazards'] if row else 0)
     return out
@@ -93,6 +93,7 @@ def _test(config: str, seed: int, epochs: int, work_dir: str, checkpoint: str,
     """The held-out metrics of one run, hazard recall of edge cases included."""
     from ..engine import build_runner
     from ..evaluation.evaluation_run import configure_evaluation, evaluate_with_reports
+    from ..evaluation.metrics.assistive_metric import AssistiveMetric
     from ..utils import load_config
     from ..utils.config_preparation import dataset_ann_file
     options = dict(_run_options(seed, epochs, cfg_options),
@@ -103,10 +104,12 @@ def _test(config: str, seed: int, epochs: int, work_dir: str, checkpoint: str,
     cfg.experiment_name = f'ladder_test_{osp.basename(work_dir)}_{time.time_ns()}'
     runner = build_runner(cfg)
     metrics = evaluate_with_reports(runner, report_dir=osp.join(work_dir, 'ladder_report'))
-    score_thr = float(getattr(runner.bare_model, 'display_score_thr', 0.3))
-    metrics.update(hazard_recall_of_edge_cases(dataset_ann_file(runner.cfg.test_dataloader
-                                                                .dataset), pred_file,
-                                               score_thr))
+    # the thresholds the metric's hazard recall used (the operating point's, or the config's)
+    assistive = next(m for m in runner.test_loop.evaluator.metrics
+                     if isinstance(m, AssistiveMetric))
+    metrics.update(hazard_recall_of_edge_cases(
+        dataset_ann_file(runner.cfg.test_dataloader.dataset), pred_file, assistive.score_thr,
+        assistive.iou_thr))
     return metrics
 
 
@@ -192,6 +195,7 @@ def run_ladder(configs: Sequence[str], seeds: Sequence[int], epochs: int, root: 
                cfg_options: Optional[dict] = None) -> dict:
     """Every (config, seed) run (:func:`run_one`), then the summary and comparisons;
     the whole is written to ``<root>/ladder.json`` and ``<root>/ladder.md``."""
+    from ..engine.atomic_backend import atomic_write_bytes
     from ..evaluation.metrics.coco_metric import write_json_atomic
     results: Dict[str, Dict[int, Dict[str, float]]] = {tier_name(c): {} for c in configs}
     for seed in seeds:  # seed by seed: an interrupted ladder has whole ladders of seeds
@@ -205,7 +209,6 @@ def run_ladder(configs: Sequence[str], seeds: Sequence[int], epochs: int, root: 
                summary=summary, comparisons=comparisons)
     write_json_atomic(osp.join(root, 'ladder.json'), out, indent=1)
     table = format_ladder(summary, comparisons, seeds)
-    with open(osp.join(root, 'ladder.md'), 'w') as f:
-        f.write(table + '\n')
+    atomic_write_bytes((table + '\n').encode('utf-8'), osp.join(root, 'ladder.md'))
     out['table'] = table
     return out

@@ -16,7 +16,7 @@ embedded dataset; ``area``): hazards, detected, detected and reported as a hazar
 """
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torchvision.ops import box_convert
@@ -68,13 +68,66 @@ def load_predictions(pred_file: str, cat_ids: Sequence[int], img_ids: Sequence[i
     return by_image
 
 
-def _bin_name(value: Optional[float], edges: Sequence[float]) -> str:
+def bin_name(value: Optional[float], edges: Sequence[float]) -> str:
+    """Name of the bin of ``edges`` that holds ``value`` (``'[lo, hi)'``), ``'n/a'`` for
+    None, ``'outside bins'`` past the edges."""
     if value is None:
         return 'n/a'
     for lo, hi in zip(edges[:-1], edges[1:]):
         if lo <= value < hi:
             return f'[{lo:g}, {hi:g})'
     return 'outside bins'
+
+
+def hazard_outcomes(ann_file: str, pred_file: str, score_thr: float = 0.3,
+                    iou_thr: float = 0.5) -> List[Tuple[dict, bool, bool]]:
+    """(raw annotation, detected, reported) of every hazard of ``ann_file``: matched as
+    ``AssistiveMetric`` matches, and reported = detected with predicted urgency >= 2."""
+    try:
+        data = load_json(ann_file)
+        parsed = parse_coco_data(data, ann_file)
+    except (AnnotationError, FileNotFoundError) as e:
+        raise ToolError(f'{e}') from None
+    raw = {a['id']: a for a in data['annotations']}
+    label_of = {cat_id: label for label, cat_id in enumerate(parsed.cat_ids)}
+    preds = load_predictions(pred_file, parsed.cat_ids,
+                             [info['img_id'] for info in parsed.data_list])
+    outcomes = []
+    for info in parsed.data_list:
+        gts = [inst for inst in info['instances'] if not inst['ignore_flag']]
+        dets = [p for p in preds.get(info['img_id'], []) if p['score'] >= score_thr]
+        gt_boxes = torch.tensor([g['bbox'] for g in gts], dtype=torch.float32).reshape(-1, 4)
+        det_boxes = box_convert(torch.tensor([p['bbox'] for p in dets], dtype=torch.float32)
+                                .reshape(-1, 4), 'xywh', 'xyxy')
+        pairs = match_detections(
+            det_boxes, torch.tensor([label_of[p['category_id']] for p in dets]),
+            torch.tensor([float(p['score']) for p in dets]), gt_boxes,
+            torch.tensor([g['bbox_label'] for g in gts]), iou_thr)
+        found = {g: dets[p]['urgency'] for p, g in pairs}
+        outcomes += [(raw[inst['ann_id']], g in found, found.get(g, -1) >= 2)
+                     for g, inst in enumerate(gts) if inst['urgency'] >= 2]
+    return outcomes
+
+
+def bin_hazards(outcomes: Sequence[Tuple[dict, bool, bool]], ann_file: str, by: str,
+                bins: Sequence[float]) -> Dict[str, Dict]:
+    """{bin name: dict(hazards, detected, reported, recall)} plus an ``all`` row, of
+    :func:`hazard_outcomes` binned by the annotation field ``by`` (``ann_file`` names the
+    file in the error of a field that is not a number)."""
+    rows: Dict[str, Dict] = defaultdict(lambda: dict(hazards=0, detected=0, reported=0))
+    for ann, detected, reported in outcomes:
+        value = ann.get(by)
+        if value is not None and not isinstance(value, (int, float)):
+            raise ToolError(f'{ann_file}: annotations[id={ann["id"]}] field '
+                             f'{by}: expected a number to bin, got {value!r}')
+        for name in (bin_name(value, bins), 'all'):
+            rows[name]['hazards'] += 1
+            rows[name]['detected'] += int(detected)
+            rows[name]['reported'] += int(reported)
+    for row in rows.values():
+        row['recall'] = row['reported'] / row['hazards']
+    rows.setdefault('all', dict(hazards=0, detected=0, reported=0, recall=0.0))
+    return dict(rows)
 
 
 def hazard_breakdown(ann_file: str, pred_file: str, by: str = 'occlusion',
@@ -87,49 +140,15 @@ def hazard_breakdown(ann_file: str, pred_file: str, by: str = 'occlusion',
     """
     if list(bins) != sorted(bins) or len(bins) < 2:
         raise ToolError(f'--bins must be at least two increasing edges, got {bins}')
-    try:
-        data = load_json(ann_file)
-        parsed = parse_coco_data(data, ann_file)
-    except (AnnotationError, FileNotFoundError) as e:
-        raise ToolError(f'{e}') from None
-    raw = {a['id']: a for a in data['annotations']}
-    label_of = {cat_id: label for label, cat_id in enumerate(parsed.cat_ids)}
-    preds = load_predictions(pred_file, parsed.cat_ids,
-                             [info['img_id'] for info in parsed.data_list])
-    rows: Dict[str, Dict] = defaultdict(lambda: dict(hazards=0, detected=0, reported=0))
-    for info in parsed.data_list:
-        gts = [inst for inst in info['instances'] if not inst['ignore_flag']]
-        dets = [p for p in preds.get(info['img_id'], []) if p['score'] >= score_thr]
-        gt_boxes = torch.tensor([g['bbox'] for g in gts], dtype=torch.float32).reshape(-1, 4)
-        det_boxes = box_convert(torch.tensor([p['bbox'] for p in dets], dtype=torch.float32)
-                                .reshape(-1, 4), 'xywh', 'xyxy')
-        pairs = match_detections(
-            det_boxes, torch.tensor([label_of[p['category_id']] for p in dets]),
-            torch.tensor([float(p['score']) for p in dets]), gt_boxes,
-            torch.tensor([g['bbox_label'] for g in gts]), iou_thr)
-        found = {g: dets[p]['urgency'] for p, g in pairs}
-        for g, inst in enumerate(gts):
-            if inst['urgency'] < 2:
-                continue
-            value = raw[inst['ann_id']].get(by)
-            if value is not None and not isinstance(value, (int, float)):
-                raise ToolError(f'{ann_file}: annotations[id={inst["ann_id"]}] field '
-                                 f'{by}: expected a number to bin, got {value!r}')
-            for name in (_bin_name(value, bins), 'all'):
-                rows[name]['hazards'] += 1
-                rows[name]['detected'] += int(g in found)
-                rows[name]['reported'] += int(found.get(g, -1) >= 2)
-    for row in rows.values():
-        row['recall'] = row['reported'] / row['hazards']
-    rows.setdefault('all', dict(hazards=0, detected=0, reported=0, recall=0.0))
-    return dict(rows)
+    return bin_hazards(hazard_outcomes(ann_file, pred_file, score_thr, iou_thr), ann_file,
+                       by, bins)
 
 
 def format_table(rows: Dict[str, Dict], by: str, bins: Sequence[float]) -> str:
     """Markdown table, bins in edge order, then ``outside bins``, ``n/a`` and ``all``."""
     lines = [f'| {by} | hazards | detected | reported >= warning | hazard recall |',
              '|---|---|---|---|---|']
-    order = [_bin_name(lo, bins) for lo in bins[:-1]] + ['outside bins', 'n/a', 'all']
+    order = [bin_name(lo, bins) for lo in bins[:-1]] + ['outside bins', 'n/a', 'all']
     for name in (n for n in order if n in rows):
         r = rows[name]
         lines.append(f'| {name} | {r["hazards"]} | {r["detected"]} | {r["reported"]} | '

@@ -95,6 +95,9 @@ def test_edge_case_recall_counts_occluded_and_truncated_hazards(tmp_path):
         'hazard_recall/truncated': 0.0, 'hazard_recall/truncated_n': 1.0}
     low = ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.1)
     assert low['hazard_recall/occluded'] == 1.0 and low['hazard_recall/truncated'] == 1.0
+    # the metric's IoU threshold is passed on: above 1 not even exact boxes match
+    strict = ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.1, iou_thr=1.01)
+    assert strict['hazard_recall/occluded'] == 0.0 and strict['hazard_recall/truncated'] == 0.0
 
 
 def test_ladder_runs_seed_by_seed_and_a_rerun_repeats_nothing(tmp_path, monkeypatch):
