@@ -36,6 +36,31 @@ def best_device() -> torch.device:
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
 
+def processor_name(device: torch.device, cpuinfo: str = '/proc/cpuinfo') -> str:
+    """The processor a figure was measured on: the GPU's name, or the CPU's model name with
+    its family and model numbers and widest vector instructions (two machines sold under
+    one name, e.g. "AMD EPYC", differ in vector width and so in peak). '' if unknown."""
+    if device.type == 'cuda':
+        return torch.cuda.get_device_name(device)
+    try:
+        with open(cpuinfo) as f:
+            text = f.read()
+    except OSError:
+        return ''
+    fields: Dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(':')
+        if sep and key.strip() not in fields:  # the first processor speaks for all
+            fields[key.strip()] = value.strip()
+    flags = set(fields.get('flags', '').split())
+    vector = next((name for flag, name in (('avx512f', 'AVX-512'), ('avx2', 'AVX2'),
+                                           ('avx', 'AVX')) if flag in flags), '')
+    parts = [fields.get('model name', '')]
+    if 'cpu family' in fields:
+        parts.append(f"family {fields['cpu family']} model {fields.get('model', '?')}")
+    return ', '.join(p for p in parts + [vector] if p)
+
+
 def sync(device: torch.device) -> None:
     """Wait for ``device``'s queued work (CUDA), so a timer measures it."""
     if device.type == 'cuda':

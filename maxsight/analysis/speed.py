@@ -23,7 +23,8 @@ from mmengine.config import Config
 from ..models.peers import fcos_resnet18_fpn, peer_inputs
 from ..utils.config_preparation import preload_batches
 from .common import (best_device, build_trainable, count_flops, fp32_peak_flops,
-                     median_seconds, peak_memory_mb, reset_peak_memory)
+                     median_seconds, peak_memory_mb, processor_name,
+                     reset_peak_memory)
 
 
 def measure(name: str, train_step: Callable[[int], None], infer: Callable[[int], None],
@@ -115,11 +116,12 @@ def run_benchmark(cfg: Config, iters: int = 20, warmup: int = 3, peer: str = 'fc
     batches = preload_batches(cfg.train_dataloader, max(8 // batch_size, 2))
     rates = fp32_peak_flops(device)
     peak = rates['peak']
-    print(f'device {device}, threads {torch.get_num_threads()}, fp32 peak '
+    processor = processor_name(device)
+    print(f'device {device} ({processor}), threads {torch.get_num_threads()}, fp32 peak '
           f'{peak / 1e9:.1f} GFLOP/s (' + ', '.join(
               f'{k} {v / 1e9:.1f}' for k, v in rates.items() if k != 'peak') + ')',
           flush=True)
-    results = dict(device=str(device), peak_gflops=peak / 1e9,
+    results = dict(device=str(device), processor=processor, peak_gflops=peak / 1e9,
                    **{f'{k}_peak_gflops': v / 1e9 for k, v in rates.items() if k != 'peak'},
                    batch_size=batch_size, config=name or cfg.filename)
     train, infer = maxsight_fns(cfg, batches, device)

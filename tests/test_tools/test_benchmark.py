@@ -41,6 +41,23 @@ def test_fp32_peak_is_the_better_of_matmul_and_convolution_counted_like_the_mode
     assert set(rates) == {'matmul', 'conv', 'peak'}
 
 
+def test_processor_name_says_family_model_and_vector_width(tmp_path):
+    """Two machines both called "AMD EPYC" differ in vector width and so in peak: the name
+    a benchmark prints carries the family, model and widest vector instructions, read
+    from the first processor's entry."""
+    from maxsight.analysis.common import processor_name
+    info = tmp_path / 'cpuinfo'
+    info.write_text('processor\t: 0\ncpu family\t: 25\nmodel\t\t: 17\n'
+                    'model name\t: AMD EPYC\nflags\t\t: fpu avx avx2 avx512f avx512bw\n\n'
+                    'processor\t: 1\ncpu family\t: 26\nmodel\t\t: 2\n'
+                    'model name\t: Other\nflags\t\t: fpu\n')
+    cpu = torch.device('cpu')
+    assert processor_name(cpu, str(info)) == 'AMD EPYC, family 25 model 17, AVX-512'
+    info.write_text('model name\t: Some CPU\nflags\t\t: sse avx avx2\n')
+    assert processor_name(cpu, str(info)) == 'Some CPU, AVX2'
+    assert processor_name(cpu, str(tmp_path / 'missing')) == ''
+
+
 def test_peer_schedule_starts_at_the_full_rate_by_default_and_ends_at_one_percent():
     """No warm-up by default; the cosine runs from the rate to 1 % of it at the iterations
     the budget allows."""
