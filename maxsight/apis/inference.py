@@ -16,7 +16,7 @@ from mmengine.dataset import Compose, pseudo_collate
 
 from ..datasets.coco_parsing import load_json, parse_categories
 from ..datasets.labels import URGENCY_NAMES, ZONE_NAMES
-from ..datasets.transforms.loading import read_rgb
+from ..datasets.transforms.loading import as_stereo, read_rgb
 from ..checkpoint_io import safe_load_checkpoint
 from ..engine.transfer import load_same_architecture
 from ..evaluation.calibration import apply_operating_point
@@ -162,7 +162,8 @@ def inference(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageIn
               audio: Optional[Union[np.ndarray, Sequence[np.ndarray]]] = None
               ) -> Union[DetectionResult, List[DetectionResult]]:
     """Detect objects in one image or a list of images (file paths, or RGB uint8 arrays
-    [H, W, 3]). T4 models also need each image's log-mel ``audio`` [n_mels, frames].
+    [H, W, 3]). T4 models also need each image's log-mel ``audio``: [2, n_mels, frames]
+    (left, right) or [n_mels, frames] (mono, heard on both ears: no direction).
     Returns one :class:`DetectionResult` per image (a single one for a single image) with
     every detection the model keeps; its ``score_thr`` (the model's calibrated display
     threshold, else 0.3) is what ``readout()``, ``plot()`` and ``shown()`` use."""
@@ -171,7 +172,8 @@ def inference(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageIn
     if audio is not None and single:
         audio = [audio]
     if getattr(model, 'audio_fusion', None) is not None and audio is None:
-        raise ValueError('this model fuses audio (T4): pass audio=<log-mel [n_mels, frames]> '
+        raise ValueError('this model fuses audio (T4): pass audio=<log-mel [2, n_mels, frames] '
+                         '(left, right) or [n_mels, frames] (mono)> '
                          'for each image')
     pipeline = _pipeline(model.cfg)
     batch, arrays = [], []
@@ -185,7 +187,7 @@ def inference(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageIn
         results = dict(img=img, img_shape=(h, w), ori_shape=(h, w), img_id=i,
                        img_path=image if isinstance(image, str) else None)
         if audio is not None:
-            results['audio'] = np.asarray(audio[i], dtype=np.float32)
+            results['audio'] = as_stereo(audio[i], f'audio {i}')
         batch.append(pipeline(results))
     samples = model.test_step(pseudo_collate(batch))
     thr = float(getattr(model, 'display_score_thr', DEFAULT_DISPLAY_THR))

@@ -83,7 +83,7 @@ def test_clip_mode_returns_stacked_frames_with_mask(clips):
     assert len(short['data_samples'][2].gt_instances) == 0
     flips = {s.metainfo['flip'] for s in full['data_samples']}
     assert len(flips) == 1  # one augmentation decision per clip
-    assert tuple(full['data_samples'][0].audio.shape) == (N_MELS, 48)
+    assert tuple(full['data_samples'][0].audio.shape) == (2, N_MELS, 48)
     frame_ids = [s.metainfo['frame_index'] for s in full['data_samples']]
     assert frame_ids == [0, 1, 2, 3]
 
@@ -96,7 +96,7 @@ def test_audio_reflects_scene_content():
     far_car = audio_features([dict(cls=car, distance=15.0)], rng)
     silent = audio_features([dict(cls=door, distance=2.0)], rng)
     low = slice(0, 8)  # engine energy sits in the low mel bands
-    assert near_car[low].mean() > far_car[low].mean() > silent[low].mean()
+    assert near_car[:, low].mean() > far_car[:, low].mean() > silent[:, low].mean()
 
 
 def test_objects_out_of_the_frame_are_heard_but_not_annotated():
@@ -115,8 +115,8 @@ def test_objects_out_of_the_frame_are_heard_but_not_annotated():
     heard = audio_features(placed, np.random.default_rng(2))
     seen_only = audio_features([o for o in placed if o['track_id'] == 2],
                                np.random.default_rng(2))
-    low = slice(0, 8)
-    assert heard[low].mean() > seen_only[low].mean() + 0.1
+    low = slice(0, 5)  # the engine-dominated bands, above the ambient floor
+    assert heard[:, low].mean() > seen_only[:, low].mean() + 0.1
 
 
 def test_load_audio_features_reads_the_file_or_gives_zeros_and_names_bad_files(tmp_path):
@@ -126,11 +126,12 @@ def test_load_audio_features_reads_the_file_or_gives_zeros_and_names_bad_files(t
     np.save(path, feats)
     t = LoadAudioFeatures(shape=[4, 5])
     out = t(dict(audio_path=path, img_id=3))['audio']
-    assert out.dtype == np.float32 and np.array_equal(out, feats.astype(np.float32))
+    mono_on_both_ears = np.stack([feats, feats]).astype(np.float32)
+    assert out.dtype == np.float32 and np.array_equal(out, mono_on_both_ears)
     silent = t(dict(img_id=3))['audio']
-    assert silent.dtype == np.float32 and silent.shape == (4, 5) and not silent.any()
+    assert silent.dtype == np.float32 and silent.shape == (2, 4, 5) and not silent.any()
     assert repr(t) == 'LoadAudioFeatures(shape=(4, 5))'
-    assert LoadAudioFeatures()(dict())['audio'].shape == (32, 48)
+    assert LoadAudioFeatures()(dict())['audio'].shape == (2, 32, 48)
     with pytest.raises(FileNotFoundError, match=r'^audio file not found: .*gone.npy '
                                                  r'\(images\[id=3\] field "audio"\)$'):
         t(dict(audio_path=str(tmp_path / 'gone.npy'), img_id=3))
@@ -140,5 +141,55 @@ def test_load_audio_features_reads_the_file_or_gives_zeros_and_names_bad_files(t
         t(dict(audio_path=pickled))  # pickles are refused, never executed
     for bad in (np.zeros(3), np.array([[1.0, np.nan]])):
         np.save(path, bad)
-        with pytest.raises(ImageLoadError, match='must be a finite 2-D array'):
+        with pytest.raises(ImageLoadError, match=r'must be a finite array \[2, F, T\]'):
             t(dict(audio_path=path))
+
+
+def test_ear_gains_follow_the_sine_law():
+    from maxsight.datasets.synthetic.audio import ear_gains
+    assert ear_gains(0.0, 5.0) == pytest.approx((0.5 ** 0.5, 0.5 ** 0.5))
+    left, right = ear_gains(3.0, 3.0)  # 45 degrees to the right: sin = 0.7071
+    assert (left, right) == pytest.approx((0.382683, 0.923880), abs=1e-6)
+    assert ear_gains(-3.0, 3.0) == pytest.approx((right, left))
+    assert left ** 2 + right ** 2 == pytest.approx(1.0)
+
+
+def test_a_source_on_the_right_is_louder_in_the_right_ear():
+    car = next(c for c in CLASSES if c.name == 'car')
+    right = audio_features([dict(cls=car, distance=4.0, x_m=3.0)], np.random.default_rng(0))
+    left = audio_features([dict(cls=car, distance=4.0, x_m=-3.0)], np.random.default_rng(0))
+    ahead = audio_features([dict(cls=car, distance=4.0, x_m=0.0)], np.random.default_rng(0))
+    low = slice(0, 5)  # the engine-dominated bands, above the ambient floor
+    assert right.shape == (2, N_MELS, 48)
+    ild = [a[1, low].mean() - a[0, low].mean() for a in (right, ahead, left)]
+    # log power ratio of the sine-law gains at 36.9 degrees: log(0.8 / 0.2) = 1.386
+    assert ild[0] == pytest.approx(1.386, abs=0.1) and ild[2] == pytest.approx(-1.386, abs=0.1)
+    assert abs(ild[1]) < 0.05
+
+
+def test_flipping_swaps_the_ears_whichever_transform_runs_first(tmp_path):
+    from maxsight.datasets.transforms import LoadAudioFeatures, RandomFlip
+    stereo = np.stack([np.zeros((4, 6)), np.ones((4, 6))]).astype(np.float32)
+    np.save(tmp_path / 'a.npy', stereo)
+    img = np.zeros((8, 10, 3), np.uint8)
+    loaded = LoadAudioFeatures()(dict(img=img, audio_path=str(tmp_path / 'a.npy')))
+    flipped = RandomFlip(prob=1.0)(loaded)
+    assert flipped['audio'][0].max() == 1 and flipped['audio'][1].max() == 0
+    late = LoadAudioFeatures()(RandomFlip(prob=1.0)(dict(img=img,
+                                                          audio_path=str(tmp_path / 'a.npy'))))
+    assert np.array_equal(late['audio'], flipped['audio'])
+    kept = LoadAudioFeatures()(RandomFlip(prob=0.0)(dict(img=img,
+                                                          audio_path=str(tmp_path / 'a.npy'))))
+    assert np.array_equal(kept['audio'], stereo)
+
+
+def test_mono_audio_is_heard_on_both_ears_and_other_shapes_are_refused(tmp_path):
+    from maxsight.datasets.transforms import ImageLoadError, LoadAudioFeatures
+    mono = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.save(tmp_path / 'mono.npy', mono)
+    out = LoadAudioFeatures()(dict(audio_path=str(tmp_path / 'mono.npy')))['audio']
+    assert out.shape == (2, 3, 4) and np.array_equal(out[0], mono) and np.array_equal(out[1], mono)
+    assert LoadAudioFeatures(shape=(5, 7))(dict())['audio'].shape == (2, 5, 7)
+    np.save(tmp_path / 'bad.npy', np.zeros((3, 3, 4), np.float32))
+    with pytest.raises(ImageLoadError, match=r'bad.npy: audio features must be .*\[3, 3, 4\]'):
+        LoadAudioFeatures()(dict(audio_path=str(tmp_path / 'bad.npy')))

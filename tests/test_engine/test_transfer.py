@@ -46,7 +46,7 @@ def test_transferred_t5_starts_where_t2_ended():
     samples = []
     for _ in range(2):
         s = DetDataSample(metainfo=dict(img_shape=(64, 96)))
-        s.audio = torch.randn(32, 48)
+        s.audio = torch.randn(2, 32, 48)
         samples.append(s)
     with torch.no_grad():
         a = src(x, samples, mode='tensor')

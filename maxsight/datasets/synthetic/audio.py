@@ -1,12 +1,16 @@
-"""Synthetic per-image audio features tied to what is in the scene.
+"""Synthetic per-image stereo audio features tied to what is in the scene.
 
-Each sounding object adds a source to a 0.5 s, 16 kHz waveform with amplitude 1 / distance:
-cars an engine (harmonics of 30-60 Hz, amplitude-modulated), bicycles a bell (2.5 and
-3.7 kHz, decaying) or chain ticks, dogs barks (band noise around 800 Hz in bursts), people
-footsteps (decaying clicks every 0.25 s); the rest are silent. Ambient noise is always
-there. Features are log-mel energies [N_MELS, frames] (25 ms Hann windows, 10 ms hop).
+Each sounding object adds a source to a 0.5 s, 16 kHz stereo waveform with amplitude
+1 / distance: cars an engine (harmonics of 30-60 Hz, amplitude-modulated), bicycles a bell
+(2.5 and 3.7 kHz, decaying) or chain ticks, dogs barks (band noise around 800 Hz in
+bursts), people footsteps (decaying clicks every 0.25 s); the rest are silent. A source at
+azimuth theta = atan2(x_m, distance) (positive to the right) reaches the ears with the
+constant-power sine-law gains ``sqrt((1 -+ sin theta) / 2)`` (left, right), so its
+interaural level difference says where it is, in view or not. Ambient noise, independent
+per ear, is always there. Features are log-mel energies [2, N_MELS, frames] (left, right;
+25 ms Hann windows, 10 ms hop).
 """
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import numpy as np
 
@@ -51,11 +55,20 @@ def log_mel(wave: np.ndarray) -> np.ndarray:
     return np.log(_FILTERBANK @ spec.T + 1e-6).astype(np.float32)
 
 
+def ear_gains(x_m: float, distance_m: float) -> Tuple[float, float]:
+    """(left, right) amplitude gains of a source ``x_m`` metres right of the optical axis at
+    depth ``distance_m``: the sine law, ``gl**2 + gr**2 == 1``."""
+    s = float(np.sin(np.arctan2(x_m, max(distance_m, 1e-6))))
+    return float(np.sqrt((1 - s) / 2)), float(np.sqrt((1 + s) / 2))
+
+
 def scene_waveform(objects: List[Dict], rng: np.random.Generator) -> np.ndarray:
-    """Waveform of the scene's sound sources (see module docstring)."""
+    """Stereo waveform [2, samples] (left, right) of the scene's sound sources (see module
+    docstring); objects without ``x_m`` are on the optical axis."""
     t = np.arange(int(SAMPLE_RATE * DURATION_S)) / SAMPLE_RATE
-    wave = rng.normal(0, 0.003, size=t.shape)
+    ears = rng.normal(0, 0.003, size=(2,) + t.shape)
     for obj in objects:
+        wave = np.zeros_like(t)
         amp = 1.0 / max(obj['distance'], 1.0)
         name = obj['cls'].name
         if name == 'car':
@@ -81,9 +94,12 @@ def scene_waveform(objects: List[Dict], rng: np.random.Generator) -> np.ndarray:
             phase = rng.uniform(0, 0.25)
             since = (t - phase) % 0.25
             wave += amp * 0.3 * np.exp(-since * 60) * rng.normal(0, 1, size=t.shape)
-    return wave.astype(np.float32)
+        gains = ear_gains(obj.get('x_m', 0.0), obj['distance'])
+        ears += np.asarray(gains)[:, None] * wave
+    return ears.astype(np.float32)
 
 
 def audio_features(objects: List[Dict], rng: np.random.Generator) -> np.ndarray:
-    """Log-mel features [N_MELS, frames] of the sounds the scene's objects make."""
-    return log_mel(scene_waveform(objects, rng))
+    """Log-mel features [2, N_MELS, frames] (left, right) of the sounds the scene's
+    objects make."""
+    return np.stack([log_mel(ear) for ear in scene_waveform(objects, rng)])

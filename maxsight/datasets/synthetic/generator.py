@@ -357,7 +357,7 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
     (:func:`~maxsight.datasets.labels.moving_urgency_score`).
     ``objects_per_image`` (inclusive range) and ``classes`` are the embedded set's by
     default. Returns one dict per frame: ``img`` (RGB uint8 [H, W, 3]), ``record`` (image fields
-    without id/file_name), ``anns`` (annotations without ids), ``audio`` ([32, T] float32
+    without id/file_name), ``anns`` (annotations without ids), ``audio`` ([2, 32, T] float32 stereo
     log-mel or None).
     """
     base = [seed, SPLIT_CODES[split], index]

@@ -69,7 +69,8 @@ class RandomChoiceResize(Resize):
 
 @TRANSFORMS.register_module()
 class RandomFlip:
-    """Flip image and boxes horizontally with probability ``prob``.
+    """Flip image and boxes horizontally with probability ``prob``; stereo audio already
+    loaded ([2, F, T]) has its ears swapped, as the mirrored scene would sound.
 
     Urgency is unchanged: its centrality term is symmetric about the image centre.
     """
@@ -89,6 +90,8 @@ class RandomFlip:
                 b = results['gt_bboxes'].copy()
                 b[:, 0], b[:, 2] = w - results['gt_bboxes'][:, 2], w - results['gt_bboxes'][:, 0]
                 results['gt_bboxes'] = b
+            if 'audio' in results:
+                results['audio'] = np.ascontiguousarray(results['audio'][::-1])
         return results
 
     def __repr__(self) -> str:

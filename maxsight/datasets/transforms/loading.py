@@ -114,10 +114,25 @@ class LoadAnnotations:
         return f'{self.__class__.__name__}()'
 
 
+def as_stereo(feats: np.ndarray, where: str) -> np.ndarray:
+    """Audio features as float32 [2, F, T] (left, right): a stereo array as it is, a mono
+    [F, T] one on both ears (no direction). ``where`` names the input in the error."""
+    feats = np.asarray(feats)
+    if feats.ndim == 2:
+        feats = np.stack([feats, feats])
+    if feats.ndim != 3 or feats.shape[0] != 2 or not np.isfinite(feats).all():
+        raise ImageLoadError(f'{where}: audio features must be a finite array [2, F, T] '
+                             f'(left, right log-mel) or [F, T] (mono), got shape '
+                             f'{list(feats.shape)}')
+    return feats.astype(np.float32)
+
+
 @TRANSFORMS.register_module()
 class LoadAudioFeatures:
-    """Load the image's audio features (``audio_path``, a ``.npy`` array [F, T]) into
-    ``results['audio']`` as float32; images without audio get zeros of ``shape``."""
+    """Load the image's audio features (``audio_path``, a ``.npy`` array [2, F, T] stereo
+    or [F, T] mono) into ``results['audio']`` as float32 [2, F, T] (:func:`as_stereo`);
+    images without audio get zeros of [2, *shape]. After a horizontal flip the ears are
+    swapped, as :class:`RandomFlip` does when the audio is loaded first."""
 
     def __init__(self, shape=(32, 48)):
         self.shape = tuple(shape)
@@ -125,7 +140,7 @@ class LoadAudioFeatures:
     def __call__(self, results: Dict[str, Any]) -> Dict[str, Any]:
         path = results.get('audio_path')
         if path is None:
-            results['audio'] = np.zeros(self.shape, np.float32)
+            results['audio'] = np.zeros((2,) + self.shape, np.float32)
             return results
         try:
             feats = np.load(path, allow_pickle=False)
@@ -134,10 +149,8 @@ class LoadAudioFeatures:
                                     f'{results.get("img_id")}] field "audio")') from None
         except ValueError as e:
             raise ImageLoadError(f'{path}: cannot read audio features ({e})') from None
-        if feats.ndim != 2 or not np.isfinite(feats).all():
-            raise ImageLoadError(f'{path}: audio features must be a finite 2-D array, got '
-                                 f'shape {feats.shape}')
-        results['audio'] = feats.astype(np.float32)
+        feats = as_stereo(feats, path)
+        results['audio'] = np.ascontiguousarray(feats[::-1]) if results.get('flip') else feats
         return results
 
     def __repr__(self) -> str:

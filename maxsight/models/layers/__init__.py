@@ -1,7 +1,8 @@
+from .audio_direction import AudioDirectionMap
 from .audio_fusion import AudioFusion
 from .condition_film import ConditionFiLM, condition_indices, spatial_priority
 from .positional_encoding import sine_positional_encoding
 from .temporal_module import TemporalAttention, temporal_consistency
 
-__all__ = ['AudioFusion', 'ConditionFiLM', 'condition_indices', 'spatial_priority',
-           'sine_positional_encoding', 'TemporalAttention', 'temporal_consistency']
+__all__ = ['AudioDirectionMap', 'AudioFusion', 'ConditionFiLM', 'condition_indices',
+           'spatial_priority', 'sine_positional_encoding', 'TemporalAttention', 'temporal_consistency']
