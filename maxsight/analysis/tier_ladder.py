@@ -8,13 +8,18 @@ epoch (the operating point is calibrated there, on val), then tested on the held
 with that operating point. Its metrics go to ``ladder_result.json`` in the run's folder; a
 run that has one is not repeated, and a run killed during training resumes.
 
+``init_from`` (a checkpoint path, ``{seed}`` standing for the run's seed) starts every run
+from a trained lower tier instead of from scratch, with the transfer of ``load_from``: the
+clip stage of the ladder fine-tunes T4's image runs on the clip split, once frame by frame
+(``t4_clip_frames_finetune``, the control) and once as clips (``t5_temporal_finetune``).
+
 A tier *beats* the one below on a metric when its mean over the seeds is better by more
 than the seed spread: the larger of the two tiers' ranges (max - min over the seeds).
 """
 import json
 import os.path as osp
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -26,6 +31,8 @@ TARGETS = {
     't3_cross_task': ('urgency/acc', 'urgency/hazard_recall'),
     't4_cross_modal': ('hazard_recall/occluded', 'hazard_recall/truncated'),
     't5_temporal': ('urgency/acc_approaching', 'distance/mae_m'),
+    't4_clip_frames_finetune': (),
+    't5_temporal_finetune': ('urgency/acc_approaching', 'distance/mae_m'),
 }
 LOWER_IS_BETTER = frozenset({'distance/mae_m'})
 #: the columns of the table, every tier
@@ -54,10 +61,18 @@ def _run_options(seed: int, epochs: int, cfg_options: Optional[dict]) -> dict:
                                       'train_cfg.val_interval': epochs})
 
 
+def init_checkpoint(init_from: Optional[str], seed: int) -> Optional[str]:
+    """The checkpoint a run of ``seed`` starts from: ``init_from`` with ``{seed}`` filled
+    in, or None (from scratch)."""
+    return None if init_from is None else init_from.format(seed=seed)
+
+
 def _train(config: str, seed: int, epochs: int, work_dir: str,
-           cfg_options: Optional[dict]) -> str:
-    """Train one run (resuming a killed one); returns its last checkpoint."""
+           cfg_options: Optional[dict], init: Optional[str] = None) -> str:
+    """Train one run (resuming a killed one; a new one starts from ``init`` when given);
+    returns its last checkpoint."""
     from ..engine import build_runner
+    from ..engine.resume import find_resume_checkpoint
     from ..utils import load_config
     from ..utils.cli import clean_work_dir_on_failure
     checkpoint = osp.join(work_dir, f'epoch_{epochs}.pth')
@@ -65,6 +80,8 @@ def _train(config: str, seed: int, epochs: int, work_dir: str,
         return checkpoint
     cfg = load_config(config, _run_options(seed, epochs, cfg_options), work_dir)
     cfg.resume, cfg.load_from = True, None
+    if init is not None and find_resume_checkpoint(work_dir) is None:
+        cfg.resume, cfg.load_from = False, init  # a new run: transfer from the lower tier
     cfg.experiment_name = f'ladder_{osp.basename(work_dir)}_{time.time_ns()}'
     with clean_work_dir_on_failure(work_dir):
         build_runner(cfg).train()
@@ -114,7 +131,8 @@ def _test(config: str, seed: int, epochs: int, work_dir: str, checkpoint: str,
 
 
 def run_one(config: str, seed: int, epochs: int, root: str, test_ann: str,
-            cfg_options: Optional[dict] = None) -> Dict[str, float]:
+            cfg_options: Optional[dict] = None,
+            init_from: Optional[str] = None) -> Dict[str, float]:
     """Train and test one (tier, seed) run, or read its stored result; see the module
     docstring. Returns its held-out metrics."""
     from ..evaluation.metrics.coco_metric import write_json_atomic
@@ -124,12 +142,20 @@ def run_one(config: str, seed: int, epochs: int, root: str, test_ann: str,
         with open(result_file) as f:
             return json.load(f)['metrics']
     start = time.perf_counter()
-    checkpoint = _train(config, seed, epochs, work_dir, cfg_options)
+    init = init_checkpoint(init_from, seed)
+    checkpoint = _train(config, seed, epochs, work_dir, cfg_options, init)
     metrics = _test(config, seed, epochs, work_dir, checkpoint, test_ann, cfg_options)
     write_json_atomic(result_file, dict(config=config, seed=seed, epochs=epochs,
-                                        test_ann=test_ann, metrics=metrics,
+                                        test_ann=test_ann, init_from=init, metrics=metrics,
                                         seconds=time.perf_counter() - start), indent=1)
     return metrics
+
+
+def reported_keys(order: Sequence[str]) -> Tuple[str, ...]:
+    """The table's columns for tiers ``order``: :data:`REPORTED`, then any target metric of
+    theirs that is not among them (e.g. the clip stage's ``urgency/acc_approaching``)."""
+    extra = [k for tier in order for k in TARGETS.get(tier, ()) if k not in REPORTED]
+    return REPORTED + tuple(dict.fromkeys(extra))
 
 
 def summarise(results: Dict[str, Dict[int, Dict[str, float]]],
@@ -192,23 +218,34 @@ def format_ladder(summary: Dict[str, Dict[str, Dict[str, float]]],
 
 def run_ladder(configs: Sequence[str], seeds: Sequence[int], epochs: int, root: str,
                test_ann: str = 'annotations/test.json',
-               cfg_options: Optional[dict] = None) -> dict:
+               cfg_options: Optional[dict] = None, init_from: Optional[str] = None) -> dict:
     """Every (config, seed) run (:func:`run_one`), then the summary and comparisons;
-    the whole is written to ``<root>/ladder.json`` and ``<root>/ladder.md``."""
+    the whole is written to ``<root>/ladder.json`` and ``<root>/ladder.md``. Every
+    ``init_from`` checkpoint a run still needs is checked before the first one trains."""
     from ..engine.atomic_backend import atomic_write_bytes
     from ..evaluation.metrics.coco_metric import write_json_atomic
+    for seed in seeds:
+        init = init_checkpoint(init_from, seed)
+        pending = any(not osp.isfile(osp.join(run_dir(root, c, seed), RESULT_FILE))
+                      for c in configs)
+        if init is not None and pending and not osp.isfile(init):
+            raise FileNotFoundError(
+                f'--init-from checkpoint of seed {seed} not found: {init}; train the lower '
+                'tier first (e.g. tier_ladder.py configs/t4_cross_modal.py) or fix the path')
     results: Dict[str, Dict[int, Dict[str, float]]] = {tier_name(c): {} for c in configs}
     for seed in seeds:  # seed by seed: an interrupted ladder has whole ladders of seeds
         for config in configs:
             results[tier_name(config)][seed] = run_one(config, seed, epochs, root, test_ann,
-                                                       cfg_options)
+                                                       cfg_options, init_from)
     order = [tier_name(c) for c in configs]
-    summary = summarise(results)
+    keys = reported_keys(order)
+    summary = summarise(results, keys)
     comparisons = compare_to_tier_below(summary, order)
-    out = dict(epochs=epochs, seeds=list(seeds), test_ann=test_ann, results=results,
+    out = dict(epochs=epochs, seeds=list(seeds), test_ann=test_ann, init_from=init_from,
+               results=results,
                summary=summary, comparisons=comparisons)
     write_json_atomic(osp.join(root, 'ladder.json'), out, indent=1)
-    table = format_ladder(summary, comparisons, seeds)
+    table = format_ladder(summary, comparisons, seeds, keys)
     atomic_write_bytes((table + '\n').encode('utf-8'), osp.join(root, 'ladder.md'))
     out['table'] = table
     return out

@@ -103,7 +103,7 @@ def test_edge_case_recall_counts_occluded_and_truncated_hazards(tmp_path):
 def test_ladder_runs_seed_by_seed_and_a_rerun_repeats_nothing(tmp_path, monkeypatch):
     calls = []
 
-    def train(config, seed, epochs, work_dir, cfg_options):
+    def train(config, seed, epochs, work_dir, cfg_options, init=None):
         calls.append(('train', ladder.tier_name(config), seed, epochs))
         return f'{work_dir}/epoch_{epochs}.pth'
 
@@ -132,9 +132,86 @@ def test_ladder_runs_seed_by_seed_and_a_rerun_repeats_nothing(tmp_path, monkeypa
     assert calls == [] and again['summary'] == out['summary']
 
 
+def test_init_from_gives_each_seed_its_own_checkpoint_and_a_missing_one_stops_first(
+        tmp_path, monkeypatch):
+    inits = []
+    monkeypatch.setattr(ladder, '_train', lambda config, seed, epochs, work_dir, cfg_options,
+                        init=None: inits.append((ladder.tier_name(config), seed, init)))
+    def test(config, seed, *args):
+        temporal = 't5' in config
+        return {'urgency/acc_approaching': 0.5 + 0.2 * temporal + 0.01 * seed,
+                'distance/mae_m': 0.6 - 0.1 * temporal}
+
+    monkeypatch.setattr(ladder, '_test', test)
+    for seed in (0, 1):
+        (tmp_path / f'base{seed}.pth').write_bytes(b'')
+    template = str(tmp_path / 'base{seed}.pth')
+    configs = ['configs/t4_clip_frames_finetune.py', 'configs/t5_temporal_finetune.py']
+    with pytest.raises(FileNotFoundError, match=r'seed 2 not found: .*base2\.pth'):
+        ladder.run_ladder(configs, [0, 1, 2], 2, str(tmp_path / 'runs'), init_from=template)
+    assert inits == []  # refused before anything trained
+    out = ladder.run_ladder(configs, [0, 1], 2, str(tmp_path / 'runs'), init_from=template)
+    assert inits == [('t4_clip_frames_finetune', 0, str(tmp_path / 'base0.pth')),
+                     ('t5_temporal_finetune', 0, str(tmp_path / 'base0.pth')),
+                     ('t4_clip_frames_finetune', 1, str(tmp_path / 'base1.pth')),
+                     ('t5_temporal_finetune', 1, str(tmp_path / 'base1.pth'))]
+    assert out['init_from'] == template
+    stored = json.loads((tmp_path / 'runs' / 't5_temporal_finetune_seed1' /
+                         ladder.RESULT_FILE).read_text())
+    assert stored['init_from'] == str(tmp_path / 'base1.pth')
+    # the clip target is not among REPORTED: it still gets a column and a comparison
+    assert out['comparisons'] == [
+        dict(tier='t5_temporal_finetune', below='t4_clip_frames_finetune',
+             metric='urgency/acc_approaching', gain=pytest.approx(0.2),
+             spread=pytest.approx(0.01), beats=True),
+        dict(tier='t5_temporal_finetune', below='t4_clip_frames_finetune',
+             metric='distance/mae_m', gain=pytest.approx(0.1), spread=pytest.approx(0.0),
+             beats=True)]
+    assert 'urgency/acc_approaching |' in out['table'].splitlines()[0]
+    assert '| t5_temporal_finetune | - |' in out['table']
+
+
+def test_a_new_run_transfers_from_init_and_a_killed_one_resumes(tmp_path, monkeypatch):
+    import maxsight.engine as engine
+    seen = []
+
+    class Runner:
+        def __init__(self, cfg):
+            seen.append((cfg.resume, cfg.load_from))
+
+        def train(self):
+            pass
+
+    monkeypatch.setattr(engine, 'build_runner', Runner)
+    config, work_dir = 'configs/t5_temporal_finetune.py', str(tmp_path / 'run')
+    ladder._train(config, 0, 2, work_dir, None, init='base.pth')
+    ladder._train(config, 0, 2, work_dir, None)  # without init: from scratch, not T2's file
+    monkeypatch.setattr('maxsight.engine.resume.find_resume_checkpoint',
+                        lambda work_dir: f'{work_dir}/epoch_1.pth')
+    ladder._train(config, 0, 2, work_dir, None, init='base.pth')
+    assert seen == [(False, 'base.pth'), (True, None), (True, None)]
+
+
+def test_the_clip_control_differs_from_t5_only_by_the_temporal_parts():
+    from maxsight.utils import load_config
+    t4 = load_config('configs/t4_clip_frames_finetune.py')
+    t5 = load_config('configs/t5_temporal_finetune.py')
+    frames = t5.train_dataloader.batch_size * t5.train_dataloader.dataset.clip_length
+    assert t4.train_dataloader.batch_size == frames == 16
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'randomness'):
+        assert t4[key] == t5[key], key
+    assert t4.model.bbox_head == t5.model.bbox_head
+    assert t4.model.audio_fusion == t5.model.audio_fusion
+    for split in ('train', 'val'):
+        loader = f'{split}_dataloader'
+        assert t4[loader].dataset.ann_file == t5[loader].dataset.ann_file == \
+            f'annotations/{split}_clips.json'
+
+
 @pytest.mark.parametrize('argv, message', [
     (['--epochs', '0'], '--epochs must be >= 1'),
-    (['--seeds', '1', '1'], '--seeds must differ')])
+    (['--seeds', '1', '1'], '--seeds must differ'),
+    (['--init-from', 'base_{epoch}.pth'], '--init-from may contain only {seed}')])
 def test_bad_arguments_are_refused(argv, message, capsys):
     import importlib.util
     import os.path as osp

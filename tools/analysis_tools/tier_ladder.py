@@ -2,7 +2,8 @@
 held-out split on the metrics it is built for (docs/tiers.md#the-tier-ladder).
 
 python tools/analysis_tools/tier_ladder.py [CONFIG ...] [--seeds 0 1 2] [--epochs 10]
-    [--work-root work_dirs/ladder] [--test-ann annotations/test.json] [--cfg-options ...]
+    [--work-root work_dirs/ladder] [--test-ann annotations/test.json]
+    [--init-from CKPT_WITH_{seed}] [--cfg-options ...]
 
 CONFIG: tier configs in ladder order (default T0-T4). Each (tier, seed) run trains into
 ``<work-root>/<tier>_seed<seed>`` and stores its result there, so the ladder can be run
@@ -10,6 +11,13 @@ again after an interruption and only repeats what is missing. The table (means w
 [min, max] over the seeds) and the comparison of each tier with the one below go to
 stdout, ``<work-root>/ladder.md`` and ``<work-root>/ladder.json``; see
 maxsight/analysis/tier_ladder.py.
+
+The clip stage (T5 against T4, each fine-tuned from the same T4 run of its seed):
+
+python tools/analysis_tools/tier_ladder.py configs/t4_clip_frames_finetune.py \
+    configs/t5_temporal_finetune.py --epochs 8 --work-root work_dirs/ladder_clips \
+    --test-ann annotations/test_clips.json \
+    --init-from 'work_dirs/ladder/t4_cross_modal_seed{seed}/epoch_10.pth'
 """
 import argparse
 import os.path as osp
@@ -41,6 +49,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     parser.add_argument('--test-ann', default='annotations/test.json',
                         help='held-out annotation file, relative to the data root '
                         '(default: annotations/test.json)')
+    parser.add_argument('--init-from', metavar='CKPT',
+                        help='start every run from this checkpoint ({seed}: the run\'s seed), '
+                        'transferring the weights that match; default: from scratch')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         metavar='KEY=VALUE', help='override entries of every config')
     args = parser.parse_args(argv)
@@ -48,6 +59,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
         parser.error(f'--epochs must be >= 1, got {args.epochs}')
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f'--seeds must differ, got {args.seeds}')
+    if args.init_from is not None:
+        try:
+            args.init_from.format(seed=0)
+        except (KeyError, IndexError, ValueError):
+            parser.error(f'--init-from may contain only {{seed}} as a placeholder, got '
+                         f'{args.init_from!r}')
     missing = [c for c in args.configs if not osp.isfile(c)]
     if missing:  # before any tier trains
         raise FileNotFoundError(f'config file not found: {missing[0]}')
@@ -55,7 +72,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     from maxsight.analysis.tier_ladder import run_ladder
     register_all_modules()
     out = run_ladder(args.configs, args.seeds, args.epochs, args.work_root, args.test_ann,
-                     args.cfg_options)
+                     args.cfg_options, args.init_from)
     print(out['table'])
     return out
 
