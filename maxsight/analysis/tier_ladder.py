@@ -44,6 +44,8 @@ OCCLUDED_FROM = 0.3
 #: a truncated hazard: at least this share of its box outside the frame
 TRUNCATED_FROM = 0.01
 RESULT_FILE = 'ladder_result.json'
+#: the fewest seeds (of both tiers) a verdict needs
+MIN_SEEDS = 2
 
 
 def tier_name(config: str) -> str:
@@ -160,8 +162,8 @@ def reported_keys(order: Sequence[str]) -> Tuple[str, ...]:
 
 def summarise(results: Dict[str, Dict[int, Dict[str, float]]],
               keys: Sequence[str] = REPORTED) -> Dict[str, Dict[str, Dict[str, float]]]:
-    """{tier: {seed: metrics}} -> {tier: {key: dict(mean, min, max, spread)}} over the
-    seeds (NaN values, e.g. no truncated hazard in a split, left out of a key's figures)."""
+    """{tier: {seed: metrics}} -> {tier: {key: dict(mean, min, max, spread, n)}} over the
+    n seeds that have the key (NaN values, e.g. no truncated hazard in a split, left out)."""
     out = {}
     for tier, by_seed in results.items():
         out[tier] = {}
@@ -171,7 +173,8 @@ def summarise(results: Dict[str, Dict[int, Dict[str, float]]],
             if len(values):
                 out[tier][key] = dict(mean=float(values.mean()), min=float(values.min()),
                                       max=float(values.max()),
-                                      spread=float(values.max() - values.min()))
+                                      spread=float(values.max() - values.min()),
+                                      n=len(values))
     return out
 
 
@@ -179,7 +182,8 @@ def compare_to_tier_below(summary: Dict[str, Dict[str, Dict[str, float]]],
                           order: Sequence[str]) -> List[dict]:
     """For each tier after the first, each of its :data:`TARGETS` metrics: the gain of its
     mean over the tier below (signed so that positive is better), the seed spread (the
-    larger range of the two) and ``beats`` = gain > spread."""
+    larger range of the two) and ``beats`` = gain > spread, or None where either tier has
+    the metric from fewer than :data:`MIN_SEEDS` seeds (one seed has no spread to beat)."""
     rows = []
     for below, tier in zip(order[:-1], order[1:]):
         for key in TARGETS.get(tier, ()):
@@ -191,8 +195,9 @@ def compare_to_tier_below(summary: Dict[str, Dict[str, Dict[str, float]]],
             sign = -1.0 if key in LOWER_IS_BETTER else 1.0
             gain = sign * (b['mean'] - a['mean'])
             spread = max(a['spread'], b['spread'])
+            enough = min(a['n'], b['n']) >= MIN_SEEDS
             rows.append(dict(tier=tier, below=below, metric=key, gain=gain, spread=spread,
-                             beats=gain > spread))
+                             beats=gain > spread if enough else None))
     return rows
 
 
@@ -211,8 +216,10 @@ def format_ladder(summary: Dict[str, Dict[str, Dict[str, float]]],
     for r in comparisons:
         gain = '-' if r['gain'] is None else f'{r["gain"]:+.4f}'
         spread = '-' if r['spread'] is None else f'{r["spread"]:.4f}'
+        verdict = (f'- (needs {MIN_SEEDS} seeds)' if r['beats'] is None
+                   else 'yes' if r['beats'] else 'no')
         lines.append(f'| {r["tier"]} | {r["below"]} | {r["metric"]} | {gain} | {spread} | '
-                     f'{"yes" if r["beats"] else "no"} |')
+                     f'{verdict} |')
     return '\n'.join(lines)
 
 

@@ -21,7 +21,7 @@ def test_summary_and_verdicts_hand_computed():
     results['t2_default'][1].update({'urgency/acc': 0.72, 'urgency/hazard_recall': 0.94})
     summary = ladder.summarise(results)
     assert summary['t1_attention']['coco/bbox_mAP'] == pytest.approx(
-        dict(mean=0.41, min=0.40, max=0.42, spread=0.02))
+        dict(mean=0.41, min=0.40, max=0.42, spread=0.02, n=2))
     assert 'urgency/acc' not in summary['t1_attention']  # no seed has it
     rows = ladder.compare_to_tier_below(summary, ['t1_attention', 't2_default',
                                                   't3_cross_task'])
@@ -56,18 +56,30 @@ def test_nan_seeds_are_left_out_and_a_missing_metric_never_beats():
         't3_cross_task': {0: {'hazard_recall/truncated': 0.5},
                           1: {'hazard_recall/truncated': 0.7}},
         't4_cross_modal': {0: {'hazard_recall/truncated': math.nan},
-                           1: {'hazard_recall/truncated': 0.9}}})
+                           1: {'hazard_recall/truncated': 0.9},
+                           2: {'hazard_recall/truncated': 0.92}}})
     assert summary['t4_cross_modal']['hazard_recall/truncated'] == pytest.approx(
-        dict(mean=0.9, min=0.9, max=0.9, spread=0.0))
+        dict(mean=0.91, min=0.9, max=0.92, spread=0.02, n=2))
     rows = ladder.compare_to_tier_below(summary, ['t3_cross_task', 't4_cross_modal'])
     assert rows[1]['metric'] == 'hazard_recall/truncated' and rows[1]['beats']
     assert rows[0] == dict(tier='t4_cross_modal', below='t3_cross_task',
                            metric='hazard_recall/occluded', gain=None, spread=None,
                            beats=False)
-    table = ladder.format_ladder(summary, rows, seeds=[0, 1])
-    assert '| t4_cross_modal | - | - | - | - | - | - | - | 0.900 [0.900, 0.900] |' in table
+    table = ladder.format_ladder(summary, rows, seeds=[0, 1, 2])
+    assert '| t4_cross_modal | - | - | - | - | - | - | - | 0.910 [0.900, 0.920] |' in table
     assert table.splitlines()[-1] == ('| t4_cross_modal | t3_cross_task | '
-                                      'hazard_recall/truncated | +0.3000 | 0.2000 | yes |')
+                                      'hazard_recall/truncated | +0.3100 | 0.2000 | yes |')
+
+
+def test_one_seed_has_no_spread_and_gets_no_verdict():
+    """A gain of 0.4 from one seed each is not a verdict: one seed's range is 0."""
+    summary = ladder.summarise({'t0_baseline': {0: {'coco/bbox_mAP': 0.3}},
+                                't1_attention': {0: {'coco/bbox_mAP': 0.7}}})
+    rows = ladder.compare_to_tier_below(summary, ['t0_baseline', 't1_attention'])
+    assert rows == [dict(tier='t1_attention', below='t0_baseline', metric='coco/bbox_mAP',
+                         gain=pytest.approx(0.4), spread=0.0, beats=None)]
+    assert ladder.format_ladder(summary, rows, seeds=[0]).splitlines()[-1] == (
+        '| t1_attention | t0_baseline | coco/bbox_mAP | +0.4000 | 0.0000 | - (needs 2 seeds) |')
 
 
 def _ann(id, cat, bbox, urgency, **extra):
