@@ -13,9 +13,16 @@ from a trained lower tier instead of from scratch, with the transfer of ``load_f
 clip stage of the ladder fine-tunes T4's image runs on the clip split, once frame by frame
 (``t4_clip_frames_finetune``, the control) and once as clips (``t5_temporal_finetune``).
 
+``test_options`` (config overrides of the test step alone, e.g. ``use_operating_point=False``
+with ``model.bbox_head.test_cfg.hazard_prob_thr=None`` for each model's own urgency call)
+score the same checkpoints another way: their results, predictions, reports and table go
+to files of their own (:func:`file_suffix`), so no run trains again and no stored result
+is overwritten.
+
 A tier *beats* the one below on a metric when its mean over the seeds is better by more
 than the seed spread: the larger of the two tiers' ranges (max - min over the seeds).
 """
+import hashlib
 import json
 import os.path as osp
 import time
@@ -46,6 +53,22 @@ TRUNCATED_FROM = 0.01
 RESULT_FILE = 'ladder_result.json'
 #: the fewest seeds (of both tiers) a verdict needs
 MIN_SEEDS = 2
+
+
+def file_suffix(test_options: Optional[dict]) -> str:
+    """'' for the default test; else ``_test-<8 hex digits>`` from the sorted options, the
+    part that tells apart the files of one scoring of the runs."""
+    if not test_options:
+        return ''
+    key = json.dumps(sorted(test_options.items()), default=str)
+    return '_test-' + hashlib.sha1(key.encode('utf-8')).hexdigest()[:8]
+
+
+def result_file(root: str, config: str, seed: int,
+                test_options: Optional[dict] = None) -> str:
+    """Where one run's held-out metrics are stored (for one scoring, ``test_options``)."""
+    name = RESULT_FILE.replace('.json', file_suffix(test_options) + '.json')
+    return osp.join(run_dir(root, config, seed), name)
 
 
 def tier_name(config: str) -> str:
@@ -108,7 +131,8 @@ def hazard_recall_of_edge_cases(ann_file: str, pred_file: str, score_thr: float,
 
 
 def _test(config: str, seed: int, epochs: int, work_dir: str, checkpoint: str,
-          test_ann: str, cfg_options: Optional[dict]) -> Dict[str, float]:
+          test_ann: str, cfg_options: Optional[dict],
+          test_options: Optional[dict] = None) -> Dict[str, float]:
     """The held-out metrics of one run, hazard recall of edge cases included."""
     from ..engine import build_runner
     from ..evaluation.evaluation_run import configure_evaluation, evaluate_with_reports
@@ -116,13 +140,14 @@ def _test(config: str, seed: int, epochs: int, work_dir: str, checkpoint: str,
     from ..utils import load_config
     from ..utils.config_preparation import dataset_ann_file
     options = dict(_run_options(seed, epochs, cfg_options),
-                   **{'test_dataloader.dataset.ann_file': test_ann})
+                   **{'test_dataloader.dataset.ann_file': test_ann}, **(test_options or {}))
     cfg = load_config(config, options, work_dir)
-    pred_file = osp.join(work_dir, 'ladder_test_predictions.json')
+    suffix = file_suffix(test_options)
+    pred_file = osp.join(work_dir, f'ladder_test_predictions{suffix}.json')
     configure_evaluation(cfg, checkpoint, pred_out=pred_file)
     cfg.experiment_name = f'ladder_test_{osp.basename(work_dir)}_{time.time_ns()}'
     runner = build_runner(cfg)
-    metrics = evaluate_with_reports(runner, report_dir=osp.join(work_dir, 'ladder_report'))
+    metrics = evaluate_with_reports(runner, report_dir=osp.join(work_dir, f'ladder_report{suffix}'))
     # the thresholds the metric's hazard recall used (the operating point's, or the config's)
     assistive = next(m for m in runner.test_loop.evaluator.metrics
                      if isinstance(m, AssistiveMetric))
@@ -133,23 +158,25 @@ def _test(config: str, seed: int, epochs: int, work_dir: str, checkpoint: str,
 
 
 def run_one(config: str, seed: int, epochs: int, root: str, test_ann: str,
-            cfg_options: Optional[dict] = None,
-            init_from: Optional[str] = None) -> Dict[str, float]:
-    """Train and test one (tier, seed) run, or read its stored result; see the module
-    docstring. Returns its held-out metrics."""
+            cfg_options: Optional[dict] = None, init_from: Optional[str] = None,
+            test_options: Optional[dict] = None) -> Dict[str, float]:
+    """Train (unless its last checkpoint exists) and test one (tier, seed) run, or read its
+    stored result; see the module docstring. Returns its held-out metrics."""
     from ..evaluation.metrics.coco_metric import write_json_atomic
     work_dir = run_dir(root, config, seed)
-    result_file = osp.join(work_dir, RESULT_FILE)
-    if osp.isfile(result_file):
-        with open(result_file) as f:
+    stored = result_file(root, config, seed, test_options)
+    if osp.isfile(stored):
+        with open(stored) as f:
             return json.load(f)['metrics']
     start = time.perf_counter()
     init = init_checkpoint(init_from, seed)
     checkpoint = _train(config, seed, epochs, work_dir, cfg_options, init)
-    metrics = _test(config, seed, epochs, work_dir, checkpoint, test_ann, cfg_options)
-    write_json_atomic(result_file, dict(config=config, seed=seed, epochs=epochs,
-                                        test_ann=test_ann, init_from=init, metrics=metrics,
-                                        seconds=time.perf_counter() - start), indent=1)
+    metrics = _test(config, seed, epochs, work_dir, checkpoint, test_ann, cfg_options,
+                    test_options)
+    write_json_atomic(stored, dict(config=config, seed=seed, epochs=epochs, test_ann=test_ann,
+                                   init_from=init, test_options=test_options or {},
+                                   metrics=metrics, seconds=time.perf_counter() - start),
+                      indent=1)
     return metrics
 
 
@@ -225,15 +252,17 @@ def format_ladder(summary: Dict[str, Dict[str, Dict[str, float]]],
 
 def run_ladder(configs: Sequence[str], seeds: Sequence[int], epochs: int, root: str,
                test_ann: str = 'annotations/test.json',
-               cfg_options: Optional[dict] = None, init_from: Optional[str] = None) -> dict:
+               cfg_options: Optional[dict] = None, init_from: Optional[str] = None,
+               test_options: Optional[dict] = None) -> dict:
     """Every (config, seed) run (:func:`run_one`), then the summary and comparisons;
-    the whole is written to ``<root>/ladder.json`` and ``<root>/ladder.md``. Every
+    the whole is written to ``<root>/ladder<suffix>.json`` and ``.md`` (suffix:
+    :func:`file_suffix` of ``test_options``, '' without them). Every
     ``init_from`` checkpoint a run still needs is checked before the first one trains."""
     from ..engine.atomic_backend import atomic_write_bytes
     from ..evaluation.metrics.coco_metric import write_json_atomic
     for seed in seeds:
         init = init_checkpoint(init_from, seed)
-        pending = any(not osp.isfile(osp.join(run_dir(root, c, seed), RESULT_FILE))
+        pending = any(not osp.isfile(result_file(root, c, seed, test_options))
                       for c in configs)
         if init is not None and pending and not osp.isfile(init):
             raise FileNotFoundError(
@@ -243,16 +272,17 @@ def run_ladder(configs: Sequence[str], seeds: Sequence[int], epochs: int, root: 
     for seed in seeds:  # seed by seed: an interrupted ladder has whole ladders of seeds
         for config in configs:
             results[tier_name(config)][seed] = run_one(config, seed, epochs, root, test_ann,
-                                                       cfg_options, init_from)
+                                                       cfg_options, init_from, test_options)
     order = [tier_name(c) for c in configs]
     keys = reported_keys(order)
     summary = summarise(results, keys)
     comparisons = compare_to_tier_below(summary, order)
     out = dict(epochs=epochs, seeds=list(seeds), test_ann=test_ann, init_from=init_from,
-               results=results,
-               summary=summary, comparisons=comparisons)
-    write_json_atomic(osp.join(root, 'ladder.json'), out, indent=1)
+               test_options=test_options or {}, results=results, summary=summary,
+               comparisons=comparisons)
+    suffix = file_suffix(test_options)
+    write_json_atomic(osp.join(root, f'ladder{suffix}.json'), out, indent=1)
     table = format_ladder(summary, comparisons, seeds, keys)
-    atomic_write_bytes((table + '\n').encode('utf-8'), osp.join(root, 'ladder.md'))
+    atomic_write_bytes((table + '\n').encode('utf-8'), osp.join(root, f'ladder{suffix}.md'))
     out['table'] = table
     return out

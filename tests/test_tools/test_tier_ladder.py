@@ -119,7 +119,8 @@ def test_ladder_runs_seed_by_seed_and_a_rerun_repeats_nothing(tmp_path, monkeypa
         calls.append(('train', ladder.tier_name(config), seed, epochs))
         return f'{work_dir}/epoch_{epochs}.pth'
 
-    def test(config, seed, epochs, work_dir, checkpoint, test_ann, cfg_options):
+    def test(config, seed, epochs, work_dir, checkpoint, test_ann, cfg_options,
+             test_options=None):
         calls.append(('test', ladder.tier_name(config), seed, test_ann))
         gain = 0.1 if 't1' in config else 0.0
         return {'coco/bbox_mAP': 0.3 + gain + 0.01 * seed}
@@ -142,6 +143,49 @@ def test_ladder_runs_seed_by_seed_and_a_rerun_repeats_nothing(tmp_path, monkeypa
     calls.clear()
     again = ladder.run_ladder(configs, [0, 1], 3, root)
     assert calls == [] and again['summary'] == out['summary']
+
+
+def test_test_options_score_the_same_runs_apart_without_training_again(tmp_path,
+                                                                        monkeypatch):
+    calls = []
+
+    def train(config, seed, epochs, work_dir, cfg_options, init=None):
+        calls.append(('train', ladder.tier_name(config), seed))
+        return f'{work_dir}/epoch_{epochs}.pth'
+
+    def test(config, seed, epochs, work_dir, checkpoint, test_ann, cfg_options,
+             test_options=None):
+        calls.append(('test', ladder.tier_name(config), seed, test_options))
+        own_call = bool(test_options)
+        return {'urgency/acc': 0.5 + 0.1 * own_call * ('t3' in config) + 0.01 * seed}
+
+    monkeypatch.setattr(ladder, '_train', train)
+    monkeypatch.setattr(ladder, '_test', test)
+    configs = ['configs/t2_default.py', 'configs/t3_cross_task.py']
+    first = ladder.run_ladder(configs, [0, 1], 2, str(tmp_path))
+    own = {'use_operating_point': False, 'model.bbox_head.test_cfg.hazard_prob_thr': None}
+    calls.clear()
+    second = ladder.run_ladder(configs, [0, 1], 2, str(tmp_path), test_options=own)
+    # the checkpoints are there (the stub's _train returns them): only tests run, with own
+    assert [c for c in calls if c[0] == 'test'] == [
+        ('test', t, seed, own) for seed in (0, 1) for t in ('t2_default', 't3_cross_task')]
+    assert first['comparisons'][0]['gain'] == pytest.approx(0.0)
+    assert second['comparisons'][0]['gain'] == pytest.approx(0.1)
+    suffix = ladder.file_suffix(own)
+    assert suffix == ladder.file_suffix(dict(reversed(list(own.items()))))  # order-free
+    assert suffix.startswith('_test-') and len(suffix) == len('_test-') + 8
+    assert ladder.file_suffix({}) == ladder.file_suffix(None) == ''
+    run = tmp_path / 't3_cross_task_seed1'
+    assert json.loads((run / ladder.RESULT_FILE).read_text())['metrics'] == {
+        'urgency/acc': pytest.approx(0.51)}  # the default scoring is kept
+    stored = json.loads((run / f'ladder_result{suffix}.json').read_text())
+    assert stored['metrics'] == {'urgency/acc': pytest.approx(0.61)}
+    assert stored['test_options'] == own
+    assert (tmp_path / f'ladder{suffix}.md').read_text().strip() == second['table']
+    assert (tmp_path / 'ladder.md').read_text().strip() == first['table']
+    calls.clear()
+    ladder.run_ladder(configs, [0, 1], 2, str(tmp_path), test_options=own)
+    assert [c for c in calls if c[0] == 'test'] == []
 
 
 def test_init_from_gives_each_seed_its_own_checkpoint_and_a_missing_one_stops_first(

@@ -3,7 +3,7 @@ held-out split on the metrics it is built for (docs/tiers.md#the-tier-ladder).
 
 python tools/analysis_tools/tier_ladder.py [CONFIG ...] [--seeds 0 1 2] [--epochs 10]
     [--work-root work_dirs/ladder] [--test-ann annotations/test.json]
-    [--init-from CKPT_WITH_{seed}] [--cfg-options ...]
+    [--init-from CKPT_WITH_{seed}] [--cfg-options ...] [--test-options ...]
 
 CONFIG: tier configs in ladder order (default T0-T4). Each (tier, seed) run trains into
 ``<work-root>/<tier>_seed<seed>`` and stores its result there, so the ladder can be run
@@ -11,6 +11,13 @@ again after an interruption and only repeats what is missing. The table (means w
 [min, max] over the seeds) and the comparison of each tier with the one below go to
 stdout, ``<work-root>/ladder.md`` and ``<work-root>/ladder.json``; see
 maxsight/analysis/tier_ladder.py.
+
+--test-options scores the same runs another way without training them again (their files
+get a suffix of their own), e.g. each model's own urgency call instead of the calibrated
+operating point's:
+
+python tools/analysis_tools/tier_ladder.py ... --test-options use_operating_point=False \
+    model.bbox_head.test_cfg.hazard_prob_thr=None
 
 The clip stage (T5 against T4, each fine-tuned from the same T4 run of its seed):
 
@@ -54,6 +61,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
                         'transferring the weights that match; default: from scratch')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         metavar='KEY=VALUE', help='override entries of every config')
+    parser.add_argument('--test-options', nargs='+', action=DictAction, default={},
+                        metavar='KEY=VALUE',
+                        help='override entries at the test step only; the results go to files '
+                        'of their own beside the default ones, and no run trains again')
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error(f'--epochs must be >= 1, got {args.epochs}')
@@ -72,7 +83,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     from maxsight.analysis.tier_ladder import run_ladder
     register_all_modules()
     out = run_ladder(args.configs, args.seeds, args.epochs, args.work_root, args.test_ann,
-                     args.cfg_options, args.init_from)
+                     args.cfg_options, args.init_from, args.test_options)
     print(out['table'])
     return out
 
