@@ -1,0 +1,69 @@
+"""How much of clip urgency a single frame can know: the ceiling a frame-by-frame model
+cannot pass however well it sees, and so the headroom of a temporal model (T5).
+
+Each object of the evaluated clips is taken with everything one frame shows exactly (its
+class's ``hazard_prior``, ``distance_m``, horizontal centre) and its approach speed unknown.
+The best single-frame call is the level that most of its class's approach speeds in the
+training clips give it (:func:`~maxsight.datasets.labels.moving_urgency_score`); its
+accuracy is the ceiling. Knowing the motion, the rule gives the label itself (1.0).
+"""
+import collections
+from typing import Dict, List
+
+import numpy as np
+
+from ..datasets.coco_parsing import AnnotationError, load_json, parse_categories
+from ..datasets.labels import moving_urgency_score, urgency_level
+from ..evaluation.metrics.assistive_metric import APPROACHING_M_S
+
+FIELDS = ('bbox', 'distance_m', 'approach_m_s', 'urgency')
+
+
+def _objects(ann_file: str) -> List[dict]:
+    """The annotations of a clip file with a known approach speed, each with its class's
+    ``prior`` and horizontal centre ``cx`` (fraction of the image width)."""
+    data = load_json(ann_file)
+    _, ids, priors, _ = parse_categories(data, ann_file)
+    prior_of = dict(zip(ids, priors))
+    width = {img['id']: img['width'] for img in data['images']}
+    out = []
+    for i, a in enumerate(data['annotations']):
+        for field in FIELDS:
+            if a.get(field) is None:
+                raise AnnotationError(
+                    f'{ann_file}: annotation {a.get("id", i)}: field "{field}" missing; the '
+                    'single-frame ceiling needs clip annotations with a known motion '
+                    '(the embedded train_clips / test_clips)')
+        if prior_of.get(a['category_id']) is None:
+            raise AnnotationError(f'{ann_file}: category {a["category_id"]}: field '
+                                  '"hazard_prior" missing; the urgency rule needs it')
+        if not np.isfinite(a['approach_m_s']):
+            continue  # motion unknown: not scored, as in AssistiveMetric
+        x, _, w, _ = a['bbox']
+        out.append(dict(a, prior=prior_of[a['category_id']],
+                        cx=(x + w / 2) / width[a['image_id']]))
+    return out
+
+
+def single_frame_ceiling(train_ann: str, test_ann: str) -> Dict[str, float]:
+    """Accuracy of the best single-frame urgency call on ``test_ann``'s objects, split like
+    ``urgency/acc_approaching`` (>= ``APPROACHING_M_S`` m/s) and ``_not_approaching``;
+    the approach speeds a frame cannot see are drawn from ``train_ann``'s objects of the
+    same class. Returns ``acc_approaching``, ``acc_not_approaching``, ``acc`` and the
+    counts ``n_approaching``, ``n_not_approaching``."""
+    speeds = collections.defaultdict(list)
+    for a in _objects(train_ann):
+        speeds[a['category_id']].append(a['approach_m_s'])
+    right = {True: [], False: []}
+    for a in _objects(test_ann):
+        levels = collections.Counter(
+            urgency_level(moving_urgency_score(a['prior'], a['distance_m'], a['cx'], v))
+            for v in speeds.get(a['category_id'], [0.0]))
+        best = min(levels, key=lambda level: (-levels[level], level))  # ties: the lower
+        right[a['approach_m_s'] >= APPROACHING_M_S].append(best == a['urgency'])
+    both = right[True] + right[False]
+    return dict(acc_approaching=float(np.mean(right[True])) if right[True] else float('nan'),
+                acc_not_approaching=(float(np.mean(right[False])) if right[False]
+                                     else float('nan')),
+                acc=float(np.mean(both)) if both else float('nan'),
+                n_approaching=len(right[True]), n_not_approaching=len(right[False]))
