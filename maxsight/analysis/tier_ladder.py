@@ -20,7 +20,8 @@ to files of their own (:func:`file_suffix`), so no run trains again and no store
 is overwritten.
 
 A tier *beats* the one below on a metric when its mean over the seeds is better by more
-than the seed spread: the larger of the two tiers' ranges (max - min over the seeds).
+than the seed spread: the larger of the two tiers' ranges (max - min over the seeds), each
+over at least :data:`MIN_SEEDS` seeds.
 """
 import hashlib
 import json
