@@ -45,12 +45,18 @@ def _objects(ann_file: str) -> List[dict]:
     return out
 
 
+def _share(flags: List[bool]) -> float:
+    """Share of True in ``flags``; NaN when empty."""
+    return float(np.mean(flags)) if flags else float('nan')
+
+
 def single_frame_ceiling(train_ann: str, test_ann: str) -> Dict[str, float]:
     """Accuracy of the best single-frame urgency call on ``test_ann``'s objects, split like
     ``urgency/acc_approaching`` (>= ``APPROACHING_M_S`` m/s) and ``_not_approaching``;
     the approach speeds a frame cannot see are drawn from ``train_ann``'s objects of the
-    same class. Returns ``acc_approaching``, ``acc_not_approaching``, ``acc`` and the
-    counts ``n_approaching``, ``n_not_approaching``."""
+    same class (a class with none there is taken as still, 0 m/s). Returns
+    ``acc_approaching``, ``acc_not_approaching``, ``acc`` and the counts
+    ``n_approaching``, ``n_not_approaching``."""
     speeds = collections.defaultdict(list)
     for a in _objects(train_ann):
         speeds[a['category_id']].append(a['approach_m_s'])
@@ -61,9 +67,6 @@ def single_frame_ceiling(train_ann: str, test_ann: str) -> Dict[str, float]:
             for v in speeds.get(a['category_id'], [0.0]))
         best = min(levels, key=lambda level: (-levels[level], level))  # ties: the lower
         right[a['approach_m_s'] >= APPROACHING_M_S].append(best == a['urgency'])
-    both = right[True] + right[False]
-    return dict(acc_approaching=float(np.mean(right[True])) if right[True] else float('nan'),
-                acc_not_approaching=(float(np.mean(right[False])) if right[False]
-                                     else float('nan')),
-                acc=float(np.mean(both)) if both else float('nan'),
+    return dict(acc_approaching=_share(right[True]), acc_not_approaching=_share(right[False]),
+                acc=_share(right[True] + right[False]),
                 n_approaching=len(right[True]), n_not_approaching=len(right[False]))

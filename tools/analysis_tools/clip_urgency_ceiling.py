@@ -16,6 +16,7 @@ from typing import Dict, List, Optional
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight.analysis.clip_urgency_ceiling import single_frame_ceiling  # noqa: E402
+from maxsight.evaluation.metrics.assistive_metric import APPROACHING_M_S  # noqa: E402
 from maxsight.utils.cli import run_tool  # noqa: E402
 
 ROOT = 'data/maxsight_synth/annotations'
@@ -34,7 +35,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     args = parser.parse_args(argv)
     out = single_frame_ceiling(args.train_ann, args.test_ann)
     print(f'single-frame ceiling on {args.test_ann} (motion known: 1.000)\n'
-          f'  approaching (>= 0.5 m/s): {out["acc_approaching"]:.3f} '
+          f'  approaching (>= {APPROACHING_M_S} m/s): {out["acc_approaching"]:.3f} '
           f'({out["n_approaching"]} objects)\n'
           f'  not approaching:          {out["acc_not_approaching"]:.3f} '
           f'({out["n_not_approaching"]} objects)\n'
