@@ -1,11 +1,13 @@
-# MaxSight T5: T4 on clips [B, T, C, H, W]: temporal attention over frames + temporal
-# consistency loss, on the embedded clip splits.
+# MaxSight T5: T4 on clips [B, T, C, H, W]: temporal attention over frames, urgency and
+# distance refined from the clip's motion, temporal consistency loss; embedded clip splits.
 _base_ = ['./t4_cross_modal.py']
 
 model = dict(
     type='TemporalDetector',
     data_preprocessor=dict(type='ClipDataPreprocessor', pad_size_divisor=32),
     temporal=dict(type='TemporalAttention', channels=64, num_heads=4, ffn_channels=128),
+    motion=dict(type='ClipMotionRefiner', hidden=64, slope_scale=10.0, candidates=20,
+                iou_thr=0.5),
     loss_temporal_weight=0.5,
 )
 clip_length = 4

@@ -8,13 +8,13 @@ from maxsight.registry import MODELS
 
 from ..helpers import build_tier
 
-TIERS = {  # config -> (attribute of the module it adds, uses clips)
-    't0_baseline': ('neck', False),
-    't1_attention': ('pyramid_attention', False),
-    't2_default': ('encoder', False),
-    't3_cross_task': ('bbox_head.cross_attn', False),
-    't4_cross_modal': ('audio_fusion', False),
-    't5_temporal': ('temporal', True),
+TIERS = {  # config -> (attributes of the modules it adds, uses clips)
+    't0_baseline': (('neck',), False),
+    't1_attention': (('pyramid_attention',), False),
+    't2_default': (('encoder',), False),
+    't3_cross_task': (('bbox_head.cross_attn',), False),
+    't4_cross_modal': (('audio_fusion',), False),
+    't5_temporal': (('temporal', 'motion'), True),
 }
 
 
@@ -24,10 +24,10 @@ def _module(model, path):
     return model
 
 
-@pytest.mark.parametrize('name', sorted(TIERS))
-def test_added_module_changes_outputs_and_gets_gradient(name, tiny_synth):
+@pytest.mark.parametrize('name, path', [(n, p) for n in sorted(TIERS) for p in TIERS[n][0]])
+def test_added_module_changes_outputs_and_gets_gradient(name, path, tiny_synth):
     model, data = build_tier(name, tiny_synth)
-    path, clips = TIERS[name]
+    clips = TIERS[name][1]
     module = _module(model, path)
     if clips:
         assert tuple(data['padding_mask'].shape) == (2, 4)
@@ -120,13 +120,14 @@ def test_tiers_train_through_gradnorm(name, tiny_synth):
     assert any(not torch.equal(before[k], p) for k, p in model.named_parameters())
 
 
-def test_t5_urgency_follows_the_motion_in_the_clip(tiny_synth):
+@pytest.mark.parametrize('path', ['temporal', 'motion'])
+def test_t5_urgency_follows_the_motion_in_the_clip(path, tiny_synth):
     """The last frame held fixed, the earlier frames of its clip showing it static or
-    moving: the temporal module (perturbed from its identity start) gives that frame other
-    urgency logits; a single-frame model could not."""
+    moving: each of T5's modules (perturbed from its identity start, the other left at it)
+    gives that frame other urgency logits; a single-frame model could not."""
     model, data = build_tier('t5_temporal', tiny_synth)
     with torch.no_grad():
-        for p in model.temporal.parameters():
+        for p in getattr(model, path).parameters():
             p.add_(0.05 * torch.randn_like(p))
     model.eval()
     last = data['inputs'][3].clone()

@@ -15,13 +15,18 @@ class TemporalDetector(MaxSightDetector):
     """:class:`MaxSightDetector` over clips. Frames (clip-major, [B * T, C, H, W], from
     :class:`ClipDataPreprocessor`) go through the per-frame network, ``temporal`` mixes each
     location's features across the frames of its clip (padded frames masked), and the head
-    predicts per frame. Padded frames get no detection loss and no predictions; consecutive
-    valid frames pay ``loss_temporal_weight`` x :func:`temporal_consistency`.
+    predicts per frame; ``motion`` (optional, e.g. :class:`ClipMotionRefiner`) then refines
+    each frame's urgency and distance from how the clip's predictions change over its
+    frames. Padded frames get no detection loss and no predictions; consecutive valid
+    frames pay ``loss_temporal_weight`` x :func:`temporal_consistency`.
     """
 
-    def __init__(self, *args, temporal: dict, loss_temporal_weight: float = 0.5, **kwargs):
+    def __init__(self, *args, temporal: dict, motion: Optional[dict] = None,
+                 loss_temporal_weight: float = 0.5, **kwargs):
         super().__init__(*args, **kwargs)
         self.temporal = MODELS.build(temporal)
+        self.motion = None if motion is None else MODELS.build(
+            dict(motion, num_classes=self.bbox_head.num_classes))
         self.loss_temporal_weight = loss_temporal_weight
 
     def forward(self, inputs: Tensor, data_samples: Optional[Sequence[DetDataSample]] = None,
@@ -33,6 +38,8 @@ class TemporalDetector(MaxSightDetector):
         feats = self.temporal(self.refine_feat(intermediate, inputs, data_samples),
                               padding_mask)
         preds = self.bbox_head(feats)
+        if self.motion is not None:
+            preds = self.motion(preds, padding_mask)
         if mode == 'tensor':
             return preds
         valid = ~padding_mask.flatten()

@@ -1,0 +1,143 @@
+"""T5: urgency and distance refined from how a clip's own per-frame predictions change."""
+from typing import Dict, List, Sequence, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from ...registry import MODELS
+
+
+def masked_slope(values: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
+    """Least-squares line through each series over its valid frames.
+
+    ``values`` [B, T, N] (one series per clip and location), ``valid`` [B, T] (per frame) or
+    [B, T, N] (per value) bool. Returns the slope [B, N] (change per frame; 0 with fewer
+    than two valid frames) and each frame's residual from the line [B, T, N] (value minus
+    fit; 0 where not valid).
+    """
+    t = torch.arange(values.shape[1], device=values.device, dtype=values.dtype)[None, :, None]
+    w = (valid[..., None] if valid.dim() == 2 else valid).to(values.dtype)
+    w = w.expand_as(values)
+    count = w.sum(1, keepdim=True).clamp(min=1.0)  # [B, 1, N]
+    t_mean = (w * t).sum(1, keepdim=True) / count
+    v_mean = (w * values).sum(1, keepdim=True) / count
+    dt = (t - t_mean) * w  # [B, T, N]
+    var = (dt ** 2).sum(1)  # [B, N]
+    slope = (dt * (values - v_mean)).sum(1) / var.clamp(min=1e-6)
+    slope = torch.where(var > 1e-6, slope, torch.zeros_like(slope))
+    fit = v_mean + slope[:, None] * (t - t_mean)
+    return slope, (values - fit) * w
+
+
+def pairwise_iou(a: Tensor, b: Tensor) -> Tensor:
+    """IoU [..., N, K] of xyxy boxes ``a`` [..., N, 4] and ``b`` [..., K, 4] (batched
+    :func:`torchvision.ops.box_iou`)."""
+    lt = torch.maximum(a[..., :, None, :2], b[..., None, :, :2])
+    rb = torch.minimum(a[..., :, None, 2:], b[..., None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(-1)
+    area_a = (a[..., 2:] - a[..., :2]).clamp(min=0).prod(-1)
+    area_b = (b[..., 2:] - b[..., :2]).clamp(min=0).prod(-1)
+    return inter / (area_a[..., :, None] + area_b[..., None, :] - inter).clamp(min=1e-6)
+
+
+@MODELS.register_module()
+class ClipMotionRefiner(nn.Module):
+    """Refines every frame's urgency logits and log distance from the motion of its object
+    over the clip.
+
+    An object closing at v m/s from d m has d(log d)/dt = -v / d = -1 / time to contact,
+    and its box height grows at the same relative rate, which one frame cannot show. So
+    each prediction is followed through the clip's frames (:meth:`track`: in each frame,
+    the score-weighted mean over that frame's best-scoring predictions that overlap it),
+    and lines are fitted through the log box heights and log distances along that track. Per
+    frame and location an MLP reads (all detached, so the refiner does not bend the
+    detector): the two slopes and this frame's residuals from the two lines
+    (x ``slope_scale``), the share of the clip's frames the track was found in, the frame's
+    log distance, horizontal position x / W in [0, 1], urgency probabilities [4] and class
+    probabilities [C]. Its output is added to the urgency logits [4] and the log distance
+    [1]; the last layer starts at zero, so an untrained refiner leaves the predictions as
+    they are (a model transferred from T4 starts where T4 ended).
+
+    Args:
+        num_classes: the head's classes (the detector fills it).
+        hidden: MLP width. slope_scale: multiplies the slopes and residuals (per-frame
+            changes of logs) so that a 10 % change per frame is an input of about 1.
+        candidates: predictions per frame a track may continue to (the best-scoring).
+        iou_thr: least IoU with which a track continues into another frame.
+    """
+
+    def __init__(self, num_classes: int, hidden: int = 64, slope_scale: float = 10.0,
+                 candidates: int = 20, iou_thr: float = 0.5):
+        super().__init__()
+        self.slope_scale = float(slope_scale)
+        self.candidates = int(candidates)
+        self.iou_thr = float(iou_thr)
+        in_ch = 7 + 4 + num_classes
+        self.mlp = nn.Sequential(nn.Linear(in_ch, hidden), nn.ReLU(inplace=True),
+                                 nn.Linear(hidden, hidden), nn.ReLU(inplace=True),
+                                 nn.Linear(hidden, 5))
+        nn.init.zeros_(self.mlp[-1].weight)
+        nn.init.zeros_(self.mlp[-1].bias)
+
+    def track(self, boxes: Tensor, scores: Tensor, valid: Tensor, series: Sequence[Tensor]
+              ) -> Tuple[List[Tensor], Tensor]:
+        """Follows each prediction through the frames of its clip.
+
+        ``boxes`` [B, T, N, 4] xyxy, ``scores`` [B, T, N], ``valid`` [B, T] bool (False: a
+        padded frame), ``series``: values [B, T, N] to follow (e.g. log box heights).
+        In frame t' the track of prediction (t, n) is the score-weighted mean, over t''s
+        ``candidates`` best-scoring predictions whose box overlaps box [t, n] with IoU >=
+        ``iou_thr``, of each value (t' = t included: the frame's own estimate, averaged
+        over its duplicates). Returns each series along the tracks [B, T(t), T(t'), N]
+        and ``found`` [B, T, T, N] bool (some candidate overlaps; both frames valid).
+        """
+        b, t, n, _ = boxes.shape
+        k = min(self.candidates, n)
+        top_score, top = scores.topk(k, dim=-1)  # [B, T, K]
+        cand = boxes.gather(2, top[..., None].expand(b, t, k, 4))  # [B, T, K, 4]
+        cand_values = [v.gather(2, top) for v in series]  # each [B, T, K]
+        weight_valid = top_score * valid[..., None].to(top_score.dtype)
+        tracked: List[List[Tensor]] = [[] for _ in series]
+        found = []
+        for ref in range(t):
+            iou = pairwise_iou(boxes[:, ref, None], cand)  # [B, T, N, K]
+            w = weight_valid[:, :, None] * (iou >= self.iou_thr).to(iou.dtype)
+            total = w.sum(-1)  # [B, T, N]
+            for out, values in zip(tracked, cand_values):
+                out.append((w * values[:, :, None]).sum(-1) / total.clamp(min=1e-12))
+            found.append((total > 0) & valid[:, ref, None, None])
+        return [torch.stack(v, 1) for v in tracked], torch.stack(found, 1)
+
+    def motion_features(self, preds: Dict[str, Tensor], padding_mask: Tensor) -> Tensor:
+        """The MLP's input [B * T, N, 11 + C] from the head's ``preds`` over B * T frames
+        (clip-major: ``box`` [B * T, N, 4] xyxy pixels, ``log_dist`` [B * T, N],
+        ``urgency`` [B * T, N, 4], ``cls`` [B * T, N, C], ``points`` [N, 2]) and
+        ``padding_mask`` [B, T] (True: a padded frame)."""
+        b, t = padding_mask.shape
+        box = preds['box'].detach().float()
+        n = box.shape[1]
+        cls_prob = preds['cls'].detach().float().sigmoid()
+        log_h = (box[..., 3] - box[..., 1]).clamp(min=1.0).log().reshape(b, t, n)
+        log_d = preds['log_dist'].detach().float().reshape(b, t, n)
+        tracked, found = self.track(box.reshape(b, t, n, 4), cls_prob.amax(-1).reshape(b, t, n),
+                                    ~padding_mask, (log_h, log_d))
+        frames = torch.arange(t, device=box.device)
+        scalars = []
+        for values in tracked:  # [B, T(ref), T, N]
+            slope, resid = masked_slope(values.flatten(0, 1), found.flatten(0, 1))
+            scalars += [self.slope_scale * slope.reshape(b, t, n),
+                        self.slope_scale * resid.reshape(b, t, t, n)[:, frames, frames]]
+        points = preds['points'][:, 0].float()
+        # level-0 centres run from s/2 to W - s/2, so their extremes sum to the width W
+        x_rel = (points / (points.max() + points.min()))[None, None].expand(b, t, n)
+        scalars += [found.float().mean(2), log_d, x_rel]
+        return torch.cat([torch.stack(scalars, -1).reshape(b * t, n, 7),
+                          preds['urgency'].detach().float().softmax(-1), cls_prob], -1)
+
+    def forward(self, preds: Dict[str, Tensor], padding_mask: Tensor) -> Dict[str, Tensor]:
+        """``preds`` with ``urgency`` and ``log_dist`` refined (other keys unchanged)."""
+        delta = self.mlp(self.motion_features(preds, padding_mask))
+        out = dict(preds)
+        out['urgency'] = preds['urgency'] + delta[..., :4].to(preds['urgency'].dtype)
+        out['log_dist'] = preds['log_dist'] + delta[..., 4].to(preds['log_dist'].dtype)
+        return out

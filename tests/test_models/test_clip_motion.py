@@ -1,0 +1,107 @@
+"""T5's ClipMotionRefiner: slopes by hand, identity at start, and it learns time to contact."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from maxsight.models.layers import ClipMotionRefiner, masked_slope
+
+
+def test_masked_slope_by_hand():
+    values = torch.tensor([[1.0, 3.0, 2.0, 100.0], [2.0, 2.5, 3.0, 3.5], [7.0, 0.0, 0.0, 0.0]])
+    valid = torch.tensor([[True, True, True, False], [True] * 4, [True, False, False, False]])
+    slope, resid = masked_slope(values[..., None], valid)
+    # row 0: t = 0, 1, 2 -> mean t 1, mean value 2, slope ((-1)(-1) + 0 + (1)(0)) / 2 = 0.5,
+    # fit 1.5, 2, 2.5; the padded frame is ignored and gets no residual
+    assert slope.squeeze(-1).tolist() == [0.5, 0.5, 0.0]
+    assert resid.squeeze(-1).tolist() == [[-0.5, 1.0, -0.5, 0.0], [0.0] * 4, [0.0] * 4]
+
+
+def _preds(log_heights: torch.Tensor, num_classes: int = 3) -> dict:
+    """Head-like predictions of B clips x T frames at N = 2 locations (x = 4, 12 px): box
+    heights exp(``log_heights`` [B, T]) at both, log distance 1 / height, fixed logits."""
+    b, t = log_heights.shape
+    h = log_heights.reshape(b * t, 1).exp().expand(b * t, 2)
+    box = torch.stack([torch.zeros_like(h), 50 - h / 2, torch.full_like(h, 8.0), 50 + h / 2], -1)
+    gen = torch.Generator().manual_seed(0)
+    return dict(box=box, log_dist=-log_heights.reshape(b * t, 1).expand(b * t, 2) + 3.0,
+                urgency=torch.randn(b * t, 2, 4, generator=gen),
+                cls=torch.randn(b * t, 2, num_classes, generator=gen),
+                points=torch.tensor([[4.0, 4.0], [12.0, 4.0]]))
+
+
+def test_features_and_identity_at_start():
+    log_h = torch.tensor([[2.0, 2.1, 2.2, 2.3], [3.0, 3.0, 0.0, 0.0]])
+    padding = torch.tensor([[False] * 4, [False, False, True, True]])
+    refiner = ClipMotionRefiner(num_classes=3, slope_scale=10.0)
+    preds = _preds(log_h)
+    feats = refiner.motion_features(preds, padding)
+    assert feats.shape == (8, 2, 11 + 3)
+    # growing box: log height slope 0.1 per frame (x 10 = 1), log distance slope -0.1
+    assert feats[:4, :, 0] == pytest.approx(torch.ones(4, 2), abs=1e-5)
+    assert feats[:4, :, 2] == pytest.approx(-torch.ones(4, 2), abs=1e-5)
+    assert feats[4:, :, 0].abs().max() < 1e-5  # the still object
+    # the share of the clip's frames each track is found in (clip 2: 2 of 4 are padding)
+    assert feats[:, :, 4].tolist() == [[1.0, 1.0]] * 4 + [[0.5, 0.5]] * 2 + [[0.0, 0.0]] * 2
+    assert feats[:, :, 6].tolist() == [[0.25, 0.75]] * 8  # x / W with W = 4 + 12
+    assert torch.equal(feats[:, :, 7:11], preds['urgency'].softmax(-1))
+    out = refiner(preds, padding)
+    assert torch.equal(out['urgency'], preds['urgency'])
+    assert torch.equal(out['log_dist'], preds['log_dist'])
+    assert out['box'] is preds['box']
+
+
+def test_tracks_follow_an_object_across_locations():
+    """An object predicted at location 0 in frame 0 and at location 1 in frame 1 (it moved
+    4 px and grew from 20 to 22 px); the other location sees a 2 px speck in another place
+    each frame. The slope of both of the object's predictions is its own growth, not the
+    change at one location."""
+    obj0, obj1 = [0.0, 40.0, 20.0, 60.0], [4.0, 39.0, 24.0, 61.0]
+    speck0, speck1 = [100.0, 0.0, 102.0, 2.0], [200.0, 0.0, 202.0, 2.0]
+    preds = dict(box=torch.tensor([[obj0, speck0], [speck1, obj1]]),
+                 log_dist=torch.zeros(2, 2), urgency=torch.zeros(2, 2, 4),
+                 cls=torch.zeros(2, 2, 1), points=torch.tensor([[4.0, 4.0], [12.0, 4.0]]))
+    refiner = ClipMotionRefiner(num_classes=1, slope_scale=1.0)
+    log_h = torch.tensor([[20.0, 2.0], [2.0, 22.0]]).log()[None]
+    (tracked,), found = refiner.track(preds['box'][None], torch.ones(1, 2, 2),
+                                      torch.ones(1, 2, dtype=torch.bool), [log_h])
+    # [clip, reference frame, frame, location]: each of the object's predictions finds
+    # the other; a speck finds nothing in the other frame
+    assert tracked[0, 0, :, 0].tolist() == tracked[0, 1, :, 1].tolist() == log_h[0, [0, 1], [0, 1]].tolist()
+    assert found[0, 0, :, 0].all() and found[0, 1, :, 1].all()
+    assert found[0, 0, :, 1].tolist() == [True, False] and found[0, 1, :, 0].tolist() == [False, True]
+    feats = refiner.motion_features(preds, torch.zeros(1, 2, dtype=torch.bool))
+    growth = math.log(22.0) - math.log(20.0)
+    assert feats[0, 0, 0].item() == pytest.approx(growth)  # frame 0, location 0
+    assert feats[1, 1, 0].item() == pytest.approx(growth)  # frame 1, location 1
+    assert feats[0, 1, 0] == 0 and feats[0, 1, 4] == 0.5  # the speck's track has one frame
+
+
+def test_learns_time_to_contact_that_one_frame_cannot_show():
+    """Urgency labels set by the motion alone (a box growing 15 % a frame: danger; a still
+    one: safe), the frames of both kinds drawn from overlapping sizes: the trained refiner
+    calls every frame of held-out clips right."""
+    torch.manual_seed(0)
+
+    def clips(n: int):
+        approaching = torch.rand(n) < 0.5
+        rate = torch.where(approaching, torch.full((n,), 0.15), torch.zeros(n))
+        log_h = 2.0 + torch.rand(n, 1) + rate[:, None] * torch.arange(4.0)
+        labels = torch.where(approaching, 3, 0)[:, None, None].expand(n, 4, 2).reshape(-1)
+        return _preds(log_h), labels
+
+    refiner = ClipMotionRefiner(num_classes=3)
+    opt = torch.optim.Adam(refiner.parameters(), lr=1e-2)
+    padding = torch.zeros(64, 4, dtype=torch.bool)
+    for _ in range(100):
+        preds, labels = clips(64)
+        loss = F.cross_entropy(refiner(preds, padding)['urgency'].reshape(-1, 4), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    preds, labels = clips(64)
+    with torch.no_grad():
+        called = refiner(preds, padding)['urgency'].reshape(-1, 4).argmax(-1)
+    assert (called == labels).float().mean() == 1.0
+    assert loss < 0.1 * math.log(4)
