@@ -107,7 +107,7 @@ def test_data_tools_name_the_missing_file(capsys):
 ALL_TOOLS = sorted(NEEDS_CONFIG) + sorted(CONFIG_THEN_CKPT) + [
     'transfer.py', 'misc/check_dataset.py', 'misc/make_synthetic_dataset.py',
     'analysis_tools/analyze_logs.py', 'analysis_tools/hazard_recall_breakdown.py',
-    'analysis_tools/clip_urgency_ceiling.py']
+    'analysis_tools/clip_urgency_ceiling.py', 'analysis_tools/clip_motion_signal.py']
 
 
 @pytest.mark.parametrize('name', ALL_TOOLS)
