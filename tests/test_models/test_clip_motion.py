@@ -105,3 +105,11 @@ def test_learns_time_to_contact_that_one_frame_cannot_show():
         called = refiner(preds, padding)['urgency'].reshape(-1, 4).argmax(-1)
     assert (called == labels).float().mean() == 1.0
     assert loss < 0.1 * math.log(4)
+
+
+@pytest.mark.parametrize('kwargs, message', [(dict(candidates=0), 'candidates must be'),
+                                             (dict(candidates=2.5), 'candidates must be'),
+                                             (dict(iou_thr=0.0), 'iou_thr must be in')])
+def test_bad_settings_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ClipMotionRefiner(num_classes=3, **kwargs)

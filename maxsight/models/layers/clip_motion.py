@@ -69,8 +69,13 @@ class ClipMotionRefiner(nn.Module):
     def __init__(self, num_classes: int, hidden: int = 64, slope_scale: float = 10.0,
                  candidates: int = 20, iou_thr: float = 0.5):
         super().__init__()
+        if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
+            raise ValueError(f'ClipMotionRefiner: candidates must be an integer >= 1, got '
+                             f'{candidates!r}')
+        if not 0.0 < float(iou_thr) <= 1.0:
+            raise ValueError(f'ClipMotionRefiner: iou_thr must be in (0, 1], got {iou_thr!r}')
         self.slope_scale = float(slope_scale)
-        self.candidates = int(candidates)
+        self.candidates = candidates
         self.iou_thr = float(iou_thr)
         in_ch = 7 + 4 + num_classes
         self.mlp = nn.Sequential(nn.Linear(in_ch, hidden), nn.ReLU(inplace=True),
