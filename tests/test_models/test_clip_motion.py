@@ -113,3 +113,19 @@ def test_learns_time_to_contact_that_one_frame_cannot_show():
 def test_bad_settings_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ClipMotionRefiner(num_classes=3, **kwargs)
+
+
+def test_the_refiner_does_not_bend_the_detector():
+    """Its inputs are detached: the refined urgency passes gradient to the urgency logits
+    (the residual add) and to none of the boxes, class logits or distances it reads."""
+    preds = _preds(torch.tensor([[2.0, 2.1, 2.2, 2.3]]))
+    for key in ('box', 'cls', 'log_dist', 'urgency'):
+        preds[key] = preds[key].clone().requires_grad_(True)
+    refiner = ClipMotionRefiner(num_classes=3)
+    with torch.no_grad():
+        refiner.mlp[-1].weight.normal_()
+    out = refiner(preds, torch.zeros(1, 4, dtype=torch.bool))
+    assert not torch.equal(out['urgency'], preds['urgency'])
+    out['urgency'].sum().backward()
+    assert torch.equal(preds['urgency'].grad, torch.ones_like(preds['urgency']))
+    assert all(preds[k].grad is None for k in ('box', 'cls', 'log_dist'))
