@@ -16,7 +16,7 @@ import torch
 from mmengine.runner import Runner
 from torchvision.ops import box_iou
 
-from ..checkpoint_io import safe_load_checkpoint
+from ..engine.transfer import load_same_architecture
 from ..registry import MODELS
 from .common import load_prepared
 
@@ -92,13 +92,7 @@ def clip_motion_signal(config: str, checkpoint: str, cfg_options: Optional[dict]
         raise ValueError(f'{config}: model.motion is not set; the motion signal is read '
                          'from a ClipMotionRefiner (T5: configs/t5_temporal.py)')
     model = MODELS.build(cfg.model)
-    state = safe_load_checkpoint(checkpoint, map_location='cpu')
-    try:
-        model.load_state_dict(state.get('state_dict', state))
-    except RuntimeError as err:
-        raise ValueError(f'{checkpoint}: its weights do not fit the model of {config} '
-                         f'({str(err).splitlines()[0]}); give a checkpoint trained with '
-                         'that config') from None
+    load_same_architecture(checkpoint, model, config)
     model.eval()
     loader_cfg = dict(cfg.test_dataloader, num_workers=0, persistent_workers=False)
     rows = collect_motion_rows(model, Runner.build_dataloader(loader_cfg, seed=0), min_iou)

@@ -11,7 +11,7 @@ from maxsight.models.layers import ClipMotionRefiner, masked_slope
 def test_masked_slope_by_hand():
     values = torch.tensor([[1.0, 3.0, 2.0, 100.0], [2.0, 2.5, 3.0, 3.5], [7.0, 0.0, 0.0, 0.0]])
     valid = torch.tensor([[True, True, True, False], [True] * 4, [True, False, False, False]])
-    slope, resid = masked_slope(values[..., None], valid)
+    slope, resid = masked_slope(values[..., None], valid[..., None])
     # row 0: t = 0, 1, 2 -> mean t 1, mean value 2, slope ((-1)(-1) + 0 + (1)(0)) / 2 = 0.5,
     # fit 1.5, 2, 2.5; the padded frame is ignored and gets no residual
     assert slope.squeeze(-1).tolist() == [0.5, 0.5, 0.0]

@@ -71,7 +71,7 @@ def test_refusals_are_one_error_line(tiny_t5, tmp_path, capsys):
     torch.save({'state_dict': {'w': torch.zeros(3)}}, other)
     for argv, message in (([t2, ckpt], 'model.motion is not set'),
                           ([t5, str(tmp_path / 'no.pth')], 'checkpoint not found'),
-                          ([t5, str(other)], 'do not fit the model of')):
+                          ([t5, str(other)], 'does not match the model of')):
         with pytest.raises(SystemExit) as exit_info:
             run_tool(tool.main, argv + ['--cfg-options'] +
                      [f'{k}={v}' for k, v in opts.items() if k != 'embedded_dataset'])

@@ -10,14 +10,12 @@ from ...registry import MODELS
 def masked_slope(values: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
     """Least-squares line through each series over its valid frames.
 
-    ``values`` [B, T, N] (one series per clip and location), ``valid`` [B, T] (per frame) or
-    [B, T, N] (per value) bool. Returns the slope [B, N] (change per frame; 0 with fewer
-    than two valid frames) and each frame's residual from the line [B, T, N] (value minus
-    fit; 0 where not valid).
+    ``values`` [B, T, N] (one series per clip and location), ``valid`` [B, T, N] bool.
+    Returns the slope [B, N] (change per frame; 0 with fewer than two valid frames) and
+    each frame's residual from the line [B, T, N] (value minus fit; 0 where not valid).
     """
     t = torch.arange(values.shape[1], device=values.device, dtype=values.dtype)[None, :, None]
-    w = (valid[..., None] if valid.dim() == 2 else valid).to(values.dtype)
-    w = w.expand_as(values)
+    w = valid.to(values.dtype)
     count = w.sum(1, keepdim=True).clamp(min=1.0)  # [B, 1, N]
     t_mean = (w * t).sum(1, keepdim=True) / count
     v_mean = (w * values).sum(1, keepdim=True) / count
