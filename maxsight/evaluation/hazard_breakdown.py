@@ -79,20 +79,23 @@ def bin_name(value: Optional[float], edges: Sequence[float]) -> str:
     return 'outside bins'
 
 
-def hazard_outcomes(ann_file: str, pred_file: str, score_thr: float = 0.3,
-                    iou_thr: float = 0.5) -> List[Tuple[dict, bool, bool]]:
-    """(raw annotation, detected, reported) of every hazard of ``ann_file``: matched as
-    ``AssistiveMetric`` matches, and reported = detected with predicted urgency >= 2."""
+def matched_objects(ann_file: str, pred_file: str, score_thr: float = 0.3,
+                    iou_thr: float = 0.5) -> List[Tuple[dict, dict, dict, Optional[dict]]]:
+    """(raw image record, raw annotation, parsed instance, matched detection or None) of
+    every object of ``ann_file`` that is not ignored, matched as ``AssistiveMetric``
+    matches (detections with score >= ``score_thr``, greedy by score, same class, IoU >=
+    ``iou_thr``). The parsed instance carries the derived fields (urgency, distance_m)."""
     try:
         data = load_json(ann_file)
         parsed = parse_coco_data(data, ann_file)
     except (AnnotationError, FileNotFoundError) as e:
         raise ToolError(f'{e}') from None
     raw = {a['id']: a for a in data['annotations']}
+    images = {img['id']: img for img in data['images']}
     label_of = {cat_id: label for label, cat_id in enumerate(parsed.cat_ids)}
     preds = load_predictions(pred_file, parsed.cat_ids,
                              [info['img_id'] for info in parsed.data_list])
-    outcomes = []
+    objects = []
     for info in parsed.data_list:
         gts = [inst for inst in info['instances'] if not inst['ignore_flag']]
         dets = [p for p in preds.get(info['img_id'], []) if p['score'] >= score_thr]
@@ -103,10 +106,19 @@ def hazard_outcomes(ann_file: str, pred_file: str, score_thr: float = 0.3,
             det_boxes, torch.tensor([label_of[p['category_id']] for p in dets]),
             torch.tensor([float(p['score']) for p in dets]), gt_boxes,
             torch.tensor([g['bbox_label'] for g in gts]), iou_thr)
-        found = {g: dets[p]['urgency'] for p, g in pairs}
-        outcomes += [(raw[inst['ann_id']], g in found, found.get(g, -1) >= 2)
-                     for g, inst in enumerate(gts) if inst['urgency'] >= 2]
-    return outcomes
+        found = {g: dets[p] for p, g in pairs}
+        objects += [(images[info['img_id']], raw[inst['ann_id']], inst, found.get(g))
+                    for g, inst in enumerate(gts)]
+    return objects
+
+
+def hazard_outcomes(ann_file: str, pred_file: str, score_thr: float = 0.3,
+                    iou_thr: float = 0.5) -> List[Tuple[dict, bool, bool]]:
+    """(raw annotation, detected, reported) of every hazard of ``ann_file``: matched as
+    ``AssistiveMetric`` matches, and reported = detected with predicted urgency >= 2."""
+    return [(ann, det is not None, det is not None and det['urgency'] >= 2)
+            for _, ann, inst, det in matched_objects(ann_file, pred_file, score_thr, iou_thr)
+            if inst['urgency'] >= 2]
 
 
 def bin_hazards(outcomes: Sequence[Tuple[dict, bool, bool]], ann_file: str, by: str,

@@ -129,3 +129,23 @@ def test_the_refiner_does_not_bend_the_detector():
     out['urgency'].sum().backward()
     assert torch.equal(preds['urgency'].grad, torch.ones_like(preds['urgency']))
     assert all(preds[k].grad is None for k in ('box', 'cls', 'log_dist'))
+
+
+def test_fit_distance_puts_each_frame_on_its_track_line():
+    """``fit_distance``: each frame's log distance becomes the value of the line fitted
+    along its track (the untrained MLP adds nothing), with the gradient of the frame's own
+    estimate. Clip 1: log distances 1.0, 1.3, 1.1, 1.4 -> slope 0.1, line 1.05, 1.15,
+    1.25, 1.35. Clip 2: two real frames (a line through two points changes nothing) and
+    clip 3 one (no line)."""
+    log_h = torch.tensor([[2.0, 1.7, 1.9, 1.6], [2.0, 1.8, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0]])
+    padding = torch.tensor([[False] * 4, [False, False, True, True], [False, True, True, True]])
+    preds = _preds(log_h)
+    preds['log_dist'] = preds['log_dist'].clone().requires_grad_(True)
+    plain = ClipMotionRefiner(num_classes=3)(preds, padding)['log_dist']
+    assert torch.equal(plain, preds['log_dist'])
+    out = ClipMotionRefiner(num_classes=3, fit_distance=True)(preds, padding)['log_dist']
+    expected = torch.tensor([1.05, 1.15, 1.25, 1.35, 1.0, 1.2, 3.0, 3.0, 1.0, 3.0, 3.0, 3.0])
+    assert out[:, 0].detach() == pytest.approx(expected, abs=1e-5)
+    assert torch.equal(out[:, 0], out[:, 1])
+    out.sum().backward()
+    assert torch.equal(preds['log_dist'].grad, torch.ones_like(preds['log_dist']))

@@ -1,5 +1,5 @@
 """T5: urgency and distance refined from how a clip's own per-frame predictions change."""
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -65,7 +65,7 @@ class ClipMotionRefiner(nn.Module):
     """
 
     def __init__(self, num_classes: int, hidden: int = 64, slope_scale: float = 10.0,
-                 candidates: int = 20, iou_thr: float = 0.5):
+                 candidates: int = 20, iou_thr: float = 0.5, fit_distance: bool = False):
         super().__init__()
         if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
             raise ValueError(f'ClipMotionRefiner: candidates must be an integer >= 1, got '
@@ -75,6 +75,7 @@ class ClipMotionRefiner(nn.Module):
         self.slope_scale = float(slope_scale)
         self.candidates = candidates
         self.iou_thr = float(iou_thr)
+        self.fit_distance = bool(fit_distance)
         in_ch = 7 + 4 + num_classes
         self.mlp = nn.Sequential(nn.Linear(in_ch, hidden), nn.ReLU(inplace=True),
                                  nn.Linear(hidden, hidden), nn.ReLU(inplace=True),
@@ -111,36 +112,67 @@ class ClipMotionRefiner(nn.Module):
             found.append((total > 0) & valid[:, ref, None, None])
         return [torch.stack(v, 1) for v in tracked], torch.stack(found, 1)
 
-    def motion_features(self, preds: Dict[str, Tensor], padding_mask: Tensor) -> Tensor:
-        """The MLP's input [B * T, N, 11 + C] from the head's ``preds`` over B * T frames
-        (clip-major: ``box`` [B * T, N, 4] xyxy pixels, ``log_dist`` [B * T, N],
-        ``urgency`` [B * T, N, 4], ``cls`` [B * T, N, C], ``points`` [N, 2]) and
-        ``padding_mask`` [B, T] (True: a padded frame)."""
+    def track_lines(self, preds: Dict[str, Tensor], padding_mask: Tensor) -> Dict[str, Tensor]:
+        """Lines through log box height (``h``) and log distance (``d``) along each
+        prediction's track, from the head's ``preds`` over B * T frames (see
+        :meth:`motion_features`). Returns, each [B, T, N] (per frame and prediction):
+        ``slope_h``, ``slope_d`` (per frame), ``resid_h``, ``resid_d`` (this frame's
+        tracked value minus the line), ``fit_d`` (the line's log distance at this frame),
+        ``found`` (share of the clip's frames the track is found in) and ``fitted`` (bool:
+        the track is found in this frame and one more, so ``fit_d`` is a line's value)."""
         b, t = padding_mask.shape
         box = preds['box'].detach().float()
         n = box.shape[1]
-        cls_prob = preds['cls'].detach().float().sigmoid()
         log_h = (box[..., 3] - box[..., 1]).clamp(min=1.0).log().reshape(b, t, n)
         log_d = preds['log_dist'].detach().float().reshape(b, t, n)
-        tracked, found = self.track(box.reshape(b, t, n, 4), cls_prob.amax(-1).reshape(b, t, n),
-                                    ~padding_mask, (log_h, log_d))
+        score = preds['cls'].detach().float().sigmoid().amax(-1).reshape(b, t, n)
+        tracked, found = self.track(box.reshape(b, t, n, 4), score, ~padding_mask,
+                                    (log_h, log_d))
         frames = torch.arange(t, device=box.device)
-        scalars = []
-        for values in tracked:  # [B, T(ref), T, N]
+        out = {}
+        for name, values in zip('hd', tracked):  # [B, T(ref), T, N]
             slope, resid = masked_slope(values.flatten(0, 1), found.flatten(0, 1))
-            scalars += [self.slope_scale * slope.reshape(b, t, n),
-                        self.slope_scale * resid.reshape(b, t, t, n)[:, frames, frames]]
+            out[f'slope_{name}'] = slope.reshape(b, t, n)
+            out[f'resid_{name}'] = resid.reshape(b, t, t, n)[:, frames, frames]
+            own = values[:, frames, frames]
+        out['fit_d'] = own - out['resid_d']
+        own_found = found[:, frames, frames]
+        out['fitted'] = own_found & (found.sum(2) >= 2)
+        out['found'] = found.float().mean(2)
+        return out
+
+    def motion_features(self, preds: Dict[str, Tensor], padding_mask: Tensor,
+                        lines: Optional[Dict[str, Tensor]] = None) -> Tensor:
+        """The MLP's input [B * T, N, 11 + C] from the head's ``preds`` over B * T frames
+        (clip-major: ``box`` [B * T, N, 4] xyxy pixels, ``log_dist`` [B * T, N],
+        ``urgency`` [B * T, N, 4], ``cls`` [B * T, N, C], ``points`` [N, 2]) and
+        ``padding_mask`` [B, T] (True: a padded frame); ``lines``: :meth:`track_lines`'
+        result when already computed."""
+        b, t = padding_mask.shape
+        lines = self.track_lines(preds, padding_mask) if lines is None else lines
+        n = lines['found'].shape[-1]
+        log_d = preds['log_dist'].detach().float().reshape(b, t, n)
+        scalars = [self.slope_scale * lines[key]
+                   for key in ('slope_h', 'resid_h', 'slope_d', 'resid_d')]
         points = preds['points'][:, 0].float()
         # level-0 centres run from s/2 to W - s/2, so their extremes sum to the width W
         x_rel = (points / (points.max() + points.min()))[None, None].expand(b, t, n)
-        scalars += [found.float().mean(2), log_d, x_rel]
+        scalars += [lines['found'], log_d, x_rel]
         return torch.cat([torch.stack(scalars, -1).reshape(b * t, n, 7),
-                          preds['urgency'].detach().float().softmax(-1), cls_prob], -1)
+                          preds['urgency'].detach().float().softmax(-1),
+                          preds['cls'].detach().float().sigmoid()], -1)
 
     def forward(self, preds: Dict[str, Tensor], padding_mask: Tensor) -> Dict[str, Tensor]:
         """``preds`` with ``urgency`` and ``log_dist`` refined (other keys unchanged)."""
-        delta = self.mlp(self.motion_features(preds, padding_mask))
+        lines = self.track_lines(preds, padding_mask)
+        delta = self.mlp(self.motion_features(preds, padding_mask, lines))
+        log_dist = preds['log_dist']
+        if self.fit_distance:
+            # the line's value, with the gradient of the frame's own estimate
+            own = log_dist.detach().float().reshape(lines['fit_d'].shape)
+            shift = torch.where(lines['fitted'], lines['fit_d'] - own, torch.zeros_like(own))
+            log_dist = log_dist + shift.reshape(log_dist.shape).to(log_dist.dtype)
         out = dict(preds)
         out['urgency'] = preds['urgency'] + delta[..., :4].to(preds['urgency'].dtype)
-        out['log_dist'] = preds['log_dist'] + delta[..., 4].to(preds['log_dist'].dtype)
+        out['log_dist'] = log_dist + delta[..., 4].to(log_dist.dtype)
         return out
