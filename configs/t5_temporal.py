@@ -7,7 +7,7 @@ model = dict(
     data_preprocessor=dict(type='ClipDataPreprocessor', pad_size_divisor=32),
     temporal=dict(type='TemporalAttention', channels=64, num_heads=4, ffn_channels=128),
     motion=dict(type='ClipMotionRefiner', hidden=64, slope_scale=10.0, candidates=20,
-                iou_thr=0.5),
+                iou_thr=0.5, fit_distance=True),
     loss_temporal_weight=0.5,
 )
 clip_length = 4

@@ -6,7 +6,9 @@ _base_ = ['./t5_temporal.py']
 
 load_from = 'work_dirs/t2_default/epoch_10.pth'
 
-optim_wrapper = dict(optimizer=dict(lr=2e-4))
+# the motion refiner starts untrained inside a fine-tune: it learns at the from-scratch rate
+optim_wrapper = dict(optimizer=dict(lr=2e-4),
+                     paramwise_cfg=dict(custom_keys={'motion': dict(lr_mult=10.0)}))
 train_cfg = dict(val_interval=1)  # the per-epoch curve of the transfer experiment
 # no warm-up; the cosine ends with train_cfg.max_epochs
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, eta_min=2e-6,

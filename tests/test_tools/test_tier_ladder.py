@@ -254,8 +254,13 @@ def test_the_clip_control_differs_from_t5_only_by_the_temporal_parts():
     t5 = load_config('configs/t5_temporal_finetune.py')
     frames = t5.train_dataloader.batch_size * t5.train_dataloader.dataset.clip_length
     assert t4.train_dataloader.batch_size == frames == 16
-    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'randomness'):
+    for key in ('param_scheduler', 'train_cfg', 'randomness'):
         assert t4[key] == t5[key], key
+    # the same optimiser; T5's motion refiner, new in the fine-tune, at its own rate
+    motion = t5.optim_wrapper.paramwise_cfg.custom_keys.pop('motion')
+    assert motion == dict(lr_mult=10.0) and t5.optim_wrapper.paramwise_cfg.custom_keys == {}
+    t5.optim_wrapper.paramwise_cfg.pop('custom_keys')
+    assert t4.optim_wrapper == t5.optim_wrapper
     assert t4.model.bbox_head == t5.model.bbox_head
     assert t4.model.audio_fusion == t5.model.audio_fusion
     for split in ('train', 'val'):
