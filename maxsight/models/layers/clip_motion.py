@@ -62,6 +62,9 @@ class ClipMotionRefiner(nn.Module):
             changes of logs) so that a 10 % change per frame is an input of about 1.
         candidates: predictions per frame a track may continue to (the best-scoring).
         iou_thr: least IoU with which a track continues into another frame.
+        fit_distance: first move each frame's log distance onto the line fitted along its
+            track (where the track is found in two frames or more), averaging away the
+            frame-to-frame noise of the per-frame estimates.
     """
 
     def __init__(self, num_classes: int, hidden: int = 64, slope_scale: float = 10.0,
@@ -134,8 +137,7 @@ class ClipMotionRefiner(nn.Module):
             slope, resid = masked_slope(values.flatten(0, 1), found.flatten(0, 1))
             out[f'slope_{name}'] = slope.reshape(b, t, n)
             out[f'resid_{name}'] = resid.reshape(b, t, t, n)[:, frames, frames]
-            own = values[:, frames, frames]
-        out['fit_d'] = own - out['resid_d']
+        out['fit_d'] = tracked[1][:, frames, frames] - out['resid_d']
         own_found = found[:, frames, frames]
         out['fitted'] = own_found & (found.sum(2) >= 2)
         out['found'] = found.float().mean(2)
