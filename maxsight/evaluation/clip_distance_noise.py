@@ -45,8 +45,9 @@ def distance_noise(ann_file: str, pred_file: str, score_thr: float = 0.3,
     - true| distance, m), ``mae_m_without_frame_noise`` (the same with each log error
     replaced by its track's mean), ``mae_m_without_line_scatter`` (each log error replaced
     by its value on the least-squares line of the track's errors over ``frame_index``;
-    tracks found in fewer than 3 frames unchanged), ``sd_frame`` and ``sd_object`` (standard deviations of
-    the log error within tracks and of the tracks' means, over objects).
+    tracks found in fewer than 3 frames unchanged), ``sd_frame`` and ``sd_object``
+    (standard deviations of the log error within tracks and of the tracks' means, over
+    objects).
     """
     tracks: Dict[Tuple[object, object], List[Tuple[float, float, float]]] = defaultdict(list)
     for img, ann, inst, det in matched_objects(ann_file, pred_file, score_thr, iou_thr):

@@ -138,8 +138,7 @@ class ClipMotionRefiner(nn.Module):
             out[f'slope_{name}'] = slope.reshape(b, t, n)
             out[f'resid_{name}'] = resid.reshape(b, t, t, n)[:, frames, frames]
         out['fit_d'] = tracked[1][:, frames, frames] - out['resid_d']
-        own_found = found[:, frames, frames]
-        out['fitted'] = own_found & (found.sum(2) >= 2)
+        out['fitted'] = found[:, frames, frames] & (found.sum(2) >= 2)
         out['found'] = found.float().mean(2)
         return out
 
