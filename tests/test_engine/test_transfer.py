@@ -22,7 +22,7 @@ def test_t2_to_t5_transfers_every_compatible_weight():
     assert set(report['transferred']) == set(src.state_dict())
     new_modules = {k.split('.')[0] for k in report['new']}
     assert {'temporal', 'audio_fusion'} <= new_modules
-    assert any(k.startswith('bbox_head.cross_attn') for k in report['new'])
+    assert any(k.startswith('bbox_head.answer_mlp') for k in report['new'])
     assert report['mismatched'] == [] and report['unused'] == []
     text = format_report(report)
     assert 'temporal' in text and 'total' in text
@@ -75,7 +75,7 @@ def test_transfer_tool_grows_a_t2_checkpoint_into_t3(tmp_path):
     assert tuple(grown['meta']['dataset_meta']['classes']) == tuple('abcde')
     for key, value in src.state_dict().items():
         assert torch.equal(grown['state_dict'][key], value), key
-    assert any(k.startswith('bbox_head.cross_attn') for k in grown['state_dict'])
+    assert any(k.startswith('bbox_head.answer_mlp') for k in grown['state_dict'])
     assert 'total' in proc.stdout and f'wrote {out}' in proc.stdout
     before = open(out, 'rb').read()
     again = subprocess.run([sys.executable, 'tools/transfer.py', src_path,

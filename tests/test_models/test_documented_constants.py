@@ -1,6 +1,7 @@
 """Documented defaults and the edge cases the mutation run found unpinned: each test names
 the bug it catches."""
 import inspect
+import math
 import time
 
 import pytest
@@ -30,7 +31,7 @@ def test_documented_defaults_of_losses_balancers_and_heads():
                                                                  update_interval=1)
     assert _defaults(PCGrad.__init__)['seed'] == 0
     assert _defaults(UncertaintyWeighting.__init__)['init_log_var'] == 0.0
-    assert _defaults(CrossTaskDenseHead.__init__)['cross_heads'] == 4
+    assert _defaults(CrossTaskDenseHead.__init__)['answer_channels'] == 64
     head = _defaults(MultiTaskDenseHead.__init__)
     assert (head['in_channels'], head['feat_channels'], head['stacked_convs'],
             tuple(head['strides'])) == (64, 64, 2, (8, 16, 32))
@@ -87,30 +88,52 @@ def test_towers_take_the_input_width_first_and_have_no_conv_bias():
     assert preds['cls'].shape == (1, 16, 2)
 
 
-def test_cross_task_attention_reads_each_locations_class_and_box_tokens():
-    """Reference: per location, the attribute feature plus attention from its layer-normed
-    self to the two task tokens (class-tower and box-tower feature + the task's own
-    embedding), with the module's (randomised) weights."""
+def test_cross_task_urgency_adds_the_answer_mlp_of_each_locations_answers():
+    """Reference, by hand at three locations: the class distribution, log distance, box
+    centre in [-1, 1] and log relative size of the location's own outputs, through the
+    MLP (randomised: the zero init would hide it), added to the T2 feature path's logits."""
+    from maxsight.models.heads.cross_task_head import CrossTaskDenseHead
+    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
+    torch.manual_seed(0)
+    head = CrossTaskDenseHead(3, in_channels=8, feat_channels=8, strides=(8, 16))
+    assert head.answer_mlp[0].in_features == 3 + 5
+    feats = [torch.randn(2, 8, 2, 3), torch.randn(2, 8, 1, 2)]
+    with torch.no_grad():
+        untrained = head(feats)
+        base = MultiTaskDenseHead.forward(head, feats)
+        assert torch.equal(untrained['urgency'], base['urgency'])  # zero init: T2's logits
+        for p in head.answer_mlp[-1].parameters():
+            p.normal_(0, 0.5)
+        out = head(feats)
+    input_w, input_h = 3 * 8, 2 * 8  # the padded input: level 0's size times its stride
+    for b, n in ((0, 0), (1, 4), (0, 7)):
+        prob = base['cls'][b, n].sigmoid()
+        x1, y1, x2, y2 = base['box'][b, n].tolist()
+        answer = torch.tensor(
+            (prob / prob.sum()).tolist() + [float(base['log_dist'][b, n]),
+                                            (x1 + x2) / input_w - 1, (y1 + y2) / input_h - 1,
+                                            math.log((x2 - x1) / input_w),
+                                            math.log((y2 - y1) / input_h)])
+        with torch.no_grad():
+            expected = base['urgency'][b, n] + head.answer_mlp(answer)
+        assert torch.allclose(out['urgency'][b, n], expected, atol=1e-5)
+    for key in ('cls', 'box', 'log_dist', 'zone'):
+        assert torch.equal(out[key], base[key])
+
+
+def test_cross_task_urgency_loss_never_moves_the_answers_it_reads():
+    """The answers are detached: an urgency-only loss leaves the class, box and distance
+    output layers (which only the answers connect to urgency) without gradient, and trains
+    the MLP."""
     from maxsight.models.heads.cross_task_head import CrossTaskDenseHead
     torch.manual_seed(0)
-    head = CrossTaskDenseHead(3, in_channels=8, feat_channels=8, strides=(8,))  # positional
-    assert head.task_embed.shape == (2, 8) and head.cross_attn.num_heads == 4
-    assert 0.005 < float(head.task_embed.std()) < 0.05  # N(0, 0.02)
+    head = CrossTaskDenseHead(3, in_channels=8, feat_channels=8, strides=(8,))
     with torch.no_grad():
-        for p in head.cross_attn.out_proj.parameters():
-            p.normal_(0, 0.3)  # a trained module: the zero init would hide the update
-        head.task_embed.normal_(0, 1.0)
-    cls_feat, reg_feat, coords = (torch.randn(2, 8, 2, 3) for _ in range(3))
-    with torch.no_grad():
-        out = head.attribute_features(cls_feat, reg_feat, coords[:, :2])
-        attr = super(CrossTaskDenseHead, head).attribute_features(cls_feat, reg_feat,
-                                                                  coords[:, :2])
-        for b, y, x in ((0, 0, 0), (1, 1, 2), (0, 1, 1)):
-            q = head.cross_norm(attr[b, :, y, x])[None, None]
-            kv = torch.stack([cls_feat[b, :, y, x], reg_feat[b, :, y, x]])[None] + \
-                head.task_embed
-            upd, _ = head.cross_attn(q, kv, kv)
-            assert torch.allclose(out[b, :, y, x], attr[b, :, y, x] + upd[0, 0], atol=1e-5)
+        head.answer_mlp[-1].weight.normal_(0, 0.5)
+    head([torch.randn(1, 8, 2, 2)])['urgency'].sum().backward()
+    for module in (head.cls_out, head.box_out, head.dist_out):
+        assert all(p.grad is None or not p.grad.any() for p in module.parameters())
+    assert head.answer_mlp[0].weight.grad.abs().sum() > 0
 
 
 def test_balancers_group_losses_by_the_configured_tasks_and_log_only_changing_weights():
@@ -210,7 +233,8 @@ def test_default_constructed_balancers_and_heads_behave_as_documented():
                   torch.randn(1, 64, 1, 1)])
     assert preds['cls'].shape == (1, 21, 2)
     assert sum(isinstance(m, torch.nn.Conv2d) for m in head.cls_tower) == 2
-    assert CrossTaskDenseHead(num_classes=2).cross_attn.num_heads == 4
+    assert [m.out_features for m in CrossTaskDenseHead(num_classes=2).answer_mlp
+            if isinstance(m, torch.nn.Linear)] == [64, 64, 4]
 
 
 def test_first_gradnorm_step_is_the_plain_sum_and_one_task_keeps_weight_one():

@@ -12,7 +12,7 @@ TIERS = {  # config -> (attributes of the modules it adds, uses clips)
     't0_baseline': (('neck',), False),
     't1_attention': (('pyramid_attention',), False),
     't2_default': (('encoder',), False),
-    't3_cross_task': (('bbox_head.cross_attn',), False),
+    't3_cross_task': (('bbox_head.answer_mlp',), False),
     't4_cross_modal': (('audio_fusion',), False),
     't5_temporal': (('temporal', 'motion'), True),
 }
