@@ -62,6 +62,7 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
         """:meth:`MultiTaskDenseHead.forward`, with ``urgency`` [B, N, 4] plus the answer
         MLP's logits."""
         preds = super().forward(feats)
+        # the finest level's extent: the padded input, rounded up to that level's stride
         stride = self.strides[0]
         input_hw = (feats[0].shape[-2] * stride, feats[0].shape[-1] * stride)
         extra = self.answer_mlp(self.answers(preds, input_hw))
