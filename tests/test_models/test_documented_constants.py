@@ -134,6 +134,9 @@ def test_cross_task_urgency_loss_never_moves_the_answers_it_reads():
     for module in (head.cls_out, head.box_out, head.dist_out):
         assert all(p.grad is None or not p.grad.any() for p in module.parameters())
     assert head.answer_mlp[0].weight.grad.abs().sum() > 0
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match='answer_channels must be a positive int'):
+            CrossTaskDenseHead(3, answer_channels=bad)
 
 
 def test_balancers_group_losses_by_the_configured_tasks_and_log_only_changing_weights():

@@ -32,7 +32,8 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
 
     def __init__(self, *args, answer_channels: int = 64, **kwargs):
         super().__init__(*args, **kwargs)
-        if not isinstance(answer_channels, int) or answer_channels < 1:
+        if (not isinstance(answer_channels, int) or isinstance(answer_channels, bool)
+                or answer_channels < 1):
             raise ValueError(f'CrossTaskDenseHead: answer_channels must be a positive int, '
                              f'got {answer_channels!r}')
         self.answer_mlp = nn.Sequential(
