@@ -137,6 +137,9 @@ def test_cross_task_urgency_loss_never_moves_the_answers_it_reads():
     for bad in (0, 2.5, True):
         with pytest.raises(ValueError, match='answer_channels must be a positive int'):
             CrossTaskDenseHead(3, answer_channels=bad)
+    narrow = CrossTaskDenseHead(3, answer_channels=1).answer_mlp  # the smallest valid width
+    assert [type(m).__name__ for m in narrow] == ['Linear', 'ReLU', 'Linear', 'ReLU', 'Linear']
+    assert (narrow[0].in_features, narrow[0].out_features, narrow[4].in_features) == (8, 1, 1)
 
 
 def test_balancers_group_losses_by_the_configured_tasks_and_log_only_changing_weights():
