@@ -134,6 +134,12 @@ def test_cross_task_urgency_loss_never_moves_the_answers_it_reads():
     for module in (head.cls_out, head.box_out, head.dist_out):
         assert all(p.grad is None or not p.grad.any() for p in module.parameters())
     assert head.answer_mlp[0].weight.grad.abs().sum() > 0
+
+
+def test_cross_task_answer_mlp_is_two_relu_layers_of_a_checked_width():
+    """A ReLU dropped (the MLP collapses to a linear map of the answers), a width of 1
+    refused, or a zero, fractional or bool width accepted."""
+    from maxsight.models.heads.cross_task_head import CrossTaskDenseHead
     for bad in (0, 2.5, True):
         with pytest.raises(ValueError, match='answer_channels must be a positive int'):
             CrossTaskDenseHead(3, answer_channels=bad)
