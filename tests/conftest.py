@@ -10,7 +10,7 @@ import pytest
 
 from maxsight import register_all_modules
 
-from .helpers import ROOT, overfit_checkpoint
+from .helpers import ROOT, TINY_SYNTH, overfit_checkpoint
 
 os.chdir(ROOT)
 register_all_modules()
@@ -21,8 +21,7 @@ def tiny_synth(tmp_path_factory):
     """A tiny synthetic dataset (24 train / 8 val images of 128x96)."""
     from maxsight.datasets.synthetic import generate_synthetic_dataset
     root = tmp_path_factory.mktemp('synth')
-    generate_synthetic_dataset(str(root), num_train=24, num_val=8, seed=3, width=128,
-                               height=96)
+    generate_synthetic_dataset(str(root), **TINY_SYNTH)
     return str(root)
 
 

@@ -13,6 +13,9 @@ from maxsight.structures import DetDataSample
 from maxsight.utils import ensure_embedded_dataset
 from maxsight.utils.config_preparation import apply_pipeline_additions
 
+#: the tiny_synth fixture's embedded-dataset settings: a config that points
+#: ``embedded_dataset`` at it must ask for these, or the split is generated again
+TINY_SYNTH = dict(num_train=24, num_val=8, seed=3, width=128, height=96)
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_CONFIG = osp.join(ROOT, 'tests', 'configs', 'tiny_t2.py')
 
@@ -57,8 +60,8 @@ def build_tier(name: str, root: str, balancer: Optional[dict] = None):
     cfg = Config.fromfile(f'configs/{name}.py')
     if balancer is not None:
         cfg.model.balancer = balancer
-    cfg.embedded_dataset = dict(root=root, num_train=24, num_val=8, num_train_clips=3,
-                                num_val_clips=2, clip_length=4, seed=3, width=128, height=96)
+    cfg.embedded_dataset = dict(TINY_SYNTH, root=root, num_train_clips=3, num_val_clips=2,
+                                clip_length=4)
     loader = cfg.train_dataloader
     loader.dataset.data_root = root
     loader.update(batch_size=2, num_workers=0, persistent_workers=False)

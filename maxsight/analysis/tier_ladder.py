@@ -5,8 +5,12 @@ for, and compared with the tier below it.
 One run = one (tier config, seed): trained into ``<root>/<tier>_seed<seed>`` with
 ``train_cfg.max_epochs`` set (the schedule follows it) and validation only after the last
 epoch (the operating point is calibrated there, on val), then tested on the held-out split
-with that operating point. Its metrics go to ``ladder_result.json`` in the run's folder; a
-run that has one is not repeated, and a run killed during training resumes.
+with that operating point. Its metrics go to ``ladder_result.json`` in the run's folder,
+with the SHA-256 of the held-out annotation file they were scored on. A run that has a
+result for the current held-out file is not repeated; one scored on another file (e.g. the
+embedded split generated again at a new size) is tested again without training, its old
+result, predictions and report set aside under ``.scored_on_<digest>`` names. A run killed
+during training resumes.
 
 ``init_from`` (a checkpoint path, ``{seed}`` standing for the run's seed) starts every run
 from a trained lower tier instead of from scratch, with the transfer of ``load_from``: the
@@ -25,6 +29,8 @@ over at least :data:`MIN_SEEDS` seeds.
 """
 import hashlib
 import json
+import logging
+import os
 import os.path as osp
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -87,6 +93,56 @@ def _run_options(seed: int, epochs: int, cfg_options: Optional[dict]) -> dict:
                                       'train_cfg.val_interval': epochs})
 
 
+def _test_config_options(seed: int, epochs: int, test_ann: str, cfg_options: Optional[dict],
+                         test_options: Optional[dict]) -> dict:
+    return dict(_run_options(seed, epochs, cfg_options),
+                **{'test_dataloader.dataset.ann_file': test_ann}, **(test_options or {}))
+
+
+def held_out_digest(config: str, seed: int, epochs: int, test_ann: str,
+                    cfg_options: Optional[dict], test_options: Optional[dict]
+                    ) -> Tuple[str, str]:
+    """The held-out annotation file a run is tested on and its SHA-256 hex digest. A split
+    of the embedded data that is missing, or no longer what ``embedded_dataset`` asks for,
+    is generated first."""
+    from ..utils import load_config
+    from ..utils.config_preparation import dataset_ann_file, ensure_embedded_dataset
+    cfg = load_config(config, _test_config_options(seed, epochs, test_ann, cfg_options,
+                                                   test_options))
+    ensure_embedded_dataset(cfg, splits=('test',))
+    ann_file = dataset_ann_file(cfg.test_dataloader.dataset)
+    if not osp.isfile(ann_file):
+        raise FileNotFoundError(f'held-out annotation file not found: {ann_file} (--test-ann '
+                                'is relative to the test dataloader\'s data_root)')
+    digest = hashlib.sha256()
+    with open(ann_file, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return ann_file, digest.hexdigest()
+
+
+def set_aside_stale_result(work_dir: str, suffix: str, digest: Optional[str]) -> List[str]:
+    """Rename a run's result, predictions and report of one scoring (``suffix``), scored on
+    the held-out file of SHA-256 ``digest`` (None: a result that predates digests), to
+    ``.scored_on_<first 8 hex digits or 'unknown'>`` names, numbered when taken. Returns
+    the new paths."""
+    tag = f'.scored_on_{(digest or "unknown")[:8]}'
+    moved = []
+    for name in (f'ladder_result{suffix}.json', f'ladder_test_predictions{suffix}.json',
+                 f'ladder_report{suffix}'):
+        path = osp.join(work_dir, name)
+        if not osp.exists(path):
+            continue
+        stem, ext = osp.splitext(path) if name.endswith('.json') else (path, '')
+        target, n = f'{stem}{tag}{ext}', 1
+        while osp.exists(target):
+            n += 1
+            target = f'{stem}{tag}_{n}{ext}'
+        os.replace(path, target)
+        moved.append(target)
+    return moved
+
+
 def init_checkpoint(init_from: Optional[str], seed: int) -> Optional[str]:
     """The checkpoint a run of ``seed`` starts from: ``init_from`` with ``{seed}`` filled
     in, or None (from scratch)."""
@@ -140,9 +196,8 @@ def _test(config: str, seed: int, epochs: int, work_dir: str, checkpoint: str,
     from ..evaluation.metrics.assistive_metric import AssistiveMetric
     from ..utils import load_config
     from ..utils.config_preparation import dataset_ann_file
-    options = dict(_run_options(seed, epochs, cfg_options),
-                   **{'test_dataloader.dataset.ann_file': test_ann}, **(test_options or {}))
-    cfg = load_config(config, options, work_dir)
+    cfg = load_config(config, _test_config_options(seed, epochs, test_ann, cfg_options,
+                                                   test_options), work_dir)
     suffix = file_suffix(test_options)
     pred_file = osp.join(work_dir, f'ladder_test_predictions{suffix}.json')
     configure_evaluation(cfg, checkpoint, pred_out=pred_file)
@@ -162,19 +217,32 @@ def run_one(config: str, seed: int, epochs: int, root: str, test_ann: str,
             cfg_options: Optional[dict] = None, init_from: Optional[str] = None,
             test_options: Optional[dict] = None) -> Dict[str, float]:
     """Train (unless its last checkpoint exists) and test one (tier, seed) run, or read its
-    stored result; see the module docstring. Returns its held-out metrics."""
+    stored result for the current held-out file; see the module docstring. Returns its
+    held-out metrics."""
+    from mmengine.logging import print_log
+
     from ..evaluation.metrics.coco_metric import write_json_atomic
     work_dir = run_dir(root, config, seed)
     stored = result_file(root, config, seed, test_options)
+    ann_file, digest = held_out_digest(config, seed, epochs, test_ann, cfg_options,
+                                       test_options)
     if osp.isfile(stored):
         with open(stored) as f:
-            return json.load(f)['metrics']
+            old = json.load(f)
+        if old.get('test_ann_sha256') == digest:
+            return old['metrics']
+        moved = set_aside_stale_result(work_dir, file_suffix(test_options),
+                                       old.get('test_ann_sha256'))
+        print_log(f'{stored} was scored on another version of {ann_file}: testing again '
+                  f'(the old files are now {", ".join(moved)})', logger='current',
+                  level=logging.WARNING)
     start = time.perf_counter()
     init = init_checkpoint(init_from, seed)
     checkpoint = _train(config, seed, epochs, work_dir, cfg_options, init)
     metrics = _test(config, seed, epochs, work_dir, checkpoint, test_ann, cfg_options,
                     test_options)
     write_json_atomic(stored, dict(config=config, seed=seed, epochs=epochs, test_ann=test_ann,
+                                   test_ann_file=ann_file, test_ann_sha256=digest,
                                    init_from=init, test_options=test_options or {},
                                    metrics=metrics, seconds=time.perf_counter() - start),
                       indent=1)

@@ -52,6 +52,32 @@ def _dataloader_datasets(cfg: Config, splits: Sequence[str] = SPLITS
             yield split, loader['dataset']
 
 
+def _stale_split_reason(data: dict, spec: dict, count: Optional[int], length: int
+                        ) -> Optional[str]:
+    """Why a generated split no longer matches ``embedded_dataset`` (an older generator,
+    another seed, clip length, image size or number of images / clips), or None. The
+    generator draws each item from its own stream, so a regenerated split keeps the items
+    both sizes share."""
+    from ..datasets.synthetic.generator import GENERATOR_VERSION
+    info = data.get('info') or {}
+    images = data.get('images') or []
+    if info.get('version') != GENERATOR_VERSION:
+        return (f'was written by generator version {info.get("version")}, this is '
+                f'{GENERATOR_VERSION}')
+    if info.get('seed') != spec['seed'] or info.get('clip_length', 1) != length:
+        return (f'has seed {info.get("seed")} and clip length {info.get("clip_length", 1)}, '
+                f'embedded_dataset asks for seed {spec["seed"]} and clip length {length}')
+    if images and (images[0].get('width'), images[0].get('height')) != (spec['width'],
+                                                                          spec['height']):
+        return (f'has {images[0].get("width")}x{images[0].get("height")} images, '
+                f'embedded_dataset asks for {spec["width"]}x{spec["height"]}')
+    items = len({i.get('clip_id') for i in images}) if length > 1 else len(images)
+    if count and items != count:
+        kind = 'clips' if length > 1 else 'images'
+        return f'holds {items} {kind}, embedded_dataset asks for {count}'
+    return None
+
+
 def ensure_embedded_dataset(cfg: Config, splits: Sequence[str] = SPLITS) -> None:
     """Generate the splits of the embedded synthetic dataset that a dataloader of ``splits``
     uses and that are missing (``annotations/<split>.json`` under ``embedded_dataset.root``;
@@ -65,25 +91,23 @@ def ensure_embedded_dataset(cfg: Config, splits: Sequence[str] = SPLITS) -> None
                   train_clips=spec.get('num_train_clips', 0),
                   val_clips=spec.get('num_val_clips', 0), test=spec.get('num_test', 0),
                   test_clips=spec.get('num_test_clips', 0))
-    from ..datasets.synthetic.generator import GENERATOR_VERSION
     for _, ds in _dataloader_datasets(cfg, splits):
         ann_file = dataset_ann_file(ds)
         if osp.normpath(ds.get('data_root') or '') != root:
             continue
-        if osp.isfile(ann_file):
-            version = (read_json(ann_file).get('info') or {}).get('version')
-            if version == GENERATOR_VERSION:
-                continue
-            print_log(f'{ann_file} was written by generator version {version}, this is '
-                      f'{GENERATOR_VERSION}: generating it again', logger='current',
-                      level=logging.WARNING)
         split = osp.splitext(osp.basename(ann_file))[0]
+        length = spec.get('clip_length', 4) if split.endswith('_clips') else 1
+        if osp.isfile(ann_file):
+            reason = _stale_split_reason(read_json(ann_file), spec, counts.get(split), length)
+            if reason is None:
+                continue
+            print_log(f'{ann_file} {reason}: generating it again', logger='current',
+                      level=logging.WARNING)
         if not counts.get(split):
             raise FileNotFoundError(f'{ann_file} is missing and is not a split of the '
                                     f'embedded dataset ({", ".join(counts)})')
         from ..datasets.synthetic import generate_split
-        length = spec.get('clip_length', 4) if split.endswith('_clips') else 1
-        print_log(f'embedded dataset split {split!r} missing: generating {counts[split]} '
+        print_log(f'embedded dataset split {split!r}: generating {counts[split]} '
                   f'{"clips" if length > 1 else "images"} under {root} (seed {spec["seed"]})'
                   ' ...', logger='current')
         generate_split(root, split, counts[split], spec['seed'], spec['width'], spec['height'],

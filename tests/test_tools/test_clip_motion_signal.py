@@ -12,7 +12,7 @@ from maxsight.analysis.clip_motion_signal import (RATE_BINS, clip_motion_signal,
                                                   signal_summary)
 from maxsight.utils.cli import run_tool
 
-from ..helpers import ROOT, build_tier
+from ..helpers import ROOT, TINY_SYNTH, build_tier
 from .test_tool_errors import _tool
 
 
@@ -38,9 +38,8 @@ def tiny_t5(tiny_synth, tmp_path_factory):
     model, _ = build_tier('t5_temporal', tiny_synth)
     ckpt = str(tmp_path_factory.mktemp('t5') / 't5.pth')
     torch.save({'state_dict': model.state_dict()}, ckpt)
-    opts = {'embedded_dataset': dict(root=tiny_synth, num_train=24, num_val=8,
-                                     num_train_clips=3, num_val_clips=2, clip_length=4,
-                                     seed=3, width=128, height=96),
+    opts = {'embedded_dataset': dict(TINY_SYNTH, root=tiny_synth, num_train_clips=3,
+                                     num_val_clips=2, clip_length=4),
             'test_dataloader.dataset.data_root': tiny_synth + '/',
             'test_dataloader.dataset.ann_file': 'annotations/train_clips.json',
             'test_dataloader.batch_size': 2}

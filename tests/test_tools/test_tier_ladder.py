@@ -1,11 +1,24 @@
 """tools/analysis_tools/tier_ladder.py: hand-computed summaries and verdicts, the hazard
-recall of occluded and truncated hazards, and a ladder that resumes without repeating."""
+recall of occluded and truncated hazards, and a ladder that resumes without repeating
+unless the held-out file changed."""
+import hashlib
 import json
 import math
+import os.path as osp
 
 import pytest
 
 from maxsight.analysis import tier_ladder as ladder
+
+
+@pytest.fixture(autouse=True)
+def held_out(monkeypatch):
+    """Every run is scored on one held-out file (nothing generated) until a test changes
+    ``held_out['digest']``."""
+    state = {'digest': 'a' * 64}
+    monkeypatch.setattr(ladder, 'held_out_digest',
+                        lambda *args: ('held_out.json', state['digest']))
+    return state
 
 
 def test_summary_and_verdicts_hand_computed():
@@ -186,6 +199,72 @@ def test_test_options_score_the_same_runs_apart_without_training_again(tmp_path,
     calls.clear()
     ladder.run_ladder(configs, [0, 1], 2, str(tmp_path), test_options=own)
     assert [c for c in calls if c[0] == 'test'] == []
+
+
+def test_a_result_scored_on_another_held_out_file_is_tested_again_and_kept(
+        tmp_path, monkeypatch, held_out):
+    """The held-out split changed (generated again at a new size): each run is tested
+    again without training, and its old result, predictions and report are renamed, not
+    overwritten; a result from before digests were stored counts as another file."""
+    calls = []
+    monkeypatch.setattr(ladder, '_train', lambda config, seed, epochs, work_dir, *args,
+                        **kw: calls.append('train') or f'{work_dir}/epoch_{epochs}.pth')
+
+    def test(config, seed, epochs, work_dir, *args):
+        calls.append('test')
+        run = tmp_path / f'{ladder.tier_name(config)}_seed{seed}'
+        run.mkdir(exist_ok=True)
+        (run / 'ladder_test_predictions.json').write_text(held_out['digest'][:1])
+        return {'coco/bbox_mAP': 0.3 if held_out['digest'][0] == 'a' else 0.4}
+
+    monkeypatch.setattr(ladder, '_test', test)
+    configs = ['configs/t0_baseline.py']
+    root, run = str(tmp_path), tmp_path / 't0_baseline_seed0'
+    ladder.run_ladder(configs, [0], 2, root)
+    assert calls == ['train', 'test']
+    stored = json.loads((run / ladder.RESULT_FILE).read_text())
+    assert stored['test_ann_sha256'] == 'a' * 64 and stored['test_ann_file'] == 'held_out.json'
+    calls.clear()
+    held_out['digest'] = 'b' * 64
+    out = ladder.run_ladder(configs, [0], 2, root)
+    assert calls == ['train', 'test']  # the stub's _train stands for "checkpoint exists"
+    assert out['summary']['t0_baseline']['coco/bbox_mAP']['mean'] == pytest.approx(0.4)
+    assert json.loads((run / 'ladder_result.scored_on_aaaaaaaa.json').read_text()) == stored
+    assert (run / 'ladder_test_predictions.scored_on_aaaaaaaa.json').read_text() == 'a'
+    assert (run / 'ladder_test_predictions.json').read_text() == 'b'
+    legacy = json.loads((run / ladder.RESULT_FILE).read_text())
+    del legacy['test_ann_sha256']
+    (run / ladder.RESULT_FILE).write_text(json.dumps(legacy))
+    calls.clear()
+    ladder.run_ladder(configs, [0], 2, root)
+    assert calls == ['train', 'test']
+    assert (run / 'ladder_result.scored_on_unknown.json').is_file()
+    calls.clear()
+    ladder.run_ladder(configs, [0], 2, root)
+    assert calls == []
+
+
+def test_the_held_out_digest_is_of_the_generated_split(tmp_path, monkeypatch):
+    """The real ``held_out_digest``: the embedded held-out split is generated at the size
+    the config asks for, and the digest is its file's SHA-256."""
+    monkeypatch.undo()
+    root = str(tmp_path / 'synth')
+    options = {'embedded_dataset': dict(root=root, num_train=2, num_val=2, num_test=2,
+                                        seed=0, width=96, height=64),
+               'test_dataloader.dataset.data_root': root}
+    ann, digest = ladder.held_out_digest('tests/configs/tiny_t2.py', 0, 1,
+                                         'annotations/test.json', options, None)
+    assert ann == osp.join(root, 'annotations/test.json')
+    with open(ann, 'rb') as f:
+        data = f.read()
+    assert digest == hashlib.sha256(data).hexdigest() and len(json.loads(data)['images']) == 2
+    options['embedded_dataset']['num_test'] = 3
+    ann3, digest3 = ladder.held_out_digest('tests/configs/tiny_t2.py', 0, 1,
+                                           'annotations/test.json', options, None)
+    assert ann3 == ann and digest3 != digest
+    with pytest.raises(FileNotFoundError, match='held-out annotation file not found'):
+        ladder.held_out_digest('tests/configs/tiny_t2.py', 0, 1, 'annotations/nope.json',
+                               dict(options, embedded_dataset=None), None)
 
 
 def test_init_from_gives_each_seed_its_own_checkpoint_and_a_missing_one_stops_first(

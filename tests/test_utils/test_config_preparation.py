@@ -5,6 +5,8 @@ from mmengine.config import Config
 
 from maxsight.utils import prepare_config
 
+from ..helpers import TINY_SYNTH
+
 
 def _cfg(root, **embedded):
     cfg = Config.fromfile('tests/configs/tiny_t2.py')
@@ -56,8 +58,45 @@ def test_the_held_out_split_is_generated_when_a_test_loader_reads_it(tmp_path):
                        osp.join(tmp_path, 'ref', 'test', '000002.png'), shallow=False)
 
 
+def test_a_split_of_another_size_or_seed_is_generated_again(tmp_path, monkeypatch):
+    """A held-out split asked for with more images (or another seed or image size) than
+    its file holds is generated again, not silently reused; the images both sizes share
+    are the same bytes (each item has its own random stream)."""
+    import json
+
+    from maxsight.utils import config_preparation
+    root = str(tmp_path / 'synth')
+    made = osp.join(root, 'annotations', 'test.json')
+    warned = []
+    monkeypatch.setattr(config_preparation, 'print_log',
+                        lambda msg, **kw: warned.append(msg) if kw.get('level') else None)
+
+    def prepare(**embedded):
+        cfg = _cfg(root, **dict(dict(num_train=2, num_val=2, width=96, height=64), **embedded))
+        cfg.test_dataloader.dataset.ann_file = 'annotations/test.json'
+        prepare_config(cfg, splits=('test',))
+        with open(made) as f:
+            return json.load(f)
+
+    small = prepare(num_test=2)
+    first = open(osp.join(root, 'test', '000001.png'), 'rb').read()
+    large = prepare(num_test=3)
+    assert warned == [f'{made} holds 2 images, embedded_dataset asks for 3: generating it '
+                      'again']
+    assert len(large['images']) == 3 and large['images'][:2] == small['images']
+    assert [a for a in large['annotations'] if a['image_id'] <= 2] == small['annotations']
+    assert open(osp.join(root, 'test', '000001.png'), 'rb').read() == first
+    assert prepare(num_test=3) == large and len(warned) == 1  # the same spec: reused
+    other = prepare(num_test=3, seed=5)
+    assert 'has seed 0 and clip length 1, embedded_dataset asks for seed 5 and' in warned[1]
+    assert other['info']['seed'] == 5 and other['images'] != large['images']
+    assert prepare(num_test=3, seed=5, width=80)['images'][0]['width'] == 80
+    assert warned[2].endswith('has 96x64 images, embedded_dataset asks for 80x64: '
+                              'generating it again')
+
+
 def test_class_count_mismatch_and_missing_data_are_clear(tiny_synth, tmp_path):
-    cfg = _cfg(tiny_synth)
+    cfg = _cfg(tiny_synth, **TINY_SYNTH)
     cfg.model.bbox_head.num_classes = 5
     with pytest.raises(ValueError, match=r'num_classes=5 but .*train\.json declares 8'):
         prepare_config(cfg)
@@ -69,7 +108,7 @@ def test_class_count_mismatch_and_missing_data_are_clear(tiny_synth, tmp_path):
 
 def test_tensorboard_switch(tiny_synth):
     from maxsight.utils.config_preparation import enable_tensorboard
-    cfg = _cfg(tiny_synth)
+    cfg = _cfg(tiny_synth, **TINY_SYNTH)
     enable_tensorboard(cfg)  # off by default: nothing added
     assert [b['type'] for b in cfg.visualizer.vis_backends] == ['LocalVisBackend']
     cfg.use_tensorboard = True

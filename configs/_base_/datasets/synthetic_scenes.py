@@ -8,7 +8,7 @@ img_scale = (256, 192)  # (max width, max height) the image is fitted into
 # splits are generated on first use: train/val images, train_clips/val_clips (4 frames),
 # held-out test/test_clips (never used for a choice; e.g. the tier ladder scores on them)
 embedded_dataset = dict(root=data_root, num_train=1600, num_val=400, num_train_clips=200,
-                        num_val_clips=50, num_test=1000, num_test_clips=50, clip_length=4,
+                        num_val_clips=50, num_test=4000, num_test_clips=400, clip_length=4,
                         seed=0, width=320, height=240)
 
 train_pipeline = [
