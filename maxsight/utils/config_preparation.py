@@ -52,8 +52,7 @@ def _dataloader_datasets(cfg: Config, splits: Sequence[str] = SPLITS
             yield split, loader['dataset']
 
 
-def _stale_split_reason(data: dict, spec: dict, count: Optional[int], length: int
-                        ) -> Optional[str]:
+def _stale_split_reason(data: dict, spec: dict, count: int, length: int) -> Optional[str]:
     """Why a generated split no longer matches ``embedded_dataset`` (an older generator,
     another seed, clip length, image size or number of images / clips), or None. The
     generator draws each item from its own stream, so a regenerated split keeps the items
@@ -72,7 +71,7 @@ def _stale_split_reason(data: dict, spec: dict, count: Optional[int], length: in
         return (f'has {images[0].get("width")}x{images[0].get("height")} images, '
                 f'embedded_dataset asks for {spec["width"]}x{spec["height"]}')
     items = len({i.get('clip_id') for i in images}) if length > 1 else len(images)
-    if count and items != count:
+    if items != count:
         kind = 'clips' if length > 1 else 'images'
         return f'holds {items} {kind}, embedded_dataset asks for {count}'
     return None
@@ -97,15 +96,17 @@ def ensure_embedded_dataset(cfg: Config, splits: Sequence[str] = SPLITS) -> None
             continue
         split = osp.splitext(osp.basename(ann_file))[0]
         length = spec.get('clip_length', 4) if split.endswith('_clips') else 1
+        if not counts.get(split):  # not a split the embedded dataset makes: used as it is
+            if osp.isfile(ann_file):
+                continue
+            raise FileNotFoundError(f'{ann_file} is missing and is not a split of the '
+                                    f'embedded dataset ({", ".join(counts)})')
         if osp.isfile(ann_file):
-            reason = _stale_split_reason(read_json(ann_file), spec, counts.get(split), length)
+            reason = _stale_split_reason(read_json(ann_file), spec, counts[split], length)
             if reason is None:
                 continue
             print_log(f'{ann_file} {reason}: generating it again', logger='current',
                       level=logging.WARNING)
-        if not counts.get(split):
-            raise FileNotFoundError(f'{ann_file} is missing and is not a split of the '
-                                    f'embedded dataset ({", ".join(counts)})')
         from ..datasets.synthetic import generate_split
         print_log(f'embedded dataset split {split!r}: generating {counts[split]} '
                   f'{"clips" if length > 1 else "images"} under {root} (seed {spec["seed"]})'

@@ -189,3 +189,28 @@ def test_auto_is_a_valid_num_workers_and_other_strings_are_not():
                                         "'auto', got 'four'"):
         check_config_values(Config(dict(train_dataloader=dict(batch_size=2,
                                                               num_workers='four'))))
+
+
+def test_a_file_under_the_embedded_root_that_is_no_split_is_used_or_refused(tmp_path):
+    """A user's own annotation file beside the generated splits is read as it is (never
+    generated over); a missing one that is no split of the embedded data is refused."""
+    import json
+    root = str(tmp_path / 'synth')
+    cfg = _cfg(root, num_train=2, num_val=2, num_test=2, width=96, height=64)
+    cfg.test_dataloader.dataset.ann_file = 'annotations/test.json'
+    prepare_config(cfg, splits=('test',))
+    mine = osp.join(root, 'annotations', 'mine.json')
+    with open(osp.join(root, 'annotations', 'test.json')) as f:
+        data = json.load(f)
+    del data['info']  # not written by the generator
+    with open(mine, 'w') as f:
+        json.dump(data, f)
+    before = open(mine).read()
+    cfg = _cfg(root, num_train=2, num_val=2, num_test=2, width=96, height=64)
+    cfg.test_dataloader.dataset.ann_file = 'annotations/mine.json'
+    prepare_config(cfg, splits=('test',))
+    assert open(mine).read() == before
+    cfg.test_dataloader.dataset.ann_file = 'annotations/other.json'
+    with pytest.raises(FileNotFoundError, match=r'other\.json is missing and is not a split '
+                                                r'of the embedded dataset'):
+        prepare_config(cfg, splits=('test',))
