@@ -40,8 +40,8 @@ import numpy as np
 #: what each tier is built to improve over the tier below it (docs/tiers.md)
 TARGETS = {
     't0_baseline': (),
-    't1_attention': ('coco/bbox_mAP',),
-    't2_default': ('coco/bbox_mAP',),
+    't1_attention': ('scene/urgency_acc',),
+    't2_default': ('scene/urgency_acc',),
     't3_cross_task': ('urgency/acc', 'urgency/hazard_recall'),
     't4_cross_modal': ('hazard_recall/occluded', 'hazard_recall/truncated'),
     't5_temporal': ('urgency/acc_approaching', 'distance/mae_m'),
@@ -51,8 +51,8 @@ TARGETS = {
 LOWER_IS_BETTER = frozenset({'distance/mae_m'})
 #: the columns of the table, every tier
 REPORTED = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'distance/zone_acc', 'distance/mae_m',
-            'urgency/acc', 'urgency/hazard_recall', 'hazard_recall/occluded',
-            'hazard_recall/truncated')
+            'urgency/acc', 'urgency/hazard_recall', 'scene/urgency_acc',
+            'hazard_recall/occluded', 'hazard_recall/truncated')
 #: an occluded hazard: at least this share of its box hidden by nearer objects
 OCCLUDED_FROM = 0.3
 #: a truncated hazard: at least this share of its box outside the frame

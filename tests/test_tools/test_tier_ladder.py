@@ -23,25 +23,25 @@ def held_out(monkeypatch):
 
 def test_summary_and_verdicts_hand_computed():
     results = {
-        't1_attention': {0: {'coco/bbox_mAP': 0.40}, 1: {'coco/bbox_mAP': 0.42}},
-        't2_default': {0: {'coco/bbox_mAP': 0.45}, 1: {'coco/bbox_mAP': 0.46}},
-        't3_cross_task': {0: {'coco/bbox_mAP': 0.43, 'urgency/acc': 0.80,
+        't1_attention': {0: {'scene/urgency_acc': 0.40}, 1: {'scene/urgency_acc': 0.42}},
+        't2_default': {0: {'scene/urgency_acc': 0.45}, 1: {'scene/urgency_acc': 0.46}},
+        't3_cross_task': {0: {'scene/urgency_acc': 0.43, 'urgency/acc': 0.80,
                               'urgency/hazard_recall': 0.90},
-                          1: {'coco/bbox_mAP': 0.47, 'urgency/acc': 0.84,
+                          1: {'scene/urgency_acc': 0.47, 'urgency/acc': 0.84,
                               'urgency/hazard_recall': 0.95}},
     }
     results['t2_default'][0].update({'urgency/acc': 0.70, 'urgency/hazard_recall': 0.93})
     results['t2_default'][1].update({'urgency/acc': 0.72, 'urgency/hazard_recall': 0.94})
     summary = ladder.summarise(results)
-    assert summary['t1_attention']['coco/bbox_mAP'] == pytest.approx(
+    assert summary['t1_attention']['scene/urgency_acc'] == pytest.approx(
         dict(mean=0.41, min=0.40, max=0.42, spread=0.02, n=2))
     assert 'urgency/acc' not in summary['t1_attention']  # no seed has it
     rows = ladder.compare_to_tier_below(summary, ['t1_attention', 't2_default',
                                                   't3_cross_task'])
-    # T2 on mAP: +0.045 against a spread of 0.02 (T1's range); T3 on urgency accuracy:
+    # T2 on scene urgency: +0.045 against a spread of 0.02 (T1's range); T3 on urgency accuracy:
     # +0.11 > 0.04, on hazard recall: +(0.925 - 0.935) = -0.01, not a gain
     assert [(r['tier'], r['metric'], r['beats']) for r in rows] == [
-        ('t2_default', 'coco/bbox_mAP', True),
+        ('t2_default', 'scene/urgency_acc', True),
         ('t3_cross_task', 'urgency/acc', True),
         ('t3_cross_task', 'urgency/hazard_recall', False)]
     assert [r['gain'] for r in rows] == pytest.approx([0.045, 0.11, -0.01])
@@ -79,20 +79,20 @@ def test_nan_seeds_are_left_out_and_a_missing_metric_never_beats():
                            metric='hazard_recall/occluded', gain=None, spread=None,
                            beats=False)
     table = ladder.format_ladder(summary, rows, seeds=[0, 1, 2])
-    assert '| t4_cross_modal | - | - | - | - | - | - | - | 0.910 [0.900, 0.920] |' in table
+    assert '| t4_cross_modal | - | - | - | - | - | - | - | - | 0.910 [0.900, 0.920] |' in table
     assert table.splitlines()[-1] == ('| t4_cross_modal | t3_cross_task | '
                                       'hazard_recall/truncated | +0.3100 | 0.2000 | yes |')
 
 
 def test_one_seed_has_no_spread_and_gets_no_verdict():
     """A gain of 0.4 from one seed each is not a verdict: one seed's range is 0."""
-    summary = ladder.summarise({'t0_baseline': {0: {'coco/bbox_mAP': 0.3}},
-                                't1_attention': {0: {'coco/bbox_mAP': 0.7}}})
+    summary = ladder.summarise({'t0_baseline': {0: {'scene/urgency_acc': 0.3}},
+                                't1_attention': {0: {'scene/urgency_acc': 0.7}}})
     rows = ladder.compare_to_tier_below(summary, ['t0_baseline', 't1_attention'])
-    assert rows == [dict(tier='t1_attention', below='t0_baseline', metric='coco/bbox_mAP',
+    assert rows == [dict(tier='t1_attention', below='t0_baseline', metric='scene/urgency_acc',
                          gain=pytest.approx(0.4), spread=0.0, beats=None)]
     assert ladder.format_ladder(summary, rows, seeds=[0]).splitlines()[-1] == (
-        '| t1_attention | t0_baseline | coco/bbox_mAP | +0.4000 | 0.0000 | - (needs 2 seeds) |')
+        '| t1_attention | t0_baseline | scene/urgency_acc | +0.4000 | 0.0000 | - (needs 2 seeds) |')
 
 
 def _ann(id, cat, bbox, urgency, **extra):
@@ -136,7 +136,7 @@ def test_ladder_runs_seed_by_seed_and_a_rerun_repeats_nothing(tmp_path, monkeypa
              test_options=None):
         calls.append(('test', ladder.tier_name(config), seed, test_ann))
         gain = 0.1 if 't1' in config else 0.0
-        return {'coco/bbox_mAP': 0.3 + gain + 0.01 * seed}
+        return {'scene/urgency_acc': 0.3 + gain + 0.01 * seed}
 
     monkeypatch.setattr(ladder, '_train', train)
     monkeypatch.setattr(ladder, '_test', test)
@@ -148,10 +148,10 @@ def test_ladder_runs_seed_by_seed_and_a_rerun_repeats_nothing(tmp_path, monkeypa
         ('train', 't0_baseline', 1), ('train', 't1_attention', 1)]
     assert {c[3] for c in calls if c[0] == 'test'} == {'annotations/test.json'}
     assert out['comparisons'] == [dict(tier='t1_attention', below='t0_baseline',
-                                       metric='coco/bbox_mAP', gain=pytest.approx(0.1),
+                                       metric='scene/urgency_acc', gain=pytest.approx(0.1),
                                        spread=pytest.approx(0.01), beats=True)]
     stored = json.loads((tmp_path / 't1_attention_seed1' / ladder.RESULT_FILE).read_text())
-    assert stored['metrics'] == {'coco/bbox_mAP': pytest.approx(0.41)} and stored['epochs'] == 3
+    assert stored['metrics'] == {'scene/urgency_acc': pytest.approx(0.41)} and stored['epochs'] == 3
     assert (tmp_path / 'ladder.md').read_text().strip() == out['table']
     calls.clear()
     again = ladder.run_ladder(configs, [0, 1], 3, root)
