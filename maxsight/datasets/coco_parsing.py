@@ -5,7 +5,6 @@ problem is reported as one line naming the file, the record and the field; with
 ``skip_invalid=True`` bad annotations/images are dropped and counted instead of raising.
 """
 import json
-import math
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .labels import (LIGHTING_BUCKETS, distance_from_box, fit_reference_heights,
                      scene_urgency, urgency_from_fields, zone_from_distance)
+from ..value_checks import is_int, is_number
 
 
 class AnnotationError(ValueError):
@@ -29,15 +29,6 @@ class ParsedCoco:
     skipped: List[str] = field(default_factory=list)
     #: per class (height m, source) used to derive missing distances (fit_reference_heights)
     reference_heights: Tuple[Tuple[float, str], ...] = ()
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v: Any) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)
-            and math.isfinite(float(v)))
 
 
 class _Checker:
@@ -94,7 +85,7 @@ def parse_categories(data: Dict[str, Any], ann_file: str
         rec = f'categories[{i}]'
         if not isinstance(cat, dict):
             chk.fail(rec, '*', 'not an object', fatal=True)
-        if not _is_int(cat.get('id')):
+        if not is_int(cat.get('id')):
             chk.fail(rec, 'id', f'expected an integer, got {cat.get("id")!r}', fatal=True)
         rec = f'categories[id={cat["id"]}]'
         if cat['id'] in ids:
@@ -103,11 +94,11 @@ def parse_categories(data: Dict[str, Any], ann_file: str
             chk.fail(rec, 'name', f'expected a non-empty string, got {cat.get("name")!r}',
                      fatal=True)
         prior = cat.get('hazard_prior')
-        if prior is not None and not (_is_num(prior) and 0 <= prior <= 1):
+        if prior is not None and not (is_number(prior) and 0 <= prior <= 1):
             chk.fail(rec, 'hazard_prior', f'expected a number in [0, 1], got {prior!r}',
                      fatal=True)
         height = cat.get('height_m')
-        if height is not None and not (_is_num(height) and height > 0):
+        if height is not None and not (is_number(height) and height > 0):
             chk.fail(rec, 'height_m', f'expected a positive number of metres, got {height!r}',
                      fatal=True)
         names.append(cat['name'])
@@ -122,11 +113,11 @@ def _parse_image(img: Any, i: int, chk: _Checker, img_prefix: str) -> Optional[D
         chk.fail(f'images[{i}]', '*', 'not an object')
         return None
     rec = f'images[id={img.get("id")!r}]'
-    if not _is_int(img.get('id')):
+    if not is_int(img.get('id')):
         chk.fail(f'images[{i}]', 'id', f'expected an integer, got {img.get("id")!r}')
         return None
     for key in ('width', 'height'):
-        if not (_is_int(img.get(key)) and img[key] > 0):
+        if not (is_int(img.get(key)) and img[key] > 0):
             chk.fail(rec, key, f'expected a positive integer, got {img.get(key)!r}')
             return None
     if not isinstance(img.get('file_name'), str) or not img['file_name']:
@@ -142,7 +133,7 @@ def _parse_image(img: Any, i: int, chk: _Checker, img_prefix: str) -> Optional[D
         chk.fail(rec, 'audio', f'expected a path string, got {audio!r}')
         return None
     for key in ('clip_id', 'frame_index'):
-        if img.get(key) is not None and not (_is_int(img[key]) and img[key] >= 0):
+        if img.get(key) is not None and not (is_int(img[key]) and img[key] >= 0):
             chk.fail(rec, key, f'expected a non-negative integer, got {img[key]!r}')
             return None
     if (img.get('clip_id') is None) != (img.get('frame_index') is None):
@@ -165,19 +156,19 @@ def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
         chk.fail(f'annotations[{i}]', '*', 'not an object')
         return None
     rec = f'annotations[id={ann.get("id")!r}]'
-    if not _is_int(ann.get('id')):
+    if not is_int(ann.get('id')):
         chk.fail(f'annotations[{i}]', 'id', f'expected an integer, got {ann.get("id")!r}')
         return None
     image_id = ann.get('image_id')
-    if not _is_int(image_id) or image_id not in images:
+    if not is_int(image_id) or image_id not in images:
         chk.fail(rec, 'image_id', f'no image with id {image_id!r}')
         return None
-    if ann.get('category_id') not in cat_index or not _is_int(ann.get('category_id')):
+    if ann.get('category_id') not in cat_index or not is_int(ann.get('category_id')):
         chk.fail(rec, 'category_id', f'unknown category id {ann.get("category_id")!r} '
                  f'(declared: {sorted(cat_index)})')
         return None
     bbox = ann.get('bbox')
-    if not (isinstance(bbox, list) and len(bbox) == 4 and all(_is_num(v) for v in bbox)):
+    if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_number(v) for v in bbox)):
         chk.fail(rec, 'bbox', f'expected [x, y, w, h] of 4 finite numbers, got {bbox!r}')
         return None
     x, y, w, h = (float(v) for v in bbox)
@@ -195,7 +186,7 @@ def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
         chk.fail(rec, 'iscrowd', f'expected 0 or 1, got {iscrowd!r}')
         return None
     dist = ann.get('distance_m')
-    if dist is not None and not (_is_num(dist) and dist > 0):
+    if dist is not None and not (is_number(dist) and dist > 0):
         chk.fail(rec, 'distance_m', f'expected a positive number, got {dist!r}')
         return None
     zone = ann.get('distance_zone')
@@ -207,7 +198,7 @@ def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
         chk.fail(rec, 'urgency', f'expected 0..3, got {urg!r}')
         return None
     approach = ann.get('approach_m_s')
-    if approach is not None and not _is_num(approach):
+    if approach is not None and not is_number(approach):
         chk.fail(rec, 'approach_m_s', f'expected a number (m/s), got {approach!r}')
         return None
     x0, y0 = max(x, 0.0), max(y, 0.0)

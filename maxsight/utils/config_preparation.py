@@ -22,6 +22,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from ..datasets.coco_parsing import load_json, parse_categories, read_json
+from ..value_checks import is_int, is_number, is_positive_int
 from .errors import ToolError
 
 SPLITS = ('train', 'val', 'test')
@@ -311,10 +312,6 @@ def resolve_loader_settings(cfg: Config, cuda: Optional[bool] = None) -> None:
             loader['persistent_workers'] = False
 
 
-def _positive_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
 def check_config_values(cfg: Config) -> None:
     """Type and range checks of the values users edit most, naming the key (mmengine would
     fail later, deep inside torch, with a message that names neither)."""
@@ -330,21 +327,21 @@ def check_config_values(cfg: Config) -> None:
         if not loader:
             continue
         bs = loader.get('batch_size')
-        check(f'{split}_dataloader.batch_size', bs, _positive_int(bs), 'a positive int')
+        check(f'{split}_dataloader.batch_size', bs, is_positive_int(bs), 'a positive int')
         nw = loader.get('num_workers', 0)
         check(f'{split}_dataloader.num_workers', nw,
-              nw == 'auto' or isinstance(nw, int) and not isinstance(nw, bool) and nw >= 0,
+              nw == 'auto' or is_int(nw) and nw >= 0,
               "an int >= 0 or 'auto'")
     train_cfg = cfg.get('train_cfg') or {}
     for key in ('max_epochs', 'max_iters', 'val_interval'):
         if key in train_cfg:
-            check(f'train_cfg.{key}', train_cfg[key], _positive_int(train_cfg[key]),
+            check(f'train_cfg.{key}', train_cfg[key], is_positive_int(train_cfg[key]),
                   'a positive int')
     optimizer: Dict = (cfg.get('optim_wrapper') or {}).get('optimizer') or {}
     if 'lr' in optimizer:
         lr = optimizer['lr']
         check('optim_wrapper.optimizer.lr', lr,
-              isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0,
+              is_number(lr) and lr > 0,
               'a positive number')
     if problems:
         raise ToolError('config: ' + '; '.join(problems))

@@ -191,6 +191,30 @@ def test_auto_is_a_valid_num_workers_and_other_strings_are_not():
                                                               num_workers='four'))))
 
 
+@pytest.mark.parametrize('cfg, message', [
+    (dict(train_dataloader=dict(batch_size=True)),
+     'train_dataloader.batch_size must be a positive int, got True (bool)'),
+    (dict(val_dataloader=dict(batch_size=0)),
+     'val_dataloader.batch_size must be a positive int, got 0 (int)'),
+    (dict(test_dataloader=dict(batch_size=1, num_workers=-1)),
+     "test_dataloader.num_workers must be an int >= 0 or 'auto', got -1 (int)"),
+    (dict(train_cfg=dict(max_epochs=2.0)),
+     'train_cfg.max_epochs must be a positive int, got 2.0 (float)'),
+    (dict(optim_wrapper=dict(optimizer=dict(lr=float('inf')))),
+     'optim_wrapper.optimizer.lr must be a positive number, got inf (float)'),
+    (dict(optim_wrapper=dict(optimizer=dict(lr=0))),
+     'optim_wrapper.optimizer.lr must be a positive number, got 0 (int)'),
+])
+def test_a_bad_config_value_is_refused_naming_key_and_value(cfg, message):
+    from mmengine.config import Config
+
+    from maxsight.utils.config_preparation import check_config_values
+    from maxsight.utils.errors import ToolError
+    with pytest.raises(ToolError) as err:
+        check_config_values(Config(cfg))
+    assert str(err.value) == 'config: ' + message
+
+
 def test_a_file_under_the_embedded_root_that_is_no_split_is_used_or_refused(tmp_path):
     """A user's own annotation file beside the generated splits is read as it is (never
     generated over); a missing one that is no split of the embedded data is refused."""

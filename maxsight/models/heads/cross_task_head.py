@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from ...registry import MODELS
+from ...value_checks import is_positive_int
 from .multitask_dense_head import NUM_URGENCY, MultiTaskDenseHead
 
 
@@ -32,8 +33,7 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
 
     def __init__(self, *args, answer_channels: int = 64, **kwargs):
         super().__init__(*args, **kwargs)
-        if (not isinstance(answer_channels, int) or isinstance(answer_channels, bool)
-                or answer_channels < 1):
+        if not is_positive_int(answer_channels):
             raise ValueError(f'CrossTaskDenseHead: answer_channels must be a positive int, '
                              f'got {answer_channels!r}')
         self.answer_mlp = nn.Sequential(

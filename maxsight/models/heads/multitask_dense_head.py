@@ -12,6 +12,7 @@ from torchvision.ops import batched_nms, box_iou
 
 from ...registry import MODELS, TASK_UTILS
 from ...structures import DetDataSample
+from ...value_checks import is_positive_int
 from ..layers.condition_film import spatial_priority
 
 NUM_ZONES = 3
@@ -153,7 +154,7 @@ class MultiTaskDenseHead(nn.Module):
         self.test_cfg = dict(DEFAULT_TEST_CFG)
         self.test_cfg.update(test_cfg or {})
         hk = hazard_matches_per_gt
-        if hk is not None and (not isinstance(hk, int) or isinstance(hk, bool) or hk < 1):
+        if hk is not None and not is_positive_int(hk):
             raise ValueError(f'MultiTaskDenseHead: hazard_matches_per_gt must be an integer '
                              f'>= 1 or None, got {hk!r}')
         self.hazard_matches_per_gt = hk

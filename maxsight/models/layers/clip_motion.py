@@ -5,6 +5,7 @@ import torch
 from torch import Tensor, nn
 
 from ...registry import MODELS
+from ...value_checks import is_positive_int
 
 
 def masked_slope(values: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
@@ -70,7 +71,7 @@ class ClipMotionRefiner(nn.Module):
     def __init__(self, num_classes: int, hidden: int = 64, slope_scale: float = 10.0,
                  candidates: int = 20, iou_thr: float = 0.5, fit_distance: bool = False):
         super().__init__()
-        if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
+        if not is_positive_int(candidates):
             raise ValueError(f'ClipMotionRefiner: candidates must be an integer >= 1, got '
                              f'{candidates!r}')
         if not 0.0 < float(iou_thr) <= 1.0:
