@@ -53,13 +53,10 @@ def synthetic_batch() -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def build_tier(name: str, root: str, balancer: Optional[dict] = None):
-    """Tier config ``name``'s model (8 classes, seeded; its balancer replaced by
-    ``balancer`` when given) and one preprocessed training batch of 2 from the embedded
-    data under ``root``."""
+def tier_config(name: str, root: str) -> Config:
+    """Tier config ``name`` on the tiny embedded data under ``root`` (generated on first
+    use; clips of 4 frames): train batches of 2, 8 classes, every detection kept."""
     cfg = Config.fromfile(f'configs/{name}.py')
-    if balancer is not None:
-        cfg.model.balancer = balancer
     cfg.embedded_dataset = dict(TINY_SYNTH, root=root, num_train_clips=3, num_val_clips=2,
                                 clip_length=4)
     loader = cfg.train_dataloader
@@ -69,9 +66,18 @@ def build_tier(name: str, root: str, balancer: Optional[dict] = None):
     apply_pipeline_additions(cfg)
     cfg.model.bbox_head.num_classes = 8
     cfg.model.bbox_head.test_cfg.update(max_per_img=100, score_thr=0.0)
+    return cfg
+
+
+def build_tier(name: str, root: str, balancer: Optional[dict] = None):
+    """Tier config ``name``'s model (:func:`tier_config`; seeded, its balancer replaced by
+    ``balancer`` when given) and one preprocessed training batch of 2."""
+    cfg = tier_config(name, root)
+    if balancer is not None:
+        cfg.model.balancer = balancer
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
-    batch = next(iter(Runner.build_dataloader(loader, seed=0)))
+    batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
     return model, model.data_preprocessor(batch, training=True)
 
 

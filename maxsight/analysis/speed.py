@@ -12,7 +12,9 @@ fp32 peak, measured first by the script: the better of a large matmul and (on th
 large direct 3x3 convolution (:func:`~maxsight.analysis.common.fp32_peak_flops` says why).
 Then the MaxSight / peer ratios.
 Timings are medians over --iters steps after --warmup steps; both models see the same
-pre-loaded batches, so data loading is not timed.
+pre-loaded batches, so data loading is not timed. For a clip config (T5) an image is a
+frame: a batch of B clips of T frames counts B * T images, inference runs 1 and 8 clips,
+and the peer sees the same frames as single images.
 """
 import copy
 from typing import Callable, Dict, List, Optional, Sequence
@@ -27,22 +29,38 @@ from .common import (best_device, build_trainable, count_flops, fp32_peak_flops,
                      reset_peak_memory)
 
 
+def frames_per_item(batch: dict) -> int:
+    """Images per item of a packed batch: T of a clip batch (``inputs`` [T, C, H, W] per
+    clip, with ``padding_mask``), 1 of an image batch."""
+    return len(batch['inputs'][0]) if 'padding_mask' in batch else 1
+
+
+def as_frames(batch: dict) -> dict:
+    """A packed clip batch as an image batch of its frames (clip-major); an image batch
+    as it is."""
+    if 'padding_mask' not in batch:
+        return batch
+    return dict(inputs=[f for clip in batch['inputs'] for f in clip],
+                data_samples=[s for clip in batch['data_samples'] for s in clip])
+
+
 def measure(name: str, train_step: Callable[[int], None], infer: Callable[[int], None],
             batch_size: int, iters: int, warmup: int, device: torch.device,
-            peak: float) -> Dict[str, float]:
-    """Train and inference figures of one model (see the module docstring)."""
+            peak: float, frames: int = 1) -> Dict[str, float]:
+    """Train and inference figures of one model (see the module docstring); ``frames``:
+    images per item (clip length, 1 for images), so every rate is in images (frames) /s."""
     reset_peak_memory(device)
     step_s = median_seconds(train_step, iters, warmup, device)
     train_peak = peak_memory_mb(device)
-    flops_per_img = count_flops(lambda: train_step(0)) / batch_size
-    row = dict(train_img_s=batch_size / step_s, train_peak_mb=train_peak,
+    flops_per_img = count_flops(lambda: train_step(0)) / (batch_size * frames)
+    row = dict(train_img_s=batch_size * frames / step_s, train_peak_mb=train_peak,
                train_gflops_per_img=flops_per_img / 1e9)
     row['train_flops_fraction_of_peak'] = flops_per_img * row['train_img_s'] / peak
     for bs in (1, 8):
         reset_peak_memory(device)
         with torch.no_grad():
             s = median_seconds(lambda i: infer(bs), iters, warmup, device)
-        row[f'infer_img_s_b{bs}'] = bs / s
+        row[f'infer_img_s_b{bs}'] = bs * frames / s
         row[f'infer_peak_mb_b{bs}'] = peak_memory_mb(device)
     print(f'{name}: ' + ', '.join(f'{k} {v:.4g}' for k, v in row.items()), flush=True)
     return row
@@ -56,23 +74,25 @@ def maxsight_fns(cfg: Config, batches: List[dict], device: torch.device):
         model.train()
         model.train_step(batches[i % len(batches)], optim)
 
-    images = [b for batch in batches for b in batch['inputs']]
-    samples = [s for batch in batches for s in batch['data_samples']]
+    # items: images, or clips with their per-clip sample lists and padding masks
+    pooled = {key: [item for batch in batches for item in batch[key]]
+              for key in ('inputs', 'data_samples', 'padding_mask') if key in batches[0]}
 
     def infer(bs: int) -> None:
         model.eval()
-        model.test_step(dict(inputs=images[:bs], data_samples=samples[:bs]))
+        model.test_step({key: items[:bs] for key, items in pooled.items()})
     return train_step, infer
 
 
 def fcos_fns(num_classes: int, batches: List[dict], device: torch.device, lr: float):
-    """The same pair for torchvision's FCOS ResNet-18 FPN (from scratch, AdamW at ``lr``)."""
+    """The same pair for torchvision's FCOS ResNet-18 FPN (from scratch, AdamW at ``lr``);
+    a clip batch's frames are its images."""
     torch.manual_seed(0)
-    first = batches[0]['inputs'][0]
+    first = as_frames(batches[0])['inputs'][0]
     model = fcos_resnet18_fpn(num_classes, tuple(first.shape[-2:])).to(device)
     optim = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
 
-    peer_batches = [peer_inputs(b, device) for b in batches]
+    peer_batches = [peer_inputs(as_frames(b), device) for b in batches]
 
     def train_step(i: int) -> None:
         model.train()
@@ -83,10 +103,11 @@ def fcos_fns(num_classes: int, batches: List[dict], device: torch.device, lr: fl
         optim.step()
 
     images = [x for imgs, _ in peer_batches for x in imgs]
+    frames = frames_per_item(batches[0])
 
-    def infer(bs: int) -> None:
+    def infer(bs: int) -> None:  # bs items: bs clips are bs * frames images
         model.eval()
-        model(images[:bs])
+        model(images[:bs * frames])
     return train_step, infer
 
 
@@ -114,6 +135,7 @@ def run_benchmark(cfg: Config, iters: int = 20, warmup: int = 3, peer: str = 'fc
     device = best_device()
     batch_size = int(cfg.train_dataloader.batch_size)
     batches = preload_batches(cfg.train_dataloader, max(8 // batch_size, 2))
+    frames = frames_per_item(batches[0])
     rates = fp32_peak_flops(device)
     peak = rates['peak']
     processor = processor_name(device)
@@ -123,18 +145,20 @@ def run_benchmark(cfg: Config, iters: int = 20, warmup: int = 3, peer: str = 'fc
           flush=True)
     results = dict(device=str(device), processor=processor, peak_gflops=peak / 1e9,
                    **{f'{k}_peak_gflops': v / 1e9 for k, v in rates.items() if k != 'peak'},
-                   batch_size=batch_size, config=name or cfg.filename)
+                   batch_size=batch_size, frames_per_item=frames,
+                   config=name or cfg.filename)
     train, infer = maxsight_fns(cfg, batches, device)
     results['maxsight'] = measure('maxsight', train, infer, batch_size, iters, warmup,
-                                  device, peak)
+                                  device, peak, frames)
     for arch in backbones:
         train, infer = maxsight_fns(variants[arch], batches, device)
         results[f'maxsight_{arch}'] = measure(f'maxsight_{arch}', train, infer, batch_size,
-                                              iters, warmup, device, peak)
+                                              iters, warmup, device, peak, frames)
     if changed is not None:
         train, infer = maxsight_fns(changed, batches, device)
         results['maxsight_changed'] = row = measure('maxsight_changed', train, infer,
-                                                    batch_size, iters, warmup, device, peak)
+                                                    batch_size, iters, warmup, device, peak,
+                                                    frames)
         results['ratio_changed_over_config'] = {
             k: row[k] / results['maxsight'][k] for k in row if results['maxsight'][k]}
         print('changed / config: ' + ', '.join(
@@ -144,7 +168,7 @@ def run_benchmark(cfg: Config, iters: int = 20, warmup: int = 3, peer: str = 'fc
         lr = float(cfg.optim_wrapper.optimizer.get('lr', 1e-3))
         train, infer = fcos_fns(num_classes, batches, device, lr)
         results['fcos_r18'] = measure('fcos_r18', train, infer, batch_size, iters, warmup,
-                                      device, peak)
+                                      device, peak, frames)
         ratios = {k: results['maxsight'][k] / results['fcos_r18'][k]
                   for k in results['maxsight'] if results['fcos_r18'][k]}
         results['ratio_maxsight_over_fcos'] = ratios

@@ -5,11 +5,13 @@ import os.path as osp
 
 import pytest
 import torch
+from mmengine.structures import InstanceData
 
 from maxsight.analysis import speed as bench
 from maxsight.analysis.peer_training import peer_lr, to_original
+from maxsight.structures import DetDataSample
 
-from ..helpers import ROOT
+from ..helpers import ROOT, tier_config
 
 
 def test_measure_counts_training_flops_per_image_exactly():
@@ -20,6 +22,58 @@ def test_measure_counts_training_flops_per_image_exactly():
     assert abs(row['train_flops_fraction_of_peak'] -
                row['train_gflops_per_img'] * 1e9 * row['train_img_s'] / 1e12) < 1e-15
     assert row['infer_img_s_b8'] > 0 and row['train_peak_mb'] > 0
+
+
+def test_a_clip_counts_its_frames_as_images():
+    a, b = torch.randn(64, 96), torch.randn(96, 32)
+    row = bench.measure('matmul', lambda i: a @ b, lambda bs: a @ b, batch_size=4, iters=2,
+                        warmup=0, device=torch.device('cpu'), peak=1e12, frames=3)
+    assert row['train_gflops_per_img'] == 2 * 64 * 96 * 32 / 12 / 1e9
+    clips = dict(inputs=[torch.zeros(3, 3, 8, 8), torch.ones(3, 3, 8, 8)],
+                 data_samples=[['a0', 'a1', 'a2'], ['b0', 'b1', 'b2']],
+                 padding_mask=[torch.zeros(3, dtype=torch.bool)] * 2)
+    assert bench.frames_per_item(clips) == 3
+    frames = bench.as_frames(clips)
+    assert frames['data_samples'] == ['a0', 'a1', 'a2', 'b0', 'b1', 'b2']
+    assert [float(f.mean()) for f in frames['inputs']] == [0, 0, 0, 1, 1, 1]
+    images = dict(inputs=[torch.zeros(3, 8, 8)], data_samples=['c'])
+    assert bench.frames_per_item(images) == 1 and bench.as_frames(images) is images
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_a_clip_config(tmp_path, monkeypatch):
+    """T5's clip batches used to crash the benchmark's inference step."""
+    monkeypatch.setattr(bench, 'fp32_peak_flops', lambda device: dict(peak=1e12))
+    cfg = tier_config('t5_temporal', str(tmp_path / 'synth'))
+    out = bench.run_benchmark(cfg, iters=1, warmup=0, peer='none')
+    assert out['frames_per_item'] == 4 and out['batch_size'] == 2
+    assert out['maxsight']['infer_img_s_b8'] > 0
+    assert out['maxsight']['train_gflops_per_img'] > 0
+
+
+def test_the_peer_sees_a_clip_batch_as_its_frames(monkeypatch):
+    seen = []
+
+    class Peer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(()))
+
+        def forward(self, images, targets=None):
+            seen.append((len(images), None if targets is None else len(targets)))
+            return dict(loss=self.w * 1.0) if self.training else []
+
+    monkeypatch.setattr(bench, 'fcos_resnet18_fpn', lambda num_classes, size: Peer())
+    sample = DetDataSample()
+    sample.gt_instances = InstanceData(bboxes=torch.zeros(0, 4),
+                                       labels=torch.zeros(0, dtype=torch.long))
+    clips = dict(inputs=[torch.zeros(3, 3, 8, 8)] * 2, data_samples=[[sample] * 3] * 2,
+                 padding_mask=[torch.zeros(3, dtype=torch.bool)] * 2)
+    train, infer = bench.fcos_fns(4, [clips, clips], torch.device('cpu'), lr=1e-3)
+    train(0)
+    infer(1)
+    infer(8)  # 8 clips asked, 4 clips (12 frames) preloaded
+    assert seen == [(6, 6), (3, None), (12, None)]
 
 
 def test_fp32_peak_is_the_better_of_matmul_and_convolution_counted_like_the_models(
