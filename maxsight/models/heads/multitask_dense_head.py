@@ -73,7 +73,8 @@ class MultiTaskDenseHead(nn.Module):
     * ``zone``: 3 logits (near/medium/far), ``log_dist``: log of metres;
     * ``urgency``: 4 logits (safe..danger), from class and box features plus normalised
       (x, y) coordinates (urgency depends on where an object is in view);
-    * per image, ``scene``: 4 scene-urgency logits from pooled coarsest features.
+    * per image, ``scene``: 4 scene-urgency logits from the coarsest features, pooled by
+      their mean or by ``scene_pool``.
 
     Args:
         num_classes: number of object classes (the runner fills it from the annotation
@@ -88,6 +89,9 @@ class MultiTaskDenseHead(nn.Module):
             trades accuracy on harmless objects for fewer missed hazards.
         hazard_matches_per_gt: predictions matched to each hazard (urgency >= 2) per step;
             None: the matcher's ``num_matches_per_gt``, as for every other object.
+        scene_pool: config of the module (e.g. ``AttentionPool``, built with ``channels``
+            = ``in_channels``) that pools the coarsest features [B, C, H, W] -> [B, C] for
+            the scene output; None: their mean.
         test_cfg: merged over ``DEFAULT_TEST_CFG``, applied in this order: ``score_thr``
             (candidates scoring above it), ``nms_pre`` (the best candidates kept for NMS),
             ``nms_iou_thr`` (class-wise NMS; None: no NMS), hazard re-scoring (below),
@@ -118,7 +122,8 @@ class MultiTaskDenseHead(nn.Module):
                  loss_scene: dict = dict(type='CrossEntropyLoss', loss_weight=0.2),
                  test_cfg: Optional[dict] = None, prior_prob: float = 0.01,
                  hazard_loss_weight: float = 3.0,
-                 hazard_matches_per_gt: Optional[int] = None):
+                 hazard_matches_per_gt: Optional[int] = None,
+                 scene_pool: Optional[dict] = None):
         super().__init__()
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'MultiTaskDenseHead: num_classes must be a positive int, got '
@@ -137,6 +142,8 @@ class MultiTaskDenseHead(nn.Module):
         self.dist_out = nn.Conv2d(feat_channels, 1, 1)
         self.urgency_out = nn.Conv2d(feat_channels, NUM_URGENCY, 1)
         self.scene_out = nn.Linear(in_channels, NUM_URGENCY)
+        self.scene_pool = (None if scene_pool is None
+                           else MODELS.build(dict(scene_pool, channels=in_channels)))
         bias = -math.log((1 - prior_prob) / prior_prob)
         nn.init.constant_(self.cls_out.bias, bias)
         nn.init.constant_(self.obj_out.bias, bias)
@@ -221,7 +228,10 @@ class MultiTaskDenseHead(nn.Module):
         points, strides = self.anchor_points([f.shape[-2:] for f in feats], feats[0].device)
         ltrb = preds['box'].float().clamp(max=8.0).exp() * strides[None, :, None]
         preds['box'] = torch.cat([points - ltrb[..., :2], points + ltrb[..., 2:]], -1)
-        preds['scene'] = self.scene_out(feats[-1].mean(dim=(2, 3)))
+        coarsest = feats[-1]
+        pooled = (coarsest.mean(dim=(2, 3)) if self.scene_pool is None
+                  else self.scene_pool(coarsest))
+        preds['scene'] = self.scene_out(pooled)
         preds['points'] = points
         return preds
 
