@@ -10,7 +10,7 @@ from ..helpers import build_tier
 
 TIERS = {  # config -> (attributes of the modules it adds, uses clips)
     't0_baseline': (('neck',), False),
-    't1_attention': (('pyramid_attention',), False),
+    't1_attention': (('pyramid_attention', 'bbox_head.scene_pool'), False),
     't2_default': (('encoder',), False),
     't3_cross_task': (('bbox_head.answer_mlp',), False),
     't4_cross_modal': (('audio_fusion',), False),
