@@ -21,8 +21,9 @@ class AttentionPool(nn.Module):
     def __init__(self, channels: int, heads: int = 4):
         super().__init__()
         if not (is_positive_int(channels) and is_positive_int(heads)) or channels % heads:
-            raise ValueError(f'AttentionPool: channels ({channels!r}) must be a positive int '
-                             f'divisible by heads ({heads!r})')
+            raise ValueError(f'AttentionPool: channels ({channels!r}, the head\'s in_channels) '
+                             f'must be a positive int divisible by heads ({heads!r}); set '
+                             'bbox_head.scene_pool.heads to a divisor of it')
         self.heads = heads
         self.score = nn.Conv2d(channels, heads, 1)
         nn.init.zeros_(self.score.weight)
