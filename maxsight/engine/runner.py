@@ -192,10 +192,10 @@ class MaxSightRunner(Runner):
         self.logger.info(prepare_for_tool(self.bare_model, self.cfg, split, train=train))
         self._quantization_ready = True
 
-    def _check_checkpoint(self) -> None:
+    def _check_checkpoint(self, resume: bool = False) -> None:
         if self._load_from and not self._has_loaded:
             check_same_architecture(self._load_from, self.bare_model,
-                                    self.cfg.filename or 'the config')
+                                    self.cfg.filename or 'the config', resume=resume)
 
     def train(self) -> torch.nn.Module:
         transfer_from: Optional[str] = self.cfg.get('transfer_from')
@@ -206,7 +206,7 @@ class MaxSightRunner(Runner):
             self._transferred = True
         self._prepare_quantization('train', train=True)  # after the weights, before the optimiser
         if self._resume:
-            self._check_checkpoint()
+            self._check_checkpoint(resume=True)
         start = time.perf_counter()
         model = super().train()
         self.logger.info(self._summary(time.perf_counter() - start))

@@ -70,15 +70,32 @@ def _self_sizing(key: str) -> bool:
     return 'activation_post_process' in key or 'fake_quant' in key
 
 
+def _neutral_when_absent(model: nn.Module, key: str) -> bool:
+    """``key`` is a tensor of a module that, at its initialisation, computes what the
+    model did before the module existed (class attribute ``neutral_at_init``, e.g. T1's
+    ``AttentionPool`` starts as the mean): a checkpoint from before it loads exactly."""
+    parts = key.split('.')
+    for i in range(1, len(parts)):
+        try:
+            module = model.get_submodule('.'.join(parts[:i]))
+        except AttributeError:
+            return False
+        if getattr(module, 'neutral_at_init', False):
+            return True
+    return False
+
+
 def check_same_architecture(checkpoint: Union[str, dict], model: nn.Module, config: str,
-                            source: Optional[str] = None) -> None:
+                            source: Optional[str] = None, resume: bool = False) -> None:
     """Raise ``ValueError`` unless ``checkpoint`` (a path, or an already loaded checkpoint
     named ``source``) holds exactly ``model``'s tensors (names and shapes; state that takes
     its size from what it loads is excepted: the balancer's per-task buffers and
     quantisation observers / fake-quantisers).
 
     Loading a checkpoint of another tier or width would otherwise leave part of the model
-    at its random initialisation, silently (mmengine loads non-strictly)."""
+    at its random initialisation, silently (mmengine loads non-strictly). Tensors of
+    modules that start neutral (:func:`_neutral_when_absent`) may be missing, unless
+    ``resume``: the optimiser's saved state would not fit the model's parameters."""
     if isinstance(checkpoint, str):
         path, ckpt = checkpoint, safe_load_checkpoint(checkpoint, map_location='cpu')
     else:
@@ -86,7 +103,8 @@ def check_same_architecture(checkpoint: Union[str, dict], model: nn.Module, conf
     src = ckpt.get('state_dict', ckpt)
     dst = model.state_dict()
     # checkpoints from before the FiLM kept its record of trained conditions lack it
-    missing = [k for k in dst if k not in src and not k.endswith('condition_film.trained')]
+    missing = [k for k in dst if k not in src and not k.endswith('condition_film.trained')
+               and (resume or not _neutral_when_absent(model, k))]
     unexpected = [k for k in src if k not in dst]
     mismatched = [k for k in dst if k in src and dst[k].numel() > 0
                   and not _self_sizing(k) and tuple(src[k].shape) != tuple(dst[k].shape)]
@@ -101,8 +119,9 @@ def check_same_architecture(checkpoint: Union[str, dict], model: nn.Module, conf
         if v]
     raise ValueError(
         f'{path} does not match the model of {config}: {"; ".join(parts)} tensors. It was '
-        'trained with another tier or width: evaluate it with its own config, or grow it '
-        'into this one with tools/transfer.py (or load_from= in the config)')
+        'trained with another tier, width or version of the model: evaluate it with its '
+        'own config, or grow it into this one with tools/transfer.py (or load_from= in the '
+        'config)')
 
 
 def load_same_architecture(checkpoint: Union[str, dict], model: nn.Module, config: str,

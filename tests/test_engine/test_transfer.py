@@ -83,3 +83,26 @@ def test_transfer_tool_grows_a_t2_checkpoint_into_t3(tmp_path):
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and again.stderr.startswith('error: ') and 'exists' in \
         again.stderr and open(out, 'rb').read() == before
+
+
+def test_a_checkpoint_from_before_the_scene_pool_evaluates_exactly_but_is_not_resumed():
+    """T1's AttentionPool starts as the mean it replaced, so a checkpoint without it loads
+    into the current T2 and computes what the mean read-out did; resuming it would hand
+    the optimiser state of fewer parameters, so that is refused."""
+    from maxsight.engine.transfer import check_same_architecture, load_same_architecture
+    old = _model('t2_default', seed=4)
+    state = {k: v for k, v in old.state_dict().items() if '.scene_pool.' not in k}
+    ckpt = {'state_dict': state}
+    new = _model('t2_default', seed=5)
+    load_same_architecture(ckpt, new, 't2_default')
+    old.bbox_head.scene_pool = None  # the mean read-out of the older head
+    feats = [torch.randn(2, 64, s, s) for s in (8, 4, 2)]
+    assert torch.allclose(new.bbox_head(feats)['scene'], old.bbox_head(feats)['scene'],
+                          atol=1e-6)
+    with pytest.raises(ValueError, match=r'2 missing \(bbox_head.scene_pool\)'):
+        check_same_architecture(ckpt, new, 't2_default', resume=True)
+    # a module that does not start neutral is still refused for evaluation
+    no_encoder = {'state_dict': {k: v for k, v in state.items()
+                                 if not k.startswith('encoder.')}}
+    with pytest.raises(ValueError, match=r'13 missing \(encoder, encoder.encoder\)'):
+        check_same_architecture(no_encoder, new, 't2_default')

@@ -241,6 +241,10 @@ CASES = {
     'checkpoint: another tier resumed': (
         lambda c: (TRAIN, c.train_args(flags=('--resume', c.checkpoint_without('encoder.')))),
         'does not match'),
+    'checkpoint: from before the scene pool, resumed': (
+        lambda c: (TRAIN, c.train_args(flags=('--resume',
+                                              c.checkpoint_without('bbox_head.scene_pool.')))),
+        'does not match'),
     'checkpoint: pickle that would run code': (_malicious, 'refused to load'),
     # work dir
     'work dir: not writable (a file is in the way)': (_not_a_dir_work, 'Not a directory'),

@@ -17,6 +17,8 @@ class AttentionPool(nn.Module):
     score starts at zero, so an untrained pool is the mean (T0's read-out) and a checkpoint
     without it computes what it did.
     """
+    #: at its initialisation it is the mean it replaces (engine/transfer.py)
+    neutral_at_init = True
 
     def __init__(self, channels: int, heads: int = 4):
         super().__init__()
