@@ -10,6 +10,7 @@ from mmengine.structures import InstanceData
 
 from ..registry import DATASETS
 from ..structures import DetDataSample
+from ..value_checks import is_positive_int
 from .coco_parsing import AnnotationError, parse_coco_file
 
 
@@ -35,7 +36,7 @@ class AssistiveCocoDataset(BaseDataset):
 
     def __init__(self, *args, skip_invalid: bool = False, filter_empty_gt: bool = False,
                  clip_length: Optional[int] = None, **kwargs):
-        if clip_length is not None and (not isinstance(clip_length, int) or clip_length < 1):
+        if clip_length is not None and not is_positive_int(clip_length):
             raise ValueError(f'clip_length must be a positive int or None, got {clip_length!r}')
         self.skip_invalid = skip_invalid
         self.filter_empty_gt = filter_empty_gt

@@ -125,7 +125,7 @@ class MultiTaskDenseHead(nn.Module):
                  hazard_matches_per_gt: Optional[int] = None,
                  scene_pool: Optional[dict] = None):
         super().__init__()
-        if not isinstance(num_classes, int) or num_classes < 1:
+        if not is_positive_int(num_classes):
             raise ValueError(f'MultiTaskDenseHead: num_classes must be a positive int, got '
                              f'{num_classes!r} (the runner fills it from the annotation '
                              'file when the config leaves it None)')
