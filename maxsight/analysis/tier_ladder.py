@@ -41,7 +41,7 @@ import numpy as np
 TARGETS = {
     't0_baseline': (),
     't1_attention': ('scene/urgency_acc',),
-    't2_default': ('scene/urgency_acc',),
+    't2_default': ('urgency/acc_context',),
     't3_cross_task': ('urgency/acc', 'urgency/hazard_recall'),
     't4_cross_modal': ('hazard_recall/occluded', 'hazard_recall/truncated'),
     't5_temporal': ('urgency/acc_approaching', 'distance/mae_m'),

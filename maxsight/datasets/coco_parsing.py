@@ -201,6 +201,10 @@ def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
     if approach is not None and not is_number(approach):
         chk.fail(rec, 'approach_m_s', f'expected a number (m/s), got {approach!r}')
         return None
+    context = ann.get('urgency_context', False)
+    if context not in (True, False, 0, 1):
+        chk.fail(rec, 'urgency_context', f'expected true or false, got {context!r}')
+        return None
     x0, y0 = max(x, 0.0), max(y, 0.0)
     x1, y1 = min(x + w, float(img['width'])), min(y + h, float(img['height']))
     return image_id, dict(
@@ -208,7 +212,8 @@ def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
         ignore_flag=int(iscrowd), distance_m=None if dist is None else float(dist),
         distance_zone=zone, urgency=urg, distance_derived=dist is None,
         zone_derived=zone is None, urgency_derived=urg is None,
-        approach_m_s=None if approach is None else float(approach)), (x, y, w, h)
+        approach_m_s=None if approach is None else float(approach),
+        urgency_context=bool(context)), (x, y, w, h)
 
 
 def _derive_fields(inst: Dict, xywh: Tuple[float, float, float, float], img: Dict,

@@ -25,6 +25,8 @@ MIN_OBJECTS_TO_FIT = 5
 URGENCY_THRESHOLDS = (0.15, 0.3, 0.5)
 #: Share of the proximity term an object that is not approaching keeps (clips).
 STILL_OBJECT_SHARE = 0.5
+#: Classes whose movement a pedestrian signal governs (the signal set, docs/data.md).
+SIGNAL_GOVERNED_CLASSES = ('car', 'bicycle')
 
 
 def zone_from_distance(distance_m: float) -> int:
@@ -116,6 +118,19 @@ def moving_urgency_score(hazard_prior: float, distance_m: float, center_x_frac: 
     threat = 0.0 if ttc == float('inf') else 1.0 / (1.0 + max(ttc - 1.0, 0.0) / 2.0)
     return (float(hazard_prior) * centrality(center_x_frac)
             * max(threat, STILL_OBJECT_SHARE * proximity(distance_m)))
+
+
+def signal_urgency_score(hazard_prior: float, distance_m: float, center_x_frac: float,
+                         traffic_held: bool) -> float:
+    """Continuous urgency in [0, 1] of a vehicle at a pedestrian signal (the signal set).
+
+    While the signal shows "don't walk" traffic moves and the vehicle keeps
+    :func:`urgency_score`; while it shows "walk" traffic is held, and the stopped vehicle
+    counts as a still obstacle: ``STILL_OBJECT_SHARE`` of it, as a parked car in a clip
+    (:func:`moving_urgency_score` at approach 0).
+    """
+    share = STILL_OBJECT_SHARE if traffic_held else 1.0
+    return share * urgency_score(hazard_prior, distance_m, center_x_frac)
 
 
 def urgency_level(score: float) -> int:

@@ -64,6 +64,10 @@ def _stale_split_reason(data: dict, spec: dict, count: int, length: int) -> Opti
     if info.get('version') != GENERATOR_VERSION:
         return (f'was written by generator version {info.get("version")}, this is '
                 f'{GENERATOR_VERSION}')
+    signal = bool(spec.get('traffic_signal', False))
+    if bool(info.get('traffic_signal', False)) != signal:
+        return (f'{"lacks" if signal else "has"} the pedestrian signal that embedded_dataset '
+                f'{"asks for" if signal else "does not ask for"} (traffic_signal)')
     if info.get('seed') != spec['seed'] or info.get('clip_length', 1) != length:
         return (f'has seed {info.get("seed")} and clip length {info.get("clip_length", 1)}, '
                 f'embedded_dataset asks for seed {spec["seed"]} and clip length {length}')
@@ -113,7 +117,7 @@ def ensure_embedded_dataset(cfg: Config, splits: Sequence[str] = SPLITS) -> None
                   f'{"clips" if length > 1 else "images"} under {root} (seed {spec["seed"]})'
                   ' ...', logger='current')
         generate_split(root, split, counts[split], spec['seed'], spec['width'], spec['height'],
-                       length)
+                       length, traffic_signal=spec.get('traffic_signal', False))
         print_log(f'wrote {ann_file}', logger='current')
 
 

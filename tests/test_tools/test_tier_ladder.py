@@ -23,8 +23,10 @@ def held_out(monkeypatch):
 
 def test_summary_and_verdicts_hand_computed():
     results = {
-        't1_attention': {0: {'scene/urgency_acc': 0.40}, 1: {'scene/urgency_acc': 0.42}},
-        't2_default': {0: {'scene/urgency_acc': 0.45}, 1: {'scene/urgency_acc': 0.46}},
+        't1_attention': {0: {'scene/urgency_acc': 0.40, 'urgency/acc_context': 0.60},
+                         1: {'scene/urgency_acc': 0.42, 'urgency/acc_context': 0.66}},
+        't2_default': {0: {'scene/urgency_acc': 0.45, 'urgency/acc_context': 0.70},
+                       1: {'scene/urgency_acc': 0.46, 'urgency/acc_context': 0.71}},
         't3_cross_task': {0: {'scene/urgency_acc': 0.43, 'urgency/acc': 0.80,
                               'urgency/hazard_recall': 0.90},
                           1: {'scene/urgency_acc': 0.47, 'urgency/acc': 0.84,
@@ -32,20 +34,20 @@ def test_summary_and_verdicts_hand_computed():
     }
     results['t2_default'][0].update({'urgency/acc': 0.70, 'urgency/hazard_recall': 0.93})
     results['t2_default'][1].update({'urgency/acc': 0.72, 'urgency/hazard_recall': 0.94})
-    summary = ladder.summarise(results)
+    order = ['t1_attention', 't2_default', 't3_cross_task']
+    summary = ladder.summarise(results, ladder.reported_keys(order))
     assert summary['t1_attention']['scene/urgency_acc'] == pytest.approx(
         dict(mean=0.41, min=0.40, max=0.42, spread=0.02, n=2))
     assert 'urgency/acc' not in summary['t1_attention']  # no seed has it
-    rows = ladder.compare_to_tier_below(summary, ['t1_attention', 't2_default',
-                                                  't3_cross_task'])
-    # T2 on scene urgency: +0.045 against a spread of 0.02 (T1's range); T3 on urgency accuracy:
-    # +0.11 > 0.04, on hazard recall: +(0.925 - 0.935) = -0.01, not a gain
+    rows = ladder.compare_to_tier_below(summary, order)
+    # T2 on the context objects' urgency: +0.075 against a spread of 0.06 (T1's range); T3 on
+    # urgency accuracy: +0.11 > 0.04, on hazard recall: +(0.925 - 0.935) = -0.01, not a gain
     assert [(r['tier'], r['metric'], r['beats']) for r in rows] == [
-        ('t2_default', 'scene/urgency_acc', True),
+        ('t2_default', 'urgency/acc_context', True),
         ('t3_cross_task', 'urgency/acc', True),
         ('t3_cross_task', 'urgency/hazard_recall', False)]
-    assert [r['gain'] for r in rows] == pytest.approx([0.045, 0.11, -0.01])
-    assert [r['spread'] for r in rows] == pytest.approx([0.02, 0.04, 0.05])
+    assert [r['gain'] for r in rows] == pytest.approx([0.075, 0.11, -0.01])
+    assert [r['spread'] for r in rows] == pytest.approx([0.06, 0.04, 0.05])
 
 
 def test_a_gain_inside_the_seed_spread_does_not_count_and_lower_error_is_a_gain():

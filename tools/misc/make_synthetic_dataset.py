@@ -8,6 +8,11 @@ A held-out split for numbers not tuned on val (docs/benchmarks.md):
 python tools/misc/make_synthetic_dataset.py --out data/maxsight_heldout --num-train 0 \
     --num-val 0 --num-test 1000
 
+The signal set (a pedestrian signal sets the vehicles' urgency; docs/data.md):
+
+python tools/misc/make_synthetic_dataset.py --signals --out data/maxsight_signals \
+    --num-test 4000
+
 The variant set (other sizes, classes, density and label sources; docs/data.md):
 
 python tools/misc/make_synthetic_dataset.py --variant --out data/maxsight_variant \
@@ -40,6 +45,10 @@ def main(argv=None) -> None:
                         help='the variant set instead: mixed sizes, 6 other classes, 5-16 '
                         'objects an image, part of the labels derived, JPEG, no clips or '
                         'audio (--width/--height and the clip options do not apply)')
+    parser.add_argument('--signals', action='store_true',
+                        help='the signal set: the embedded scenes with a pedestrian signal '
+                        'whose state sets the vehicles\' urgency (images only: no clip '
+                        'options)')
     parser.add_argument('--annotated-share', type=float, default=0.6,
                         help='variant: share of objects with annotated distance and urgency')
     args = parser.parse_args(argv)
@@ -47,6 +56,8 @@ def main(argv=None) -> None:
            args.num_val_clips) < 0 or \
             min(args.width, args.height) < 64 or args.clip_length < 1:
         parser.error('counts must be >= 0 and width/height >= 64')
+    if args.signals and (args.variant or args.num_train_clips or args.num_val_clips):
+        parser.error('--signals makes images only: drop --variant and the clip counts')
     from maxsight.datasets.coco_parsing import parse_coco_file, summarize
     from maxsight.datasets.synthetic import generate_synthetic_dataset
     from maxsight.datasets.synthetic.variant import generate_variant_dataset
@@ -59,7 +70,8 @@ def main(argv=None) -> None:
         files = generate_synthetic_dataset(
             args.out, args.num_train, args.num_val, args.seed, args.width, args.height,
             args.num_train_clips, args.num_val_clips, args.clip_length,
-            with_audio=not args.no_audio, num_test=args.num_test)
+            with_audio=not args.no_audio, num_test=args.num_test,
+            traffic_signal=args.signals)
     for split, ann_file in files.items():
         stats = summarize(parse_coco_file(ann_file, args.out))
         print(f'{split}: {ann_file}')

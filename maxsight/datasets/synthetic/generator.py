@@ -18,12 +18,13 @@ import json
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from ..labels import (lighting_from_pixels, luma, moving_urgency_score, urgency_from_fields,
+from ..labels import (SIGNAL_GOVERNED_CLASSES, lighting_from_pixels, luma,
+                      moving_urgency_score, signal_urgency_score, urgency_from_fields,
                       urgency_level, zone_from_distance)
 from .audio import audio_features
 
@@ -63,6 +64,15 @@ FRAMES_PER_S = 5
 #: are generated again (clip urgency depends on motion since 1.2; annotations carry
 #: ``truncation`` since 1.3).
 GENERATOR_VERSION = '1.3'
+#: Pedestrian signal of the signal set: distance range (m), height of its head's bottom and
+#: top (m), head width (m), lamp radius (m), share of the half view it may stand in.
+SIGNAL_DISTANCE_M = (4.0, 9.0)
+SIGNAL_HEAD_M = (2.3, 2.9)
+SIGNAL_HEAD_WIDTH_M = 0.32
+SIGNAL_LAMP_RADIUS_M = 0.11
+SIGNAL_LATERAL_SHARE = 0.85
+#: Fourth seed word of the signal's random stream: the rest of the scene does not move.
+SIGNAL_STREAM = 1 << 20
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2, 'train_clips': 3, 'val_clips': 4,
                'test_clips': 5}
 
@@ -244,9 +254,40 @@ class SceneRenderer:
         cx = self.w / 2 + obj['x_m'] * scale
         return [cx - bw / 2, foot - bh, cx + bw / 2, foot]
 
-    def render(self, objects: List[Dict], scene_rng: np.random.Generator
-               ) -> Tuple[np.ndarray, List[Dict]]:
-        """Paint background and clutter (from ``scene_rng``) and ``objects`` far to near.
+    def sample_signal(self, rng: np.random.Generator) -> Dict:
+        """A pedestrian signal: ``distance`` (m), lateral ``x_m`` (m), ``walk`` (bool)."""
+        d = float(rng.uniform(*SIGNAL_DISTANCE_M))
+        half_view_m = self.w / 2 * d / self.focal
+        return dict(distance=d, x_m=float(rng.uniform(-1, 1) * SIGNAL_LATERAL_SHARE
+                                          * half_view_m), walk=bool(rng.random() < 0.5))
+
+    def _draw_signal(self, draw: ImageDraw.ImageDraw, signal: Dict) -> None:
+        """Paint a pole with a signal head: red lamp lit on top ("don't walk") or green
+        lamp lit below ("walk"), as real pedestrian signals stack them."""
+        d = signal['distance']
+        scale = self.focal / d
+        cx = self.w / 2 + signal['x_m'] * scale
+
+        def y_at(height_m: float) -> float:
+            return self.horizon + self.focal * (CAMERA_HEIGHT_M - height_m) / d
+
+        pole = max(1.0, 0.1 * scale) / 2
+        draw.rectangle([cx - pole, y_at(SIGNAL_HEAD_M[0]), cx + pole, y_at(0.0)],
+                       fill=(70, 70, 75))
+        half = SIGNAL_HEAD_WIDTH_M * scale / 2
+        draw.rectangle([cx - half, y_at(SIGNAL_HEAD_M[1]), cx + half, y_at(SIGNAL_HEAD_M[0])],
+                       fill=(25, 25, 25))
+        r = max(1.0, SIGNAL_LAMP_RADIUS_M * scale)
+        span = SIGNAL_HEAD_M[1] - SIGNAL_HEAD_M[0]
+        for frac, lit, dim, on in ((0.75, (235, 40, 30), (70, 25, 20), not signal['walk']),
+                                   (0.25, (40, 225, 90), (20, 60, 30), signal['walk'])):
+            cy = y_at(SIGNAL_HEAD_M[0] + frac * span)
+            draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=lit if on else dim)
+
+    def render(self, objects: List[Dict], scene_rng: np.random.Generator,
+               signal: Optional[Dict] = None) -> Tuple[np.ndarray, List[Dict]]:
+        """Paint background and clutter (from ``scene_rng``), the pedestrian ``signal``
+        when given (:meth:`sample_signal`) and ``objects`` far to near.
 
         Returns the RGB image and the objects (sorted far to near) with ``box`` and
         ``visible_fraction`` (share of the box not covered by nearer objects).
@@ -254,6 +295,8 @@ class SceneRenderer:
         pil = self._background(scene_rng)
         draw = ImageDraw.Draw(pil)
         self._clutter(draw, scene_rng)
+        if signal is not None:
+            self._draw_signal(draw, signal)
         objects = sorted((dict(o, box=self.box_of(o)) for o in objects),
                          key=lambda o: -o['distance'])  # painter's order: far first
         owner = np.full((self.h, self.w), -1, np.int32)  # nearest object covering a pixel
@@ -316,8 +359,11 @@ def categories() -> List[Dict]:
             for c in CLASSES]
 
 
-def _annotate(objects: List[Dict], width: int, height: int) -> List[Dict]:
-    """COCO annotations (without ids) of rendered objects; boxes xywh pixels, clipped."""
+def _annotate(objects: List[Dict], width: int, height: int,
+              signal: Optional[Dict] = None) -> List[Dict]:
+    """COCO annotations (without ids) of rendered objects; boxes xywh pixels, clipped.
+    With a pedestrian ``signal``, vehicles take their urgency from it and are marked
+    ``urgency_context`` (their urgency depends on something elsewhere in the image)."""
     anns = []
     for obj in objects:
         x0, y0, x1, y1 = obj['box']
@@ -337,6 +383,10 @@ def _annotate(objects: List[Dict], width: int, height: int) -> List[Dict]:
                    urgency=urgency_from_fields(cls.hazard_prior, d, cx_frac),
                    occlusion=round(1.0 - visible, 3), truncation=round(1.0 - clipped_frac, 3),
                    track_id=obj['track_id'])
+        if signal is not None and cls.name in SIGNAL_GOVERNED_CLASSES:
+            ann['urgency'] = urgency_level(signal_urgency_score(
+                cls.hazard_prior, d, cx_frac, traffic_held=signal['walk']))
+            ann['urgency_context'] = True
         if 'approach_m_s' in obj:  # a clip: urgency from the time to contact
             ann['approach_m_s'] = round(obj['approach_m_s'], 3)
             ann['urgency'] = urgency_level(moving_urgency_score(
@@ -348,7 +398,8 @@ def _annotate(objects: List[Dict], width: int, height: int) -> List[Dict]:
 def generate_frames(seed: int, split: str, index: int, width: int, height: int,
                     num_frames: int = 1, with_audio: bool = True,
                     objects_per_image: Tuple[int, int] = (2, 10),
-                    classes: Tuple[ObjectClass, ...] = CLASSES) -> List[Dict]:
+                    classes: Tuple[ObjectClass, ...] = CLASSES,
+                    traffic_signal: bool = False) -> List[Dict]:
     """Render image (``num_frames=1``) or clip ``index`` of ``split``.
 
     In a clip the background, lighting condition and objects are shared, and each object
@@ -356,10 +407,17 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
     its annotations carry ``approach_m_s`` and an urgency from the time to contact
     (:func:`~maxsight.datasets.labels.moving_urgency_score`).
     ``objects_per_image`` (inclusive range) and ``classes`` are the embedded set's by
-    default. Returns one dict per frame: ``img`` (RGB uint8 [H, W, 3]), ``record`` (image fields
-    without id/file_name), ``anns`` (annotations without ids), ``audio`` ([2, 32, T] float32 stereo
-    log-mel or None).
+    default. ``traffic_signal`` (images only; the signal set): a pedestrian signal stands
+    in the scene, drawn from its own random stream, and sets the vehicles' urgency
+    (:func:`~maxsight.datasets.labels.signal_urgency_score`); the image record carries
+    ``traffic_signal`` ('walk' or 'dont_walk'). Without it the output is byte-identical to
+    the embedded set's. Returns one dict per frame: ``img`` (RGB uint8 [H, W, 3]),
+    ``record`` (image fields without id/file_name), ``anns`` (annotations without ids),
+    ``audio`` ([2, 32, T] float32 stereo log-mel or None).
     """
+    if traffic_signal and num_frames > 1:
+        raise ValueError('traffic_signal is for single images: in a clip a vehicle\'s '
+                         'urgency follows its motion')
     base = [seed, SPLIT_CODES[split], index]
     rng = np.random.default_rng(base)
     renderer = SceneRenderer(rng, width, height)
@@ -372,6 +430,8 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
     soft_focus = rng.random() < 0.5
     condition = _sample_lighting(rng)
     scene = SCENES[int(rng.integers(0, len(SCENES)))]
+    signal = renderer.sample_signal(np.random.default_rng(base + [SIGNAL_STREAM])) \
+        if traffic_signal else None
     frames = []
 
     def distance_at(o: Dict, t: int) -> float:
@@ -384,24 +444,27 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
             for o, m in zip(objects, moved):
                 m['approach_m_s'] = (m['distance'] - distance_at(o, t + 1)) * FRAMES_PER_S
         frame_rng = np.random.default_rng(base + [t + 1])
-        img, placed = renderer.render(moved, np.random.default_rng(base + [0]))
+        img, placed = renderer.render(moved, np.random.default_rng(base + [0]), signal)
         if soft_focus:
             img = np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(0.7)))
         img = apply_lighting(img, condition, frame_rng)
         audio = audio_features(placed, frame_rng) if with_audio else None
         record = dict(width=width, height=height, lighting=lighting_from_pixels(img),
                       scene=scene)
-        frames.append(dict(img=img, record=record, anns=_annotate(placed, width, height),
-                           audio=audio))
+        if signal is not None:
+            record['traffic_signal'] = 'walk' if signal['walk'] else 'dont_walk'
+        frames.append(dict(img=img, record=record,
+                           anns=_annotate(placed, width, height, signal), audio=audio))
     return frames
 
 
 def generate_split(out_dir: str, split: str, num_items: int, seed: int = 0,
                    width: int = 320, height: int = 240, clip_length: int = 1,
-                   with_audio: bool = True) -> str:
+                   with_audio: bool = True, traffic_signal: bool = False) -> str:
     """Write ``num_items`` images (or clips of ``clip_length`` frames) to
     ``out_dir/<split>/``, audio features to ``out_dir/<split>_audio/`` and the COCO file
     ``out_dir/annotations/<split>.json``; returns the annotation file path.
+    ``traffic_signal``: the signal set's images (:func:`generate_frames`; ``info`` says so).
 
     Clip frames carry ``clip_id`` and ``frame_index``; annotations a ``track_id``;
     images an ``audio`` path relative to ``out_dir`` (like ``file_name``).
@@ -412,7 +475,7 @@ def generate_split(out_dir: str, split: str, num_items: int, seed: int = 0,
     images, annotations = [], []
     for i in range(num_items):
         for t, frame in enumerate(generate_frames(seed, split, i, width, height, clip_length,
-                                                  with_audio)):
+                                                  with_audio, traffic_signal=traffic_signal)):
             image_id = len(images) + 1
             stem = f'{i:06d}' if clip_length == 1 else f'{i:05d}_{t:02d}'
             record = dict(id=image_id, file_name=f'{split}/{stem}.png', **frame['record'])
@@ -426,10 +489,12 @@ def generate_split(out_dir: str, split: str, num_items: int, seed: int = 0,
             images.append(record)
             for ann in frame['anns']:
                 annotations.append(dict(id=len(annotations) + 1, image_id=image_id, **ann))
-    coco = dict(
-        info=dict(description=f'MaxSight synthetic street scenes ({split})', version=GENERATOR_VERSION,
-                  seed=seed, year=2026, clip_length=clip_length),
-        licenses=[], images=images, annotations=annotations, categories=categories())
+    info = dict(description=f'MaxSight synthetic street scenes ({split})',
+                version=GENERATOR_VERSION, seed=seed, year=2026, clip_length=clip_length)
+    if traffic_signal:
+        info['traffic_signal'] = True
+    coco = dict(info=info, licenses=[], images=images, annotations=annotations,
+                categories=categories())
     ann_file = osp.join(out_dir, 'annotations', f'{split}.json')
     tmp = ann_file + '.tmp'
     with open(tmp, 'w') as f:
@@ -442,17 +507,19 @@ def generate_synthetic_dataset(out_dir: str, num_train: int = 1600, num_val: int
                                seed: int = 0, width: int = 320, height: int = 240,
                                num_train_clips: int = 0, num_val_clips: int = 0,
                                clip_length: int = 4, with_audio: bool = True,
-                               num_test: int = 0) -> Dict[str, str]:
+                               num_test: int = 0, traffic_signal: bool = False
+                               ) -> Dict[str, str]:
     """Generate the embedded dataset under ``out_dir``: image splits ``train``/``val``,
     when asked a held-out image split ``test`` (its own random stream: never seen while
-    tuning on ``val``) and clip splits ``train_clips``/``val_clips``. Returns
-    {split: ann_file}."""
+    tuning on ``val``) and clip splits ``train_clips``/``val_clips``. ``traffic_signal``:
+    the signal set's images (:func:`generate_frames`). Returns {split: ann_file}."""
     plan = [('train', num_train, 1), ('val', num_val, 1),
             ('train_clips', num_train_clips, clip_length), ('val_clips', num_val_clips,
                                                             clip_length)]
-    files = {split: generate_split(out_dir, split, n, seed, width, height, length, with_audio)
+    files = {split: generate_split(out_dir, split, n, seed, width, height, length, with_audio,
+                                   traffic_signal)
              for split, n, length in plan if n > 0 or length == 1}
     if num_test > 0:
         files['test'] = generate_split(out_dir, 'test', num_test, seed, width, height, 1,
-                                       with_audio)
+                                       with_audio, traffic_signal)
     return files

@@ -89,15 +89,19 @@ INSTANCE_FIELDS = (('distance_m', np.float32), ('distance_zone', np.int64),
                    ('urgency', np.int64), ('distance_derived', bool),
                    ('zone_derived', bool), ('urgency_derived', bool),
                    # clips: m/s towards the camera; NaN where the file does not say
-                   ('approach_m_s', np.float32))
+                   ('approach_m_s', np.float32),
+                   # the urgency depends on something elsewhere in the image (signal set)
+                   ('urgency_context', bool))
+#: the value of a field an instance does not carry
+INSTANCE_DEFAULTS = dict(approach_m_s=np.nan, urgency_context=False)
 
 
 @TRANSFORMS.register_module()
 class LoadAnnotations:
     """Turn ``results['instances']`` into arrays: ``gt_bboxes`` [N, 4] float32 xyxy pixels,
     ``gt_labels`` [N] int64, ``gt_ignore_flags`` [N] bool, and ``gt_<field>`` for
-    distance_m, distance_zone, urgency, the derived flags and approach_m_s (NaN when
-    unknown)."""
+    distance_m, distance_zone, urgency, the derived flags, approach_m_s (NaN when
+    unknown) and urgency_context (False when unknown)."""
 
     def __call__(self, results: Dict[str, Any]) -> Dict[str, Any]:
         insts = results.get('instances', [])
@@ -106,8 +110,9 @@ class LoadAnnotations:
         results['gt_labels'] = np.array([i['bbox_label'] for i in insts], np.int64)
         results['gt_ignore_flags'] = np.array([i['ignore_flag'] for i in insts], bool)
         for key, dtype in INSTANCE_FIELDS:
-            results[f'gt_{key}'] = np.array([i.get(key, np.nan) if key == 'approach_m_s'
-                                              else i[key] for i in insts], dtype)
+            results[f'gt_{key}'] = np.array([i.get(key, INSTANCE_DEFAULTS[key])
+                                              if key in INSTANCE_DEFAULTS else i[key]
+                                              for i in insts], dtype)
         return results
 
     def __repr__(self) -> str:

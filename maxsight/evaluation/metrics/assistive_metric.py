@@ -13,7 +13,10 @@ or not): ``urgency/hazard_recall`` (detected and predicted >= 2), ``urgency/fals
 than annotated are also reported separately (``..._annotated`` / ``..._derived``). Where
 the ground truth knows each object's motion (clips: ``approach_m_s``), urgency accuracy is
 also split into ``urgency/acc_approaching`` (>= 0.5 m/s towards the camera) and
-``urgency/acc_not_approaching`` (still or leaving).
+``urgency/acc_not_approaching`` (still or leaving). Where annotations mark objects whose
+urgency depends on something elsewhere in the image (``urgency_context``, e.g. vehicles
+at a pedestrian signal), their accuracy is ``urgency/acc_context`` (count
+``urgency/acc_context_n``).
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -123,6 +126,8 @@ class AssistiveMetric(BaseMetric):
                 urg_derived=sel(gt, 'urgency_derived', g_idx),
                 gt_approach=sel(gt, 'approach_m_s', g_idx) if 'approach_m_s' in gt
                 else np.full(len(g_idx), np.nan, np.float32),
+                gt_context=sel(gt, 'urgency_context', g_idx) if 'urgency_context' in gt
+                else np.zeros(len(g_idx), bool),
                 pred_zone=sel(pred, 'distance_zone', p_idx, keep),
                 pred_dist=sel(pred, 'distance_m', p_idx, keep),
                 pred_urg=sel(pred, 'urgency', p_idx, keep),
@@ -150,7 +155,7 @@ class AssistiveMetric(BaseMetric):
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         cat = {k: np.concatenate([r[k] for r in results]) if results else np.zeros(0)
                for k in ('gt_zone', 'gt_dist', 'gt_urg', 'pred_zone', 'pred_dist', 'pred_urg',
-                         'zone_derived', 'urg_derived', 'gt_approach')}
+                         'zone_derived', 'urg_derived', 'gt_approach', 'gt_context')}
         n = len(cat['gt_zone'])
         zone_ok = cat['gt_zone'] == cat['pred_zone']
         urg_ok = cat['gt_urg'] == cat['pred_urg']
@@ -188,6 +193,10 @@ class AssistiveMetric(BaseMetric):
             metrics['urgency/acc_approaching'] = _safe_div(urg_ok[coming].sum(), coming.sum())
             metrics['urgency/acc_not_approaching'] = _safe_div(urg_ok[still].sum(),
                                                                still.sum())
+        context = cat['gt_context'].astype(bool)
+        if context.any():  # urgency set by something elsewhere in the image (signal set)
+            metrics['urgency/acc_context'] = _safe_div(urg_ok[context].sum(), context.sum())
+            metrics['urgency/acc_context_n'] = float(context.sum())
         zone_cm = confusion(cat['gt_zone'], cat['pred_zone'], 3)
         urg_cm = confusion(cat['gt_urg'], cat['pred_urg'], 4)
         gates = {}
