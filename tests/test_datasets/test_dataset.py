@@ -25,7 +25,7 @@ def test_noncontiguous_ids_iscrowd_grey_and_rgba(tmp_path, coco_writer):
     images = _images(tmp_path)
     anns = [
         dict(id=1, image_id=10, category_id=42, bbox=[2, 2, 10, 8], area=80, iscrowd=0,
-             distance_m=1.5, urgency=3, approach_m_s=1.25),
+             distance_m=1.5, urgency=3, approach_m_s=1.25, urgency_context=True),
         dict(id=2, image_id=10, category_id=3, bbox=[20, 0, 5, 20], area=100, iscrowd=1),
         dict(id=3, image_id=11, category_id=7, bbox=[0, 0, 40, 20], area=800, iscrowd=0,
              distance_m=8.0, distance_zone=2, urgency=0),
@@ -44,7 +44,7 @@ def test_noncontiguous_ids_iscrowd_grey_and_rgba(tmp_path, coco_writer):
     assert gt.bboxes.tolist() == [[2.0, 2.0, 12.0, 10.0]]
     assert gt.distance_zone.tolist() == [0] and gt.urgency.tolist() == [3]
     assert gt.zone_derived.tolist() == [True] and gt.distance_derived.tolist() == [False]
-    assert gt.approach_m_s.tolist() == [1.25]
+    assert gt.approach_m_s.tolist() == [1.25] and gt.urgency_context.tolist() == [True]
     ignored = grey['data_samples'].ignored_instances
     assert ignored.bboxes.tolist() == [[20.0, 0.0, 25.0, 20.0]] and ignored.labels.tolist() == [2]
     # grey image of Y=200 without a lighting field: derived from pixels -> bright
@@ -53,6 +53,7 @@ def test_noncontiguous_ids_iscrowd_grey_and_rgba(tmp_path, coco_writer):
     assert rgba['inputs'][:, 5, 5].tolist() == [255, 0, 0]
     assert rgba['data_samples'].metainfo['lighting'] == 'dark'
     assert np.isnan(rgba['data_samples'].gt_instances.approach_m_s.numpy()).all()
+    assert rgba['data_samples'].gt_instances.urgency_context.tolist() == [False]
 
 
 def test_derived_fields_from_geometry(tmp_path, coco_writer):
@@ -129,6 +130,8 @@ BAD_CASES = [
     ('float annotation id', dict(id=1.5), 'annotations[0]', 'id'),
     ('approach not a number', dict(approach_m_s='fast'), 'annotations[id=1]',
      'approach_m_s'),
+    ('context flag not a bool', dict(urgency_context='yes'), 'annotations[id=1]',
+     'urgency_context'),
 ]
 
 

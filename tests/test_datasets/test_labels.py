@@ -119,3 +119,20 @@ def test_moving_urgency_from_time_to_contact_by_hand():
     assert moving_urgency_score(0.95, 4.0, 0.5, 0.1) == pytest.approx(parked)
     assert moving_urgency_score(0.5, 2.0, 0.0, 4.0) == pytest.approx(0.5 * 0.5)
     assert [urgency_level(v) for v in (0.1499, 0.15, 0.3, 0.5)] == [0, 1, 2, 3]
+
+
+def test_signal_urgency_holds_traffic_at_walk_by_hand():
+    from maxsight.datasets.labels import (SIGNAL_GOVERNED_CLASSES, moving_urgency_score,
+                                          signal_urgency_score, urgency_level)
+    assert SIGNAL_GOVERNED_CLASSES == ('car', 'bicycle')
+    # a car (prior 0.95) 2 m ahead in the middle: proximity 1 / (1 + 1 / 2.5) = 5/7
+    moving = 0.95 * 5 / 7
+    assert signal_urgency_score(0.95, 2.0, 0.5, traffic_held=False) == pytest.approx(moving)
+    assert urgency_level(moving) == 3                                      # danger
+    # held at "walk": a still obstacle, half of it, as the parked car of a clip
+    held = signal_urgency_score(0.95, 2.0, 0.5, traffic_held=True)
+    assert held == pytest.approx(0.5 * moving)
+    assert held == pytest.approx(moving_urgency_score(0.95, 2.0, 0.5, 0.0))
+    assert urgency_level(held) == 2                                        # warning
+    # at the edge of the view (centrality 0.5), 6 m away: 0.7 x 1 / (1 + 5 / 2.5) x 0.5
+    assert signal_urgency_score(0.7, 6.0, 1.0, False) == pytest.approx(0.7 / 3 * 0.5)

@@ -98,3 +98,72 @@ def test_variant_set_differs_as_documented_and_is_reproducible(tmp_path):
     assert len(parsed.data_list) == 6 and parsed.cat_ids == (7, 12, 33, 40, 51, 90)
     other = generate_variant_split(str(tmp_path / 'c'), 'val', 6, seed=4)
     assert open(other, 'rb').read() != open(a, 'rb').read()
+
+
+def test_the_signal_set_changes_only_the_vehicles_urgency_and_shows_its_state():
+    """The signal comes from its own random stream (the scene stays the embedded one);
+    vehicles follow its state and are marked, every other label is unchanged; the lit
+    lamp is red on top at "don't walk", green below at "walk"."""
+    import numpy as np
+    import pytest
+
+    from maxsight.datasets.labels import signal_urgency_score, urgency_level
+    from maxsight.datasets.synthetic.generator import (CLASSES, SIGNAL_HEAD_M, SceneRenderer,
+                                                       generate_frames)
+    by_id = {c.id: c for c in CLASSES}
+    states, vehicles = set(), 0
+    for index in range(12):
+        plain = generate_frames(0, 'train', index, 160, 120, with_audio=False)[0]
+        signal = generate_frames(0, 'train', index, 160, 120, with_audio=False,
+                                 traffic_signal=True)[0]
+        assert 'traffic_signal' not in plain['record']
+        states.add(signal['record']['traffic_signal'])
+        held = signal['record']['traffic_signal'] == 'walk'
+        assert len(plain['anns']) == len(signal['anns'])
+        for a, b in zip(plain['anns'], signal['anns']):
+            cls = by_id[a['category_id']]
+            if cls.name in ('car', 'bicycle'):
+                vehicles += 1
+                assert b.pop('urgency_context') is True
+                cx = (b['bbox'][0] + b['bbox'][2] / 2) / 160
+                assert b.pop('urgency') == urgency_level(signal_urgency_score(
+                    cls.hazard_prior, b['distance_m'], cx, held))
+                a.pop('urgency')
+            assert a == b
+    assert states == {'walk', 'dont_walk'} and vehicles >= 5
+    with pytest.raises(ValueError, match='single images'):
+        generate_frames(0, 'train_clips', 0, 160, 120, num_frames=2, traffic_signal=True)
+
+    lamps = {}
+    for walk in (False, True):
+        renderer = SceneRenderer(np.random.default_rng(1), 320, 240)
+        sig = dict(distance=4.0, x_m=0.0, walk=walk)
+        img, _ = renderer.render([], np.random.default_rng(2), sig)
+        y_at = lambda h: int(round(renderer.horizon + renderer.focal * (1.3 - h) / 4.0))
+        span = SIGNAL_HEAD_M[1] - SIGNAL_HEAD_M[0]
+        lamps[walk] = [img[y_at(SIGNAL_HEAD_M[0] + f * span), 160].astype(int)
+                       for f in (0.75, 0.25)]  # top lamp, bottom lamp
+    red, green = lamps[False][0], lamps[True][1]
+    assert red[0] > 200 and red[1] < 60 and green[1] > 200 and green[0] < 60
+    assert lamps[False][1].max() < 80 and lamps[True][0].max() < 80       # the unlit ones
+
+
+def test_make_synthetic_dataset_writes_the_signal_set_and_refuses_signal_clips(tmp_path,
+                                                                                capsys):
+    import importlib.util
+
+    import pytest
+    spec = importlib.util.spec_from_file_location(
+        'make_synthetic_dataset', osp.join(ROOT,
+                                           'tools', 'misc', 'make_synthetic_dataset.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main(['--signals', '--out', str(tmp_path), '--num-train', '0', '--num-val', '4',
+               '--no-audio', '--width', '96', '--height', '64'])
+    val = json.load(open(tmp_path / 'annotations' / 'val.json'))
+    assert val['info']['traffic_signal'] is True
+    assert all(im['traffic_signal'] in ('walk', 'dont_walk') for im in val['images'])
+    for bad in (['--num-train-clips', '2'], ['--variant']):
+        with pytest.raises(SystemExit):
+            tool.main(['--signals', '--out', str(tmp_path / 'x')] + bad)
+        assert '--signals makes images only' in capsys.readouterr().err

@@ -292,3 +292,20 @@ def test_urgency_accuracy_of_approaching_and_other_clip_objects():
     metric.process({}, [sample])
     out = metric.compute_metrics(metric.results)
     assert out['urgency/acc_approaching'] == 0.0 and out['urgency/acc_not_approaching'] == 1.0
+
+
+def test_urgency_accuracy_of_objects_whose_urgency_depends_on_context():
+    """Matched: object 0 (danger -> danger), 1 (warning -> safe), 2 (safe -> caution);
+    object 3 is not detected. Marked as context-dependent: 1, 2 and 3, so over the matched
+    ones 0 of 2 are right; marked 0 and 1: 1 of 2. Without the field: no such keys."""
+    sample = _sample([3, 2, 0, 3], [0, 1, 2, 1], [3, 0, 1], [0, 1, 1])
+    metric = AssistiveMetric()
+    metric.process({}, [sample])
+    assert 'urgency/acc_context' not in metric.compute_metrics(metric.results)
+    for flags, acc in (([False, True, True, True], 0.0), ([True, True, False, False], 0.5)):
+        sample['gt_instances']['urgency_context'] = torch.tensor(flags)
+        metric = AssistiveMetric()
+        metric.process({}, [sample])
+        out = metric.compute_metrics(metric.results)
+        assert out['urgency/acc_context'] == acc and out['urgency/acc_context_n'] == 2.0
+        assert out['urgency/acc'] == pytest.approx(1 / 3)  # all matched objects, unchanged

@@ -93,6 +93,13 @@ def test_a_split_of_another_size_or_seed_is_generated_again(tmp_path, monkeypatc
     assert prepare(num_test=3, seed=5, width=80)['images'][0]['width'] == 80
     assert warned[2].endswith('has 96x64 images, embedded_dataset asks for 80x64: '
                               'generating it again')
+    signals = prepare(num_test=3, seed=5, width=80, traffic_signal=True)
+    assert warned[3].endswith('lacks the pedestrian signal that embedded_dataset asks for '
+                              '(traffic_signal): generating it again')
+    assert signals['info']['traffic_signal'] is True
+    assert {im['traffic_signal'] for im in signals['images']} <= {'walk', 'dont_walk'}
+    assert 'traffic_signal' not in prepare(num_test=3, seed=5, width=80)['info']
+    assert 'has the pedestrian signal that embedded_dataset does not ask for' in warned[4]
 
 
 def test_class_count_mismatch_and_missing_data_are_clear(tiny_synth, tmp_path):
