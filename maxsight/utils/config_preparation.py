@@ -58,16 +58,20 @@ def _stale_split_reason(data: dict, spec: dict, count: int, length: int) -> Opti
     another seed, clip length, image size or number of images / clips), or None. The
     generator draws each item from its own stream, so a regenerated split keeps the items
     both sizes share."""
-    from ..datasets.synthetic.generator import GENERATOR_VERSION
+    from ..datasets.synthetic.generator import GENERATOR_VERSION, SIGNAL_SET_VERSION
     info = data.get('info') or {}
     images = data.get('images') or []
     if info.get('version') != GENERATOR_VERSION:
         return (f'was written by generator version {info.get("version")}, this is '
                 f'{GENERATOR_VERSION}')
-    signal = bool(spec.get('traffic_signal', False))
-    if bool(info.get('traffic_signal', False)) != signal:
-        return (f'{"lacks" if signal else "has"} the pedestrian signal that embedded_dataset '
-                f'{"asks for" if signal else "does not ask for"} (traffic_signal)')
+    signal = info.get('traffic_signal')
+    if spec.get('traffic_signal', False) and signal != SIGNAL_SET_VERSION:
+        return ('lacks the pedestrian signal that embedded_dataset asks for (traffic_signal)'
+                if not signal else f'was written by signal-set version {signal}, this is '
+                f'{SIGNAL_SET_VERSION}')
+    if signal and not spec.get('traffic_signal', False):
+        return ('has the pedestrian signal that embedded_dataset does not ask for '
+                '(traffic_signal)')
     if info.get('seed') != spec['seed'] or info.get('clip_length', 1) != length:
         return (f'has seed {info.get("seed")} and clip length {info.get("clip_length", 1)}, '
                 f'embedded_dataset asks for seed {spec["seed"]} and clip length {length}')

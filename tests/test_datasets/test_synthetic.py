@@ -161,7 +161,8 @@ def test_make_synthetic_dataset_writes_the_signal_set_and_refuses_signal_clips(t
     tool.main(['--signals', '--out', str(tmp_path), '--num-train', '0', '--num-val', '4',
                '--no-audio', '--width', '96', '--height', '64'])
     val = json.load(open(tmp_path / 'annotations' / 'val.json'))
-    assert val['info']['traffic_signal'] is True
+    from maxsight.datasets.synthetic.generator import SIGNAL_SET_VERSION
+    assert val['info']['traffic_signal'] == SIGNAL_SET_VERSION
     assert all(im['traffic_signal'] in ('walk', 'dont_walk') for im in val['images'])
     for bad in (['--num-train-clips', '2'], ['--variant']):
         with pytest.raises(SystemExit):

@@ -64,6 +64,7 @@ def test_a_split_of_another_size_or_seed_is_generated_again(tmp_path, monkeypatc
     are the same bytes (each item has its own random stream)."""
     import json
 
+    from maxsight.datasets.synthetic.generator import SIGNAL_SET_VERSION
     from maxsight.utils import config_preparation
     root = str(tmp_path / 'synth')
     made = osp.join(root, 'annotations', 'test.json')
@@ -96,8 +97,14 @@ def test_a_split_of_another_size_or_seed_is_generated_again(tmp_path, monkeypatc
     signals = prepare(num_test=3, seed=5, width=80, traffic_signal=True)
     assert warned[3].endswith('lacks the pedestrian signal that embedded_dataset asks for '
                               '(traffic_signal): generating it again')
-    assert signals['info']['traffic_signal'] is True
+    assert signals['info']['traffic_signal'] == SIGNAL_SET_VERSION
     assert {im['traffic_signal'] for im in signals['images']} <= {'walk', 'dont_walk'}
+    signals['info']['traffic_signal'] = '1'  # an older drawing of the signal
+    with open(made, 'w') as f:
+        json.dump(signals, f)
+    assert prepare(num_test=3, seed=5, width=80, traffic_signal=True) != signals
+    assert warned.pop().endswith(f'was written by signal-set version 1, this is '
+                                 f'{SIGNAL_SET_VERSION}: generating it again')
     assert 'traffic_signal' not in prepare(num_test=3, seed=5, width=80)['info']
     assert 'has the pedestrian signal that embedded_dataset does not ask for' in warned[4]
 

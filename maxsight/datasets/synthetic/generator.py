@@ -65,12 +65,16 @@ FRAMES_PER_S = 5
 #: ``truncation`` since 1.3).
 GENERATOR_VERSION = '1.3'
 #: Pedestrian signal of the signal set: distance range (m), height of its head's bottom and
-#: top (m), head width (m), lamp radius (m), share of the half view it may stand in.
-SIGNAL_DISTANCE_M = (4.0, 9.0)
-SIGNAL_HEAD_M = (2.3, 2.9)
-SIGNAL_HEAD_WIDTH_M = 0.32
-SIGNAL_LAMP_RADIUS_M = 0.11
+#: top (m), head width (m), side of a lamp's lit square panel (m), share of the half view
+#: it may stand in.
+SIGNAL_DISTANCE_M = (3.5, 6.5)
+SIGNAL_HEAD_M = (2.0, 2.8)
+SIGNAL_HEAD_WIDTH_M = 0.4
+SIGNAL_PANEL_M = 0.3
 SIGNAL_LATERAL_SHARE = 0.85
+#: Version of the signal set's drawing and rule (``info.traffic_signal``): signal splits
+#: written by another version are generated again (lit square panels at 3.5-6.5 m since 2).
+SIGNAL_SET_VERSION = '2'
 #: Fourth seed word of the signal's random stream: the rest of the scene does not move.
 SIGNAL_STREAM = 1 << 20
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2, 'train_clips': 3, 'val_clips': 4,
@@ -262,8 +266,8 @@ class SceneRenderer:
                                           * half_view_m), walk=bool(rng.random() < 0.5))
 
     def _draw_signal(self, draw: ImageDraw.ImageDraw, signal: Dict) -> None:
-        """Paint a pole with a signal head: red lamp lit on top ("don't walk") or green
-        lamp lit below ("walk"), as real pedestrian signals stack them."""
+        """Paint a pole with a signal head: red panel lit on top ("don't walk") or green
+        panel lit below ("walk"), as real pedestrian signals stack them."""
         d = signal['distance']
         scale = self.focal / d
         cx = self.w / 2 + signal['x_m'] * scale
@@ -277,12 +281,12 @@ class SceneRenderer:
         half = SIGNAL_HEAD_WIDTH_M * scale / 2
         draw.rectangle([cx - half, y_at(SIGNAL_HEAD_M[1]), cx + half, y_at(SIGNAL_HEAD_M[0])],
                        fill=(25, 25, 25))
-        r = max(1.0, SIGNAL_LAMP_RADIUS_M * scale)
+        r = max(1.0, SIGNAL_PANEL_M * scale / 2)
         span = SIGNAL_HEAD_M[1] - SIGNAL_HEAD_M[0]
         for frac, lit, dim, on in ((0.75, (235, 40, 30), (70, 25, 20), not signal['walk']),
                                    (0.25, (40, 225, 90), (20, 60, 30), signal['walk'])):
             cy = y_at(SIGNAL_HEAD_M[0] + frac * span)
-            draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=lit if on else dim)
+            draw.rectangle([cx - r, cy - r, cx + r, cy + r], fill=lit if on else dim)
 
     def render(self, objects: List[Dict], scene_rng: np.random.Generator,
                signal: Optional[Dict] = None) -> Tuple[np.ndarray, List[Dict]]:
@@ -492,7 +496,7 @@ def generate_split(out_dir: str, split: str, num_items: int, seed: int = 0,
     info = dict(description=f'MaxSight synthetic street scenes ({split})',
                 version=GENERATOR_VERSION, seed=seed, year=2026, clip_length=clip_length)
     if traffic_signal:
-        info['traffic_signal'] = True
+        info['traffic_signal'] = SIGNAL_SET_VERSION
     coco = dict(info=info, licenses=[], images=images, annotations=annotations,
                 categories=categories())
     ann_file = osp.join(out_dir, 'annotations', f'{split}.json')
