@@ -1,0 +1,97 @@
+"""Does a model read the pedestrian signal of the signal set (docs/data.md)?
+
+Two figures. The *signal-blind ceiling*: the expected ``urgency/acc_context`` of a model
+that knows every other term of a vehicle's urgency exactly (its class's
+``hazard_prior``, ``distance_m``, horizontal centre) but not the signal's state: where
+both states give the same level it is right; elsewhere, with the two states at even odds,
+a call made without the state is right half the time. A model above it reads the signal.
+And, *per state*, how a model's predictions for the matched vehicles compare with the
+truth: a model that ignores the signal predicts the same mean level at "walk" and at
+"don't walk", while the truth differs by about one level.
+"""
+from typing import Dict, List
+
+import numpy as np
+import torch
+
+from ..datasets.coco_parsing import AnnotationError, load_json, parse_categories
+from ..datasets.labels import signal_urgency_score, urgency_level
+from ..evaluation.metrics.assistive_metric import match_detections
+
+STATES = ('walk', 'dont_walk')
+
+
+def _xyxy(bbox: List[float]) -> List[float]:
+    x, y, w, h = bbox
+    return [x, y, x + w, y + h]
+
+
+def _signal_file(ann_file: str) -> dict:
+    data = load_json(ann_file)
+    if not (data.get('info') or {}).get('traffic_signal'):
+        raise AnnotationError(f'{ann_file}: info.traffic_signal missing: not a signal-set '
+                              'file (make_synthetic_dataset.py --signals, or a run with '
+                              'embedded_dataset.traffic_signal=True)')
+    return data
+
+
+def signal_blind_ceiling(ann_file: str) -> Dict[str, float]:
+    """``acc``: the expected context accuracy of a signal-blind model on the non-crowd
+    ``urgency_context`` objects of ``ann_file``; ``same_share``: the share of them whose
+    level is the same in both states; ``n``: how many."""
+    data = _signal_file(ann_file)
+    _, ids, priors, _ = parse_categories(data, ann_file)
+    prior_of = dict(zip(ids, priors))
+    width = {img['id']: img['width'] for img in data['images']}
+    same = []
+    for a in data['annotations']:
+        if not a.get('urgency_context') or a.get('iscrowd'):
+            continue
+        x, _, w, _ = a['bbox']
+        cx = (x + w / 2) / width[a['image_id']]
+        held, moving = (urgency_level(signal_urgency_score(
+            prior_of[a['category_id']], a['distance_m'], cx, state)) for state in (True, False))
+        same.append(held == moving)
+    share = float(np.mean(same)) if same else float('nan')
+    return dict(acc=share + 0.5 * (1.0 - share), same_share=share, n=len(same))
+
+
+def reading_by_state(ann_file: str, predictions: List[dict], score_thr: float = 0.3,
+                     iou_thr: float = 0.5) -> Dict[str, Dict[str, float]]:
+    """For each state: the ``urgency_context`` objects matched by ``predictions`` (COCO
+    results with ``urgency``, as the tier ladder's ``ladder_test_predictions.json``; those
+    of ``score`` >= ``score_thr``, greedy by score, same class, IoU >= ``iou_thr``) and
+    ``n``, ``acc``, ``true_mean`` and ``pred_mean`` (mean urgency level) over them."""
+    data = _signal_file(ann_file)
+    state_of = {img['id']: img.get('traffic_signal') for img in data['images']}
+    gts: Dict[int, List[dict]] = {}
+    for a in data['annotations']:
+        if not a.get('iscrowd'):
+            gts.setdefault(a['image_id'], []).append(a)
+    preds: Dict[int, List[dict]] = {}
+    for p in predictions:
+        if p['score'] >= score_thr:
+            preds.setdefault(p['image_id'], []).append(p)
+    pairs = {s: [] for s in STATES}
+    for image_id, anns in gts.items():
+        mine = preds.get(image_id, [])
+        if state_of.get(image_id) not in pairs or not mine:
+            continue
+        matched = match_detections(
+            torch.tensor([_xyxy(p['bbox']) for p in mine]),
+            torch.tensor([p['category_id'] for p in mine]),
+            torch.tensor([p['score'] for p in mine]),
+            torch.tensor([_xyxy(a['bbox']) for a in anns]),
+            torch.tensor([a['category_id'] for a in anns]), iou_thr)
+        for p, g in matched:
+            if anns[g].get('urgency_context'):
+                pairs[state_of[image_id]].append((anns[g]['urgency'], mine[p]['urgency']))
+    out = {}
+    for state, rows in pairs.items():
+        arr = np.array(rows, dtype=float).reshape(-1, 2)
+        nan = float('nan')
+        out[state] = dict(n=len(arr),
+                          acc=float((arr[:, 0] == arr[:, 1]).mean()) if len(arr) else nan,
+                          true_mean=float(arr[:, 0].mean()) if len(arr) else nan,
+                          pred_mean=float(arr[:, 1].mean()) if len(arr) else nan)
+    return out
