@@ -168,3 +168,13 @@ def test_make_synthetic_dataset_writes_the_signal_set_and_refuses_signal_clips(t
         with pytest.raises(SystemExit):
             tool.main(['--signals', '--out', str(tmp_path / 'x')] + bad)
         assert '--signals makes images only' in capsys.readouterr().err
+
+
+def test_the_documented_size_of_the_signal_panels():
+    """docs/data.md and docs/tiers.md: at 256x192 (the configs' scale of the 320x240
+    images) a lit panel is 6-13 pixels a side, over every horizon and distance drawn."""
+    from maxsight.datasets.synthetic.generator import (CAMERA_HEIGHT_M, MIN_DISTANCE_M,
+                                                       SIGNAL_DISTANCE_M, SIGNAL_PANEL_M)
+    sides = [SIGNAL_PANEL_M * (240 - share * 240) * MIN_DISTANCE_M / CAMERA_HEIGHT_M / d
+             * 256 / 320 for share in (0.36, 0.46) for d in SIGNAL_DISTANCE_M]
+    assert (round(min(sides)), round(max(sides))) == (6, 13)
