@@ -44,7 +44,7 @@ def load_predictions(pred_file: str, cat_ids: Sequence[int], img_ids: Sequence[i
     known_cats, known_imgs = set(cat_ids), set(img_ids)
     by_image: Dict[int, List[dict]] = defaultdict(list)
     for i, p in enumerate(preds):
-        where = f'error: {pred_file}: detection [{i}]'
+        where = f'{pred_file}: detection [{i}]'
         if not isinstance(p, dict):
             raise ToolError(f'{where}: not an object')
         missing = [k for k in PRED_FIELDS if k not in p]
