@@ -9,21 +9,15 @@ And, *per state*, how a model's predictions for the matched vehicles compare wit
 truth: a model that ignores the signal predicts the same mean level at "walk" and at
 "don't walk", while the truth differs by about one level.
 """
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import numpy as np
-import torch
 
 from ..datasets.coco_parsing import AnnotationError, load_json, parse_categories
 from ..datasets.labels import signal_urgency_score, urgency_level
-from ..evaluation.metrics.assistive_metric import match_detections
+from ..evaluation.hazard_breakdown import matched_objects
 
 STATES = ('walk', 'dont_walk')
-
-
-def _xyxy(bbox: List[float]) -> List[float]:
-    x, y, w, h = bbox
-    return [x, y, x + w, y + h]
 
 
 def _signal_file(ann_file: str) -> dict:
@@ -56,42 +50,25 @@ def signal_blind_ceiling(ann_file: str) -> Dict[str, float]:
     return dict(acc=share + 0.5 * (1.0 - share), same_share=share, n=len(same))
 
 
-def reading_by_state(ann_file: str, predictions: List[dict], score_thr: float = 0.3,
+def reading_by_state(ann_file: str, pred_file: str, score_thr: float = 0.3,
                      iou_thr: float = 0.5) -> Dict[str, Dict[str, float]]:
-    """For each state: the ``urgency_context`` objects matched by ``predictions`` (COCO
-    results with ``urgency``, as the tier ladder's ``ladder_test_predictions.json``; those
-    of ``score`` >= ``score_thr``, greedy by score, same class, IoU >= ``iou_thr``) and
-    ``n``, ``acc``, ``true_mean`` and ``pred_mean`` (mean urgency level) over them."""
-    data = _signal_file(ann_file)
-    state_of = {img['id']: img.get('traffic_signal') for img in data['images']}
-    gts: Dict[int, List[dict]] = {}
-    for a in data['annotations']:
-        if not a.get('iscrowd'):
-            gts.setdefault(a['image_id'], []).append(a)
-    preds: Dict[int, List[dict]] = {}
-    for p in predictions:
-        if p['score'] >= score_thr:
-            preds.setdefault(p['image_id'], []).append(p)
-    pairs = {s: [] for s in STATES}
-    for image_id, anns in gts.items():
-        mine = preds.get(image_id, [])
-        if state_of.get(image_id) not in pairs or not mine:
-            continue
-        matched = match_detections(
-            torch.tensor([_xyxy(p['bbox']) for p in mine]),
-            torch.tensor([p['category_id'] for p in mine]),
-            torch.tensor([p['score'] for p in mine]),
-            torch.tensor([_xyxy(a['bbox']) for a in anns]),
-            torch.tensor([a['category_id'] for a in anns]), iou_thr)
-        for p, g in matched:
-            if anns[g].get('urgency_context'):
-                pairs[state_of[image_id]].append((anns[g]['urgency'], mine[p]['urgency']))
+    """For each state: the ``urgency_context`` objects that the detections of
+    ``pred_file`` (COCO results with ``urgency``, e.g. the tier ladder's
+    ``ladder_test_predictions.json``) match as ``AssistiveMetric`` matches (score >=
+    ``score_thr``, greedy by score, same class, IoU >= ``iou_thr``), and ``n``, ``acc``,
+    ``true_mean`` and ``pred_mean`` (mean urgency level) over them."""
+    pairs: Dict[str, List[Tuple[int, int]]] = {s: [] for s in STATES}
+    for image, _, inst, det in matched_objects(ann_file, pred_file, score_thr, iou_thr):
+        if det is not None and inst['urgency_context'] and \
+                image.get('traffic_signal') in pairs:
+            pairs[image['traffic_signal']].append((inst['urgency'], det['urgency']))
     out = {}
     for state, rows in pairs.items():
-        arr = np.array(rows, dtype=float).reshape(-1, 2)
-        nan = float('nan')
-        out[state] = dict(n=len(arr),
-                          acc=float((arr[:, 0] == arr[:, 1]).mean()) if len(arr) else nan,
-                          true_mean=float(arr[:, 0].mean()) if len(arr) else nan,
-                          pred_mean=float(arr[:, 1].mean()) if len(arr) else nan)
+        if not rows:
+            out[state] = dict(n=0, acc=float('nan'), true_mean=float('nan'),
+                              pred_mean=float('nan'))
+            continue
+        true, pred = np.array(rows, dtype=float).T
+        out[state] = dict(n=len(rows), acc=float((true == pred).mean()),
+                          true_mean=float(true.mean()), pred_mean=float(pred.mean()))
     return out

@@ -49,15 +49,17 @@ PREDICTIONS = [
 
 def test_ceiling_and_reading_by_state_hand_computed(tmp_path):
     ann = _file(tmp_path / 'a.json')
+    preds = tmp_path / 'p.json'
+    preds.write_text(json.dumps(PREDICTIONS))
     # three non-crowd vehicles; only the far one has one level in both states:
     # 1/3 + 1/2 x 2/3 = 2/3
     assert signal_blind_ceiling(ann) == pytest.approx(dict(acc=2 / 3, same_share=1 / 3, n=3))
-    rows = reading_by_state(ann, PREDICTIONS)
+    rows = reading_by_state(ann, str(preds))
     assert rows['walk'] == pytest.approx(dict(n=1, acc=1.0, true_mean=2.0, pred_mean=2.0))
     assert rows['dont_walk'] == pytest.approx(dict(n=1, acc=0.0, true_mean=3.0, pred_mean=2.0))
-    rows = reading_by_state(ann, PREDICTIONS, score_thr=0.1)  # the far car now matched
+    rows = reading_by_state(ann, str(preds), score_thr=0.1)  # the far car now matched
     assert rows['dont_walk'] == pytest.approx(dict(n=2, acc=0.5, true_mean=1.5, pred_mean=1.0))
-    rows = reading_by_state(ann, PREDICTIONS, score_thr=0.1, iou_thr=0.99)  # only the far
+    rows = reading_by_state(ann, str(preds), score_thr=0.1, iou_thr=0.99)  # only the far
     assert rows['walk']['n'] == 0 and rows['dont_walk']['n'] == 1  # car's box is exact
 
 

@@ -10,7 +10,6 @@ result files with ``urgency``, e.g. a tier ladder run's ladder_test_predictions.
 maxsight/analysis/signal_reading.py.
 """
 import argparse
-import json
 import os.path as osp
 import sys
 from typing import Dict, List, Optional
@@ -41,8 +40,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
           f'{ceiling["acc"]:.3f}')
     out = dict(ceiling=ceiling)
     for path in args.predictions:
-        with open(path) as f:
-            rows = reading_by_state(args.test_ann, json.load(f), args.score_thr)
+        rows = reading_by_state(args.test_ann, path, args.score_thr)
         out[path] = rows
         print(path)
         for state in STATES:
