@@ -7,7 +7,7 @@ both states give the same level it is right; elsewhere, with the two states at e
 a call made without the state is right half the time. A model above it reads the signal.
 And, *per state*, how a model's predictions for the matched vehicles compare with the
 truth: a model that ignores the signal predicts the same mean level at "walk" and at
-"don't walk", while the truth differs by about one level.
+"don't walk", while the truth differs by about two levels.
 """
 from typing import Dict, List, Tuple
 

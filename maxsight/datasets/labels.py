@@ -27,6 +27,9 @@ URGENCY_THRESHOLDS = (0.15, 0.3, 0.5)
 STILL_OBJECT_SHARE = 0.5
 #: Classes whose movement a pedestrian signal governs (the signal set, docs/data.md).
 SIGNAL_GOVERNED_CLASSES = ('car', 'bicycle')
+#: Speed (m/s) at which traffic comes on towards a pedestrian crossing while its signal
+#: shows "don't walk" (the signal set): about 15 km/h, a car slowing for the crossing.
+SIGNAL_TRAFFIC_SPEED_M_S = 4.0
 
 
 def zone_from_distance(distance_m: float) -> int:
@@ -124,13 +127,13 @@ def signal_urgency_score(hazard_prior: float, distance_m: float, center_x_frac: 
                          traffic_held: bool) -> float:
     """Continuous urgency in [0, 1] of a vehicle at a pedestrian signal (the signal set).
 
-    While the signal shows "don't walk" traffic moves and the vehicle keeps
-    :func:`urgency_score`; while it shows "walk" traffic is held, and the stopped vehicle
-    counts as a still obstacle: ``STILL_OBJECT_SHARE`` of it, as a parked car in a clip
-    (:func:`moving_urgency_score` at approach 0).
+    The clip rule (:func:`moving_urgency_score`) with the motion the signal implies: while
+    it shows "don't walk" traffic comes on at ``SIGNAL_TRAFFIC_SPEED_M_S`` (time to
+    contact ``distance_m / 4`` s); while it shows "walk" traffic is held and the stopped
+    vehicle is a still obstacle, as a parked car in a clip (approach 0).
     """
-    share = STILL_OBJECT_SHARE if traffic_held else 1.0
-    return share * urgency_score(hazard_prior, distance_m, center_x_frac)
+    approach = 0.0 if traffic_held else SIGNAL_TRAFFIC_SPEED_M_S
+    return moving_urgency_score(hazard_prior, distance_m, center_x_frac, approach)
 
 
 def urgency_level(score: float) -> int:

@@ -122,17 +122,24 @@ def test_moving_urgency_from_time_to_contact_by_hand():
 
 
 def test_signal_urgency_holds_traffic_at_walk_by_hand():
-    from maxsight.datasets.labels import (SIGNAL_GOVERNED_CLASSES, moving_urgency_score,
-                                          signal_urgency_score, urgency_level)
+    from maxsight.datasets.labels import (SIGNAL_GOVERNED_CLASSES, SIGNAL_TRAFFIC_SPEED_M_S,
+                                          moving_urgency_score, signal_urgency_score,
+                                          urgency_level)
     assert SIGNAL_GOVERNED_CLASSES == ('car', 'bicycle')
-    # a car (prior 0.95) 2 m ahead in the middle: proximity 1 / (1 + 1 / 2.5) = 5/7
-    moving = 0.95 * 5 / 7
-    assert signal_urgency_score(0.95, 2.0, 0.5, traffic_held=False) == pytest.approx(moving)
+    assert SIGNAL_TRAFFIC_SPEED_M_S == 4.0
+    # a car (prior 0.95) 2 m ahead in the middle at "don't walk": it comes on at 4 m/s,
+    # contact in 0.5 s, threat 1
+    moving = signal_urgency_score(0.95, 2.0, 0.5, traffic_held=False)
+    assert moving == pytest.approx(0.95)
     assert urgency_level(moving) == 3                                      # danger
-    # held at "walk": a still obstacle, half of it, as the parked car of a clip
+    # held at "walk": a still obstacle, half its proximity 1 / (1 + 1 / 2.5) = 5/7
     held = signal_urgency_score(0.95, 2.0, 0.5, traffic_held=True)
-    assert held == pytest.approx(0.5 * moving)
+    assert held == pytest.approx(0.95 * 0.5 * 5 / 7)
     assert held == pytest.approx(moving_urgency_score(0.95, 2.0, 0.5, 0.0))
     assert urgency_level(held) == 2                                        # warning
-    # at the edge of the view (centrality 0.5), 6 m away: 0.7 x 1 / (1 + 5 / 2.5) x 0.5
-    assert signal_urgency_score(0.7, 6.0, 1.0, False) == pytest.approx(0.7 / 3 * 0.5)
+    # a bicycle (0.7) at the edge of the view (centrality 0.5), 12 m away, coming on:
+    # contact in 3 s, threat 1 / (1 + 2 / 2) = 0.5: 0.7 x 0.5 x 0.5, a caution; held:
+    # 0.7 x 0.5 x 0.5 / (1 + 11 / 2.5), safe
+    assert signal_urgency_score(0.7, 12.0, 1.0, False) == pytest.approx(0.175)
+    assert urgency_level(0.175) == 1
+    assert signal_urgency_score(0.7, 12.0, 1.0, True) == pytest.approx(0.175 / 5.4)

@@ -13,9 +13,10 @@ from ..helpers import ROOT
 
 def _file(path, signal=True):
     """Image 1 at "walk", image 2 at "don't walk" (100 px wide). Cars (prior 0.95): 2 m
-    ahead and centred in both (held: 0.95 x 5/7 / 2 = 0.34, warning; moving: 0.68,
-    danger), and in image 2 one 12 m away at the left edge (0.95 x 1/5.4 x 0.55 = 0.097
-    moving, 0.048 held: safe either way) and a crowd region; a person, not a vehicle."""
+    ahead and centred in both (held: 0.95 x 5/7 / 2 = 0.34, warning; coming on: 0.95,
+    danger), and in image 2 one 40 m away at the left edge (centrality 0.55; coming on:
+    contact in 10 s, 0.95 x 0.55 / 5.5 = 0.095; held: 0.95 x 0.55 x 0.5 / 16.6 = 0.016:
+    safe either way) and a crowd region; a person, not a vehicle."""
     def car(i, image, bbox, d, urgency):
         return dict(id=i, image_id=image, category_id=3, bbox=bbox, area=bbox[2] * bbox[3],
                     iscrowd=0, distance_m=d, urgency=urgency, urgency_context=True)
@@ -23,9 +24,9 @@ def _file(path, signal=True):
             dict(id=2, image_id=1, category_id=1, bbox=[5, 5, 10, 30], area=300, iscrowd=0,
                  distance_m=3.0, urgency=1),
             car(3, 2, [40, 10, 20, 20], 2.0, 3),
-            car(4, 2, [0, 30, 10, 10], 12.0, 0),
+            car(4, 2, [0, 30, 10, 10], 40.0, 0),
             dict(car(5, 2, [70, 30, 10, 10], 2.0, 3), iscrowd=1)]
-    info = dict(traffic_signal='2') if signal else {}
+    info = dict(traffic_signal='3') if signal else {}
     path.write_text(json.dumps(dict(
         info=info,
         images=[dict(id=1, file_name='a.png', width=100, height=60, traffic_signal='walk'),

@@ -73,8 +73,9 @@ SIGNAL_HEAD_WIDTH_M = 0.4
 SIGNAL_PANEL_M = 0.3
 SIGNAL_LATERAL_SHARE = 0.85
 #: Version of the signal set's drawing and rule (``info.traffic_signal``): signal splits
-#: written by another version are generated again (lit square panels at 3.5-6.5 m since 2).
-SIGNAL_SET_VERSION = '2'
+#: written by another version are generated again (lit square panels at 3.5-6.5 m since 2;
+#: traffic comes on at "don't walk" since 3).
+SIGNAL_SET_VERSION = '3'
 #: Fourth seed word of the signal's random stream: the rest of the scene does not move.
 SIGNAL_STREAM = 1 << 20
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2, 'train_clips': 3, 'val_clips': 4,
