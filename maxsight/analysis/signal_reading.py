@@ -14,11 +14,8 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from ..datasets.coco_parsing import AnnotationError, load_json, parse_categories
-from ..datasets.labels import signal_urgency_score, urgency_level
+from ..datasets.labels import SIGNAL_STATES, signal_urgency_score, urgency_level
 from ..evaluation.hazard_breakdown import matched_objects
-
-STATES = ('walk', 'dont_walk')
-
 
 def _signal_file(ann_file: str) -> dict:
     data = load_json(ann_file)
@@ -57,7 +54,7 @@ def reading_by_state(ann_file: str, pred_file: str, score_thr: float = 0.3,
     ``ladder_test_predictions.json``) match as ``AssistiveMetric`` matches (score >=
     ``score_thr``, greedy by score, same class, IoU >= ``iou_thr``), and ``n``, ``acc``,
     ``true_mean`` and ``pred_mean`` (mean urgency level) over them."""
-    pairs: Dict[str, List[Tuple[int, int]]] = {s: [] for s in STATES}
+    pairs: Dict[str, List[Tuple[int, int]]] = {s: [] for s in SIGNAL_STATES}
     for image, _, inst, det in matched_objects(ann_file, pred_file, score_thr, iou_thr):
         if det is not None and inst['urgency_context'] and \
                 image.get('traffic_signal') in pairs:

@@ -27,6 +27,8 @@ URGENCY_THRESHOLDS = (0.15, 0.3, 0.5)
 STILL_OBJECT_SHARE = 0.5
 #: Classes whose movement a pedestrian signal governs (the signal set, docs/data.md).
 SIGNAL_GOVERNED_CLASSES = ('car', 'bicycle')
+#: An image's ``traffic_signal`` in the signal set: traffic held, traffic coming on.
+SIGNAL_STATES = ('walk', 'dont_walk')
 #: Speed (m/s) at which traffic comes on towards a pedestrian crossing while its signal
 #: shows "don't walk" (the signal set): about 15 km/h, a car slowing for the crossing.
 SIGNAL_TRAFFIC_SPEED_M_S = 4.0

@@ -1,4 +1,3 @@
-
 """Bit-exact resume: a run SIGKILLed at seeded random points, including halfway through
 checkpoint writes, and resumed each time ends with the weights of an uninterrupted run."""
 import glob

@@ -1,4 +1,3 @@
-
 """Non-finite losses and gradients injected into training are skipped and reported by
 task; resident-memory growth is measured as documented."""
 import ast

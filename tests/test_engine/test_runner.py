@@ -1,5 +1,5 @@
-import logging
 """MaxSightRunner: a runner built the mmengine way trains exactly what tools/train.py trains."""
+import logging
 import os.path as osp
 import subprocess
 import sys

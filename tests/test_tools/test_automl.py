@@ -1,4 +1,3 @@
-
 """tools/automl.py: a real (tiny) Optuna study, pruning, resuming from storage, and a
 best_config.py that tools/train.py trains unchanged."""
 import json

@@ -1,4 +1,3 @@
-
 """A head added outside the package via custom_imports trains with tools/train.py."""
 import os.path as osp
 import subprocess

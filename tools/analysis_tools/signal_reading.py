@@ -16,8 +16,9 @@ from typing import Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from maxsight.analysis.signal_reading import (STATES, reading_by_state,  # noqa: E402
+from maxsight.analysis.signal_reading import (reading_by_state,  # noqa: E402
                                               signal_blind_ceiling)
+from maxsight.datasets.labels import SIGNAL_STATES  # noqa: E402
 from maxsight.utils.cli import run_tool  # noqa: E402
 
 
@@ -43,7 +44,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
         rows = reading_by_state(args.test_ann, path, args.score_thr)
         out[path] = rows
         print(path)
-        for state in STATES:
+        for state in SIGNAL_STATES:
             r = rows[state]
             print(f'  {state:9s} {r["n"]:5d} matched  acc {r["acc"]:.3f}  mean level true '
                   f'{r["true_mean"]:.2f} predicted {r["pred_mean"]:.2f}')

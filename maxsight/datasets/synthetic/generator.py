@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from ..labels import (SIGNAL_GOVERNED_CLASSES, lighting_from_pixels, luma,
+from ..labels import (SIGNAL_GOVERNED_CLASSES, SIGNAL_STATES, lighting_from_pixels, luma,
                       moving_urgency_score, signal_urgency_score, urgency_from_fields,
                       urgency_level, zone_from_distance)
 from .audio import audio_features
@@ -457,7 +457,7 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
         record = dict(width=width, height=height, lighting=lighting_from_pixels(img),
                       scene=scene)
         if signal is not None:
-            record['traffic_signal'] = 'walk' if signal['walk'] else 'dont_walk'
+            record['traffic_signal'] = SIGNAL_STATES[0 if signal['walk'] else 1]
         frames.append(dict(img=img, record=record,
                            anns=_annotate(placed, width, height, signal), audio=audio))
     return frames
