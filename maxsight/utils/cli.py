@@ -1,5 +1,6 @@
 """What the command-line tools share: one-line errors, a clean work dir after a failure,
 and checks of config values and checkpoints before anything runs."""
+import argparse
 import os
 import os.path as osp
 import re
@@ -35,6 +36,16 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         text = f'{exc.strerror}: {exc.filename}' if exc.filename else exc.strerror
     return ' '.join(text.split())
+
+
+def add_matching_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--score-thr`` and ``--iou-thr``: how an analysis tool matches detections to
+    annotated objects, as ``AssistiveMetric`` does (its display threshold 0.3, IoU 0.5)."""
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='display threshold: detections kept for matching '
+                             '(default: %(default)s)')
+    parser.add_argument('--iou-thr', type=float, default=0.5,
+                        help='IoU to count an object as found (default: %(default)s)')
 
 
 _RUN_DIR = re.compile(r'^\d{8}_\d{6}$')

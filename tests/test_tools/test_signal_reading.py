@@ -77,5 +77,9 @@ def test_the_tool_prints_both_and_refuses_a_file_without_the_signal(tmp_path, ca
     assert '3 vehicles, 33.3% with the same level in both states' in text
     assert 'signal-blind ceiling of urgency/acc_context 0.667' in text
     assert 'dont_walk     1 matched  acc 0.000  mean level true 3.00 predicted 2.00' in text
+    # both matching thresholds reach the matching: only the far car's box is exact
+    out = tool.main([_file(tmp_path / 'a.json'), str(preds), '--score-thr', '0.1',
+                     '--iou-thr', '0.99'])
+    assert out[str(preds)]['walk']['n'] == 0 and out[str(preds)]['dont_walk']['n'] == 1
     with pytest.raises(AnnotationError, match='info.traffic_signal missing: not a signal-set'):
         tool.main([_file(tmp_path / 'plain.json', signal=False)])

@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from maxsight.evaluation.hazard_breakdown import format_table, hazard_breakdown  # noqa: E402
-from maxsight.utils.cli import run_tool  # noqa: E402
+from maxsight.utils.cli import add_matching_arguments, run_tool  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, Dict]:
@@ -31,8 +31,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Dict]:
     parser.add_argument('--by', default='occlusion', help='numeric annotation field to bin')
     parser.add_argument('--bins', default='0,0.01,0.3,0.5,0.65,1.01',
                         help='comma-separated bin edges (lower edge inclusive)')
-    parser.add_argument('--score-thr', help='display threshold', type=float, default=0.3)
-    parser.add_argument('--iou-thr', help='IoU to count as found', type=float, default=0.5)
+    add_matching_arguments(parser)
     args = parser.parse_args(argv)
     try:
         bins = [float(v) for v in args.bins.split(',')]

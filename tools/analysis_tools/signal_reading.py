@@ -19,7 +19,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from maxsight.analysis.signal_reading import (reading_by_state,  # noqa: E402
                                               signal_blind_ceiling)
 from maxsight.datasets.labels import SIGNAL_STATES  # noqa: E402
-from maxsight.utils.cli import run_tool  # noqa: E402
+from maxsight.utils.cli import add_matching_arguments, run_tool  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
@@ -32,8 +32,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
                         help='signal-set annotations to score (default: %(default)s)')
     parser.add_argument('predictions', nargs='*',
                         help='COCO result files with urgency (ladder_test_predictions.json)')
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='detections kept for matching (default: %(default)s)')
+    add_matching_arguments(parser)
     args = parser.parse_args(argv)
     ceiling = signal_blind_ceiling(args.test_ann)
     print(f'{args.test_ann}: {ceiling["n"]} vehicles, {ceiling["same_share"]:.1%} with the '
@@ -41,7 +40,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
           f'{ceiling["acc"]:.3f}')
     out = dict(ceiling=ceiling)
     for path in args.predictions:
-        rows = reading_by_state(args.test_ann, path, args.score_thr)
+        rows = reading_by_state(args.test_ann, path, args.score_thr, args.iou_thr)
         out[path] = rows
         print(path)
         for state in SIGNAL_STATES:
