@@ -119,6 +119,10 @@ def test_the_signal_set_changes_only_the_vehicles_urgency_and_shows_its_state():
         assert 'traffic_signal' not in plain['record']
         states.add(signal['record']['traffic_signal'])
         held = signal['record']['traffic_signal'] == 'walk'
+        head = signal['anns'].pop()  # the signal head, annotated last
+        assert head['category_id'] == (201 if held else 202)
+        assert head['urgency'] == 0 and 'urgency_context' not in head
+        assert 3.5 <= head['distance_m'] <= 6.5
         assert len(plain['anns']) == len(signal['anns'])
         for a, b in zip(plain['anns'], signal['anns']):
             cls = by_id[a['category_id']]
@@ -148,6 +152,31 @@ def test_the_signal_set_changes_only_the_vehicles_urgency_and_shows_its_state():
     assert lamps[False][1].max() < 80 and lamps[True][0].max() < 80       # the unlit ones
 
 
+def test_the_signal_head_box_and_its_occlusion_by_hand():
+    import numpy as np
+    import pytest
+
+    from maxsight.datasets.synthetic.generator import SIGNAL_CLASSES, SceneRenderer, categories
+    renderer = SceneRenderer(np.random.default_rng(1), 320, 240)
+    sig = dict(distance=4.0, x_m=0.0, walk=True)
+    # 0.4 m wide at 4 m: 0.1 x focal; rows of 2.8 m and 2.0 m above the ground
+    x0, y0, x1, y1 = renderer.signal_box(sig)
+    f, hz = renderer.focal, renderer.horizon
+    assert (x0, x1) == pytest.approx((160 - 0.05 * f, 160 + 0.05 * f))
+    assert (y0, y1) == pytest.approx((hz + f * (1.3 - 2.8) / 4, hz + f * (1.3 - 2.0) / 4))
+    assert renderer.signal_visible_fraction(sig, []) == 1.0
+    left = [round(x0), round(y0) - 5, round((x0 + x1) / 2), round(y1) + 5]  # covers half
+    inside = (round(x1) - round(x0))
+    half = (round((x0 + x1) / 2) - round(x0)) / inside
+    assert renderer.signal_visible_fraction(sig, [dict(box=left)]) == pytest.approx(1 - half)
+    assert renderer.signal_visible_fraction(sig, [dict(box=[0, 0, 320, 240])]) == 0.0
+    assert renderer.signal_visible_fraction(dict(sig, x_m=-100.0), []) == 0.0  # out of view
+    names = [c['name'] for c in categories(traffic_signal=True)][-2:]
+    assert names == ['walk signal', "don't walk signal"] == [c.name for c in SIGNAL_CLASSES]
+    assert all(c['hazard_prior'] == 0.0 for c in categories(True)[-2:])
+    assert len(categories()) == 8
+
+
 def test_make_synthetic_dataset_writes_the_signal_set_and_refuses_signal_clips(tmp_path,
                                                                                 capsys):
     import importlib.util
@@ -164,6 +193,7 @@ def test_make_synthetic_dataset_writes_the_signal_set_and_refuses_signal_clips(t
     from maxsight.datasets.synthetic.generator import SIGNAL_SET_VERSION
     assert val['info']['traffic_signal'] == SIGNAL_SET_VERSION
     assert all(im['traffic_signal'] in ('walk', 'dont_walk') for im in val['images'])
+    assert [c['id'] for c in val['categories']][-2:] == [201, 202]
     for bad in (['--num-train-clips', '2'], ['--variant']):
         with pytest.raises(SystemExit):
             tool.main(['--signals', '--out', str(tmp_path / 'x')] + bad)

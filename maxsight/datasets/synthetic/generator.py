@@ -74,8 +74,13 @@ SIGNAL_PANEL_M = 0.3
 SIGNAL_LATERAL_SHARE = 0.85
 #: Version of the signal set's drawing and rule (``info.traffic_signal``): signal splits
 #: written by another version are generated again (lit square panels at 3.5-6.5 m since 2;
-#: traffic comes on at "don't walk" since 3).
-SIGNAL_SET_VERSION = '3'
+#: traffic comes on at "don't walk" since 3; the head annotated since 4).
+SIGNAL_SET_VERSION = '4'
+#: The signal head as an annotated object, its class the lit panel, as pedestrian-signal
+#: datasets label them; overhead, so no obstacle (hazard prior 0).
+SIGNAL_CLASSES: Tuple[ObjectClass, ...] = tuple(
+    ObjectClass(cid, name, 0.0, (SIGNAL_HEAD_WIDTH_M, SIGNAL_HEAD_M[1] - SIGNAL_HEAD_M[0]))
+    for cid, name in ((201, 'walk signal'), (202, "don't walk signal")))
 #: Fourth seed word of the signal's random stream: the rest of the scene does not move.
 SIGNAL_STREAM = 1 << 20
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2, 'train_clips': 3, 'val_clips': 4,
@@ -266,27 +271,47 @@ class SceneRenderer:
         return dict(distance=d, x_m=float(rng.uniform(-1, 1) * SIGNAL_LATERAL_SHARE
                                           * half_view_m), walk=bool(rng.random() < 0.5))
 
+    def _height_y(self, height_m: float, distance_m: float) -> float:
+        """Image row (px) of a point ``height_m`` above the ground ``distance_m`` away."""
+        return self.horizon + self.focal * (CAMERA_HEIGHT_M - height_m) / distance_m
+
+    def signal_box(self, signal: Dict) -> List[float]:
+        """The pedestrian signal's head [x0, y0, x1, y1] in pixels (unclipped)."""
+        d = signal['distance']
+        cx = self.w / 2 + signal['x_m'] * self.focal / d
+        half = SIGNAL_HEAD_WIDTH_M * self.focal / d / 2
+        return [cx - half, self._height_y(SIGNAL_HEAD_M[1], d), cx + half,
+                self._height_y(SIGNAL_HEAD_M[0], d)]
+
+    def signal_visible_fraction(self, signal: Dict, objects: List[Dict]) -> float:
+        """Share of the signal head's in-frame pixels that no object's ``box`` covers
+        (every object is painted over the signal)."""
+        x0, y0, x1, y1 = (int(round(v)) for v in self.signal_box(signal))
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, self.w), min(y1, self.h)
+        if x1 <= x0 or y1 <= y0:
+            return 0.0
+        covered = np.zeros((y1 - y0, x1 - x0), bool)
+        for obj in objects:
+            a0, b0, a1, b1 = (int(round(v)) for v in obj['box'])
+            covered[max(b0 - y0, 0):max(b1 - y0, 0), max(a0 - x0, 0):max(a1 - x0, 0)] = True
+        return 1.0 - float(covered.mean())
+
     def _draw_signal(self, draw: ImageDraw.ImageDraw, signal: Dict) -> None:
         """Paint a pole with a signal head: red panel lit on top ("don't walk") or green
         panel lit below ("walk"), as real pedestrian signals stack them."""
         d = signal['distance']
         scale = self.focal / d
-        cx = self.w / 2 + signal['x_m'] * scale
-
-        def y_at(height_m: float) -> float:
-            return self.horizon + self.focal * (CAMERA_HEIGHT_M - height_m) / d
-
+        x0, y_top, x1, y_bottom = self.signal_box(signal)
+        cx = (x0 + x1) / 2
         pole = max(1.0, 0.1 * scale) / 2
-        draw.rectangle([cx - pole, y_at(SIGNAL_HEAD_M[0]), cx + pole, y_at(0.0)],
+        draw.rectangle([cx - pole, y_bottom, cx + pole, self._height_y(0.0, d)],
                        fill=(70, 70, 75))
-        half = SIGNAL_HEAD_WIDTH_M * scale / 2
-        draw.rectangle([cx - half, y_at(SIGNAL_HEAD_M[1]), cx + half, y_at(SIGNAL_HEAD_M[0])],
-                       fill=(25, 25, 25))
+        draw.rectangle([x0, y_top, x1, y_bottom], fill=(25, 25, 25))
         r = max(1.0, SIGNAL_PANEL_M * scale / 2)
         span = SIGNAL_HEAD_M[1] - SIGNAL_HEAD_M[0]
         for frac, lit, dim, on in ((0.75, (235, 40, 30), (70, 25, 20), not signal['walk']),
                                    (0.25, (40, 225, 90), (20, 60, 30), signal['walk'])):
-            cy = y_at(SIGNAL_HEAD_M[0] + frac * span)
+            cy = self._height_y(SIGNAL_HEAD_M[0] + frac * span, d)
             draw.rectangle([cx - r, cy - r, cx + r, cy + r], fill=lit if on else dim)
 
     def render(self, objects: List[Dict], scene_rng: np.random.Generator,
@@ -358,10 +383,12 @@ def _sample_lighting(rng: np.random.Generator) -> str:
     return names[int(rng.choice(len(names), p=probs / probs.sum()))]
 
 
-def categories() -> List[Dict]:
-    """COCO ``categories`` of the embedded dataset (with ``hazard_prior``)."""
+def categories(traffic_signal: bool = False) -> List[Dict]:
+    """COCO ``categories`` of the embedded dataset (with ``hazard_prior``); with
+    ``traffic_signal``, the signal set's, which adds ``SIGNAL_CLASSES``."""
+    classes = CLASSES + SIGNAL_CLASSES if traffic_signal else CLASSES
     return [dict(id=c.id, name=c.name, supercategory='assistive', hazard_prior=c.hazard_prior)
-            for c in CLASSES]
+            for c in classes]
 
 
 def _annotate(objects: List[Dict], width: int, height: int,
@@ -450,6 +477,13 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
                 m['approach_m_s'] = (m['distance'] - distance_at(o, t + 1)) * FRAMES_PER_S
         frame_rng = np.random.default_rng(base + [t + 1])
         img, placed = renderer.render(moved, np.random.default_rng(base + [0]), signal)
+        annotated = placed
+        if signal is not None:  # the head, annotated after the objects painted over it
+            annotated = placed + [dict(
+                cls=SIGNAL_CLASSES[0 if signal['walk'] else 1],
+                box=renderer.signal_box(signal), distance=signal['distance'],
+                track_id=len(placed) + 1,
+                visible_fraction=renderer.signal_visible_fraction(signal, placed))]
         if soft_focus:
             img = np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(0.7)))
         img = apply_lighting(img, condition, frame_rng)
@@ -459,7 +493,7 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
         if signal is not None:
             record['traffic_signal'] = SIGNAL_STATES[0 if signal['walk'] else 1]
         frames.append(dict(img=img, record=record,
-                           anns=_annotate(placed, width, height, signal), audio=audio))
+                           anns=_annotate(annotated, width, height, signal), audio=audio))
     return frames
 
 
@@ -499,7 +533,7 @@ def generate_split(out_dir: str, split: str, num_items: int, seed: int = 0,
     if traffic_signal:
         info['traffic_signal'] = SIGNAL_SET_VERSION
     coco = dict(info=info, licenses=[], images=images, annotations=annotations,
-                categories=categories())
+                categories=categories(traffic_signal))
     ann_file = osp.join(out_dir, 'annotations', f'{split}.json')
     tmp = ann_file + '.tmp'
     with open(tmp, 'w') as f:
