@@ -1,4 +1,4 @@
-# MaxSight T2 (the default): T1 + transformer encoder over the coarse (stride 16, 32) levels
+# MaxSight T2 (the default): T1 + transformer encoder over the pyramid levels (stride 8-32)
 # (the model: _base_/models/maxsight_t2.py), on the embedded dataset.
 _base_ = [
     '_base_/datasets/synthetic_scenes.py',

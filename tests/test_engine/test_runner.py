@@ -18,11 +18,11 @@ from ..helpers import NO_AFTER_TRAINING_HOOKS, ROOT, TINY_CONFIG
 
 @pytest.fixture(scope='module')
 def clip_data(tmp_path_factory):
-    """16 train / 4 val images and 4 train / 2 val clips of 4 frames, 128x96."""
+    """8 train / 2 val images and 2 train / 1 val clips of 4 frames, 128x96."""
     from maxsight.datasets.synthetic import generate_synthetic_dataset
     root = str(tmp_path_factory.mktemp('clipdata'))
-    generate_synthetic_dataset(root, num_train=16, num_val=4, seed=5, width=128, height=96,
-                               num_train_clips=4, num_val_clips=2)
+    generate_synthetic_dataset(root, num_train=8, num_val=2, seed=5, width=128, height=96,
+                               num_train_clips=2, num_val_clips=1)
     return root
 
 
@@ -91,7 +91,7 @@ def test_runners_build_equals_train_tool_for_t2_qat_and_t5_finetune(clip_data, t
             assert type(runner.val_loop).__name__ == 'ClipValLoop'
             metrics = runner.test()
             assert type(runner.test_loop).__name__ == 'ClipTestLoop'
-            assert runner.test_loop.evaluator.num_frames == 8  # 2 val clips of 4 frames
+            assert runner.test_loop.evaluator.num_frames == 4  # 1 val clip of 4 frames
             assert 'coco/bbox_mAP' in metrics and 'urgency/acc' in metrics
 
 

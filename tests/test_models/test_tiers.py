@@ -159,3 +159,21 @@ def test_every_tier_keeps_t0s_training_recipe():
     for name in ('t1_attention', 't2_default', 't3_cross_task', 't4_cross_modal'):
         assert recipe(name) == t0, name
     assert recipe('t5_temporal')['balancer'] == t0['balancer']
+
+
+def test_t2s_encoder_carries_a_stride_8_cue_to_every_level(tiny_synth):
+    """The signal set's lesson (docs/tiers.md): a lamp is read at stride 8, and the
+    vehicles it governs can be anywhere, so T2's encoder reads every level: a change at one
+    stride-8 location reaches the far corner of all three (over the coarse two alone,
+    level 0 would pass through unchanged)."""
+    model, _ = build_tier('t2_default', tiny_synth)
+    encoder = model.encoder.eval()
+    assert tuple(encoder.levels) == (0, 1, 2)
+    torch.manual_seed(0)
+    feats = [torch.randn(1, 64, 12 // 2 ** i, 16 // 2 ** i) for i in range(3)]
+    moved = [f.clone() for f in feats]
+    moved[0][:, :, 0, 0] += torch.randn(64)  # not constant: the encoder's LayerNorm drops that
+    with torch.no_grad():
+        before, after = encoder(feats), encoder(moved)
+    for lvl in range(3):
+        assert not torch.allclose(before[lvl][..., -1, -1], after[lvl][..., -1, -1]), lvl

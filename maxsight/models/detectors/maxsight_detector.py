@@ -18,7 +18,7 @@ class MaxSightDetector(BaseModel):
     Args:
         backbone, neck, bbox_head: MODELS configs.
         encoder: optional MODELS config applied to the neck outputs (the T2 hybrid
-            transformer encoder over the coarse levels).
+            transformer encoder over the pyramid levels).
         condition_film: optional MODELS config (``ConditionFiLM``) modulating the neck
             outputs by the vision condition in each sample's metainfo (``condition``).
         pyramid_attention: optional MODELS config applied to the neck outputs (T1

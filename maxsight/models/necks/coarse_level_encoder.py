@@ -1,4 +1,5 @@
-"""Hybrid CNN + transformer: a transformer encoder over the coarse pyramid levels."""
+"""Hybrid CNN + transformer: a transformer encoder over pyramid levels (T2: all three; the
+name is from when it read the coarse two only)."""
 import math
 from typing import List, Optional, Sequence, Tuple
 
@@ -28,8 +29,8 @@ class CoarseLevelEncoder(nn.Module):
     values average-pooled by the smallest integer factor r per side that brings them within
     it (spatial-reduction attention, Wang et al. 2021, PVT), so the cost grows with N K
     instead of N^2 (docs/benchmarks.md#how-cost-grows-with-the-work); every query stays.
-    At or below it (the embedded default: 240 tokens) attention is over every token. None:
-    always every token.
+    At or below it (the embedded default's 256x192 images) attention is over every token.
+    None: always every token.
     """
 
     def __init__(self, channels: int = 64, levels: Sequence[int] = (1, 2), num_layers: int = 1,
