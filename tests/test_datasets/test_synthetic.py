@@ -208,3 +208,5 @@ def test_the_documented_size_of_the_signal_panels():
     sides = [SIGNAL_PANEL_M * (240 - share * 240) * MIN_DISTANCE_M / CAMERA_HEIGHT_M / d
              * 256 / 320 for share in (0.36, 0.46) for d in SIGNAL_DISTANCE_M]
     assert (round(min(sides)), round(max(sides))) == (6, 13)
+    # docs/tiers.md: the annotated head (0.4 m wide) is 8-17 pixels wide at that scale
+    assert (round(min(sides) * 0.4 / 0.3), round(max(sides) * 0.4 / 0.3)) == (8, 17)
