@@ -17,6 +17,7 @@ from ..datasets.coco_parsing import AnnotationError, load_json, parse_categories
 from ..datasets.labels import SIGNAL_STATES, signal_urgency_score, urgency_level
 from ..evaluation.hazard_breakdown import matched_objects
 
+
 def _signal_file(ann_file: str) -> dict:
     data = load_json(ann_file)
     if not (data.get('info') or {}).get('traffic_signal'):

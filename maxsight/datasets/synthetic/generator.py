@@ -441,9 +441,11 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
     ``objects_per_image`` (inclusive range) and ``classes`` are the embedded set's by
     default. ``traffic_signal`` (images only; the signal set): a pedestrian signal stands
     in the scene, drawn from its own random stream, and sets the vehicles' urgency
-    (:func:`~maxsight.datasets.labels.signal_urgency_score`); the image record carries
-    ``traffic_signal`` ('walk' or 'dont_walk'). Without it the output is byte-identical to
-    the embedded set's. Returns one dict per frame: ``img`` (RGB uint8 [H, W, 3]),
+    (:func:`~maxsight.datasets.labels.signal_urgency_score`); its head is annotated last,
+    as an object of ``SIGNAL_CLASSES`` (the class of its state), and the image record
+    carries ``traffic_signal`` ('walk' or 'dont_walk'). Without it the output is
+    byte-identical to the embedded set's. Returns one dict per frame: ``img`` (RGB uint8
+    [H, W, 3]),
     ``record`` (image fields without id/file_name), ``anns`` (annotations without ids),
     ``audio`` ([2, 32, T] float32 stereo log-mel or None).
     """
