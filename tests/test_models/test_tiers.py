@@ -169,6 +169,9 @@ def test_t2s_encoder_carries_a_stride_8_cue_to_every_level(tiny_synth):
     model, _ = build_tier('t2_default', tiny_synth)
     encoder = model.encoder.eval()
     assert tuple(encoder.levels) == (0, 1, 2)
+    # docs/model.md: a 256x192 image has 1008 tokens, every one a key (no pooling)
+    shapes = [(192 // s, 256 // s) for s in (8, 16, 32)]
+    assert sum(h * w for h, w in shapes) == 1008 and encoder.reduction_factor(shapes) == 1
     torch.manual_seed(0)
     feats = [torch.randn(1, 64, 12 // 2 ** i, 16 // 2 ** i) for i in range(3)]
     moved = [f.clone() for f in feats]
