@@ -131,8 +131,9 @@ def signal_urgency_score(hazard_prior: float, distance_m: float, center_x_frac: 
 
     The clip rule (:func:`moving_urgency_score`) with the motion the signal implies: while
     it shows "don't walk" traffic comes on at ``SIGNAL_TRAFFIC_SPEED_M_S`` (time to
-    contact ``distance_m / SIGNAL_TRAFFIC_SPEED_M_S``); while it shows "walk" traffic is held and the stopped
-    vehicle is a still obstacle, as a parked car in a clip (approach 0).
+    contact ``distance_m / SIGNAL_TRAFFIC_SPEED_M_S``); while it shows "walk" traffic is
+    held and the stopped vehicle is a still obstacle, as a parked car in a clip
+    (approach 0).
     """
     approach = 0.0 if traffic_held else SIGNAL_TRAFFIC_SPEED_M_S
     return moving_urgency_score(hazard_prior, distance_m, center_x_frac, approach)

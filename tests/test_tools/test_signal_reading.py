@@ -7,6 +7,7 @@ import pytest
 
 from maxsight.analysis.signal_reading import reading_by_state, signal_blind_ceiling
 from maxsight.datasets.coco_parsing import AnnotationError
+from maxsight.datasets.synthetic.generator import SIGNAL_SET_VERSION
 
 from ..helpers import ROOT
 
@@ -26,7 +27,7 @@ def _file(path, signal=True):
             car(3, 2, [40, 10, 20, 20], 2.0, 3),
             car(4, 2, [0, 30, 10, 10], 40.0, 0),
             dict(car(5, 2, [70, 30, 10, 10], 2.0, 3), iscrowd=1)]
-    info = dict(traffic_signal='3') if signal else {}
+    info = dict(traffic_signal=SIGNAL_SET_VERSION) if signal else {}
     path.write_text(json.dumps(dict(
         info=info,
         images=[dict(id=1, file_name='a.png', width=100, height=60, traffic_signal='walk'),

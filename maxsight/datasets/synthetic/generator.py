@@ -141,11 +141,15 @@ class SceneRenderer:
                       width=int(rng.integers(1, 4)))
         return pil
 
+    def _height_y(self, height_m: float, distance_m: float) -> float:
+        """Image row (px) of a point ``height_m`` above the ground ``distance_m`` away."""
+        return self.horizon + self.focal * (CAMERA_HEIGHT_M - height_m) / distance_m
+
     # ------------------------------------------------------------------- clutter
     def _clutter(self, draw: ImageDraw.ImageDraw, rng: np.random.Generator) -> None:
         for _ in range(int(rng.integers(3, 12))):
             d = float(np.exp(rng.uniform(np.log(MIN_DISTANCE_M), np.log(MAX_DISTANCE_M))))
-            foot = self.horizon + self.focal * CAMERA_HEIGHT_M / d
+            foot = self._height_y(0.0, d)
             cx = rng.uniform(0, self.w)
             kind = rng.integers(0, 4)
             s = self.focal / d
@@ -260,7 +264,7 @@ class SceneRenderer:
         d = max(obj['distance'], 0.3)
         scale = self.focal / d
         bw, bh = max(3.0, obj['width_m'] * scale), max(3.0, obj['cls'].size_m[1] * scale)
-        foot = self.horizon + self.focal * CAMERA_HEIGHT_M / d
+        foot = self._height_y(0.0, d)
         cx = self.w / 2 + obj['x_m'] * scale
         return [cx - bw / 2, foot - bh, cx + bw / 2, foot]
 
@@ -270,10 +274,6 @@ class SceneRenderer:
         half_view_m = self.w / 2 * d / self.focal
         return dict(distance=d, x_m=float(rng.uniform(-1, 1) * SIGNAL_LATERAL_SHARE
                                           * half_view_m), walk=bool(rng.random() < 0.5))
-
-    def _height_y(self, height_m: float, distance_m: float) -> float:
-        """Image row (px) of a point ``height_m`` above the ground ``distance_m`` away."""
-        return self.horizon + self.focal * (CAMERA_HEIGHT_M - height_m) / distance_m
 
     def signal_box(self, signal: Dict) -> List[float]:
         """The pedestrian signal's head [x0, y0, x1, y1] in pixels (unclipped)."""
@@ -445,9 +445,8 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
     as an object of ``SIGNAL_CLASSES`` (the class of its state), and the image record
     carries ``traffic_signal`` ('walk' or 'dont_walk'). Without it the output is
     byte-identical to the embedded set's. Returns one dict per frame: ``img`` (RGB uint8
-    [H, W, 3]),
-    ``record`` (image fields without id/file_name), ``anns`` (annotations without ids),
-    ``audio`` ([2, 32, T] float32 stereo log-mel or None).
+    [H, W, 3]), ``record`` (image fields without id/file_name), ``anns`` (annotations
+    without ids), ``audio`` ([2, 32, T] float32 stereo log-mel or None).
     """
     if traffic_signal and num_frames > 1:
         raise ValueError('traffic_signal is for single images: in a clip a vehicle\'s '
