@@ -17,6 +17,13 @@ from a trained lower tier instead of from scratch, with the transfer of ``load_f
 clip stage of the ladder fine-tunes T4's image runs on the clip split, once frame by frame
 (``t4_clip_frames_finetune``, the control) and once as clips (``t5_temporal_finetune``).
 
+A run's folder also keeps ``ladder_config.json``: a SHA-256 of each part of its config that
+decides what it trains (:data:`TRAINING_SECTIONS`, after ``cfg_options``). A ladder asked
+to reuse a run whose config has since changed (a tier's modules, its data, its schedule)
+stops before anything trains and names the parts that differ, so that results of an old
+model never stand in a table beside new ones. Runs from before this record are reused as
+they are.
+
 ``test_options`` (config overrides of the test step alone, e.g. ``use_operating_point=False``
 with ``model.bbox_head.test_cfg.hazard_prob_thr=None`` for each model's own urgency call)
 score the same checkpoints another way: their results, predictions, reports and table go
@@ -58,6 +65,14 @@ OCCLUDED_FROM = 0.3
 #: a truncated hazard: at least this share of its box outside the frame
 TRUNCATED_FROM = 0.01
 RESULT_FILE = 'ladder_result.json'
+#: the record of what a run was trained with (:func:`training_digests`)
+CONFIG_RECORD = 'ladder_config.json'
+#: the parts of a config that decide what a run trains
+TRAINING_SECTIONS = ('model', 'train_dataloader', 'optim_wrapper', 'param_scheduler',
+                     'train_cfg', 'randomness', 'custom_hooks', 'embedded_dataset',
+                     'vision_condition')
+#: loader settings of the machine, not of the training
+_MACHINE_KEYS = ('num_workers', 'persistent_workers', 'pin_memory', 'prefetch_factor')
 #: the fewest seeds (of both tiers) a verdict needs
 MIN_SEEDS = 2
 
@@ -97,6 +112,39 @@ def _test_config_options(seed: int, epochs: int, test_ann: str, cfg_options: Opt
                          test_options: Optional[dict]) -> dict:
     return dict(_run_options(seed, epochs, cfg_options),
                 **{'test_dataloader.dataset.ann_file': test_ann}, **(test_options or {}))
+
+
+def training_digests(config: str, seed: int, epochs: int, cfg_options: Optional[dict],
+                     init: Optional[str] = None) -> Dict[str, str]:
+    """{section: SHA-256 hex digest} of each of :data:`TRAINING_SECTIONS` of the run's
+    config (``cfg_options`` merged, the file not yet prepared for a run), the dataloader
+    without its machine settings, plus ``init_from``: the checkpoint the run starts from."""
+    from ..utils import load_config
+    cfg = load_config(config, _run_options(seed, epochs, cfg_options))
+    parts = {name: cfg.get(name) for name in TRAINING_SECTIONS}
+    if parts['train_dataloader'] is not None:
+        parts['train_dataloader'] = {k: v for k, v in parts['train_dataloader'].items()
+                                     if k not in _MACHINE_KEYS}
+    parts['init_from'] = init
+    return {name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str)
+                                 .encode('utf-8')).hexdigest()
+            for name, value in parts.items()}
+
+
+def check_training_record(work_dir: str, config: str, digests: Dict[str, str]) -> None:
+    """Refuse (ValueError) to reuse a run whose :data:`CONFIG_RECORD` differs from
+    ``digests``, naming the parts that differ; a run without the record passes."""
+    path = osp.join(work_dir, CONFIG_RECORD)
+    if not osp.isfile(path):
+        return
+    with open(path) as f:
+        stored = json.load(f).get('digests', {})
+    changed = [name for name in digests if stored.get(name) != digests[name]]
+    if changed:
+        raise ValueError(
+            f'{work_dir} was trained with another {", ".join(changed)} than {config} gives '
+            'now; train into a new --work-root (linking in the runs that did not change), or '
+            'move that run folder away')
 
 
 def held_out_digest(config: str, seed: int, epochs: int, test_ann: str,
@@ -223,6 +271,9 @@ def run_one(config: str, seed: int, epochs: int, root: str, test_ann: str,
 
     from ..evaluation.metrics.coco_metric import write_json_atomic
     work_dir = run_dir(root, config, seed)
+    init = init_checkpoint(init_from, seed)
+    digests = training_digests(config, seed, epochs, cfg_options, init)
+    check_training_record(work_dir, config, digests)
     stored = result_file(root, config, seed, test_options)
     ann_file, digest = held_out_digest(config, seed, epochs, test_ann, cfg_options,
                                        test_options)
@@ -237,7 +288,9 @@ def run_one(config: str, seed: int, epochs: int, root: str, test_ann: str,
                   f'(the old files are now {", ".join(moved)})', logger='current',
                   level=logging.WARNING)
     start = time.perf_counter()
-    init = init_checkpoint(init_from, seed)
+    record = osp.join(work_dir, CONFIG_RECORD)
+    if not osp.exists(work_dir):  # a new run: what it trains with is recorded first
+        write_json_atomic(record, dict(config=config, digests=digests), indent=1)
     checkpoint = _train(config, seed, epochs, work_dir, cfg_options, init)
     metrics = _test(config, seed, epochs, work_dir, checkpoint, test_ann, cfg_options,
                     test_options)
@@ -326,7 +379,8 @@ def run_ladder(configs: Sequence[str], seeds: Sequence[int], epochs: int, root: 
     """Every (config, seed) run (:func:`run_one`), then the summary and comparisons;
     the whole is written to ``<root>/ladder<suffix>.json`` and ``.md`` (suffix:
     :func:`file_suffix` of ``test_options``, '' without them). Every
-    ``init_from`` checkpoint a run still needs is checked before the first one trains."""
+    ``init_from`` checkpoint a run still needs, and every run's :data:`CONFIG_RECORD`, is
+    checked before the first one trains."""
     from ..engine.atomic_backend import atomic_write_bytes
     from ..evaluation.metrics.coco_metric import write_json_atomic
     for seed in seeds:
@@ -337,6 +391,9 @@ def run_ladder(configs: Sequence[str], seeds: Sequence[int], epochs: int, root: 
             raise FileNotFoundError(
                 f'--init-from checkpoint of seed {seed} not found: {init}; train the lower '
                 'tier first (e.g. tier_ladder.py configs/t4_cross_modal.py) or fix the path')
+        for config in configs:
+            check_training_record(run_dir(root, config, seed), config,
+                                  training_digests(config, seed, epochs, cfg_options, init))
     results: Dict[str, Dict[int, Dict[str, float]]] = {tier_name(c): {} for c in configs}
     for seed in seeds:  # seed by seed: an interrupted ladder has whole ladders of seeds
         for config in configs:

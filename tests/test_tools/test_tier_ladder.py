@@ -246,6 +246,43 @@ def test_a_result_scored_on_another_held_out_file_is_tested_again_and_kept(
     assert calls == []
 
 
+def test_a_run_trained_with_another_config_is_refused_before_anything_trains(
+        tmp_path, monkeypatch):
+    """After a tier's module, data or schedule changed, its old runs' results must not be
+    reused: the ladder names the changed part and trains nothing. The dataloader's machine
+    settings and a run from before the record do not count."""
+    calls = []
+    monkeypatch.setattr(ladder, '_train', lambda config, seed, epochs, work_dir, *args,
+                        **kw: calls.append(('train', seed)) or f'{work_dir}/epoch_{epochs}.pth')
+    monkeypatch.setattr(ladder, '_test', lambda *args: {'urgency/acc': 0.5})
+    configs, root = ['configs/t3_cross_task.py'], str(tmp_path)
+    ladder.run_ladder(configs, [0, 1], 2, root)
+    record = json.loads((tmp_path / 't3_cross_task_seed0' / ladder.CONFIG_RECORD).read_text())
+    assert set(record['digests']) == set(ladder.TRAINING_SECTIONS) | {'init_from'}
+    calls.clear()
+    ladder.run_ladder(configs, [0, 1], 2, root, cfg_options={'train_dataloader.num_workers': 0})
+    assert calls == []
+    for options, part in (({'model.encoder.levels': (1, 2)}, 'model'),
+                          ({'train_dataloader.dataset.data_root': 'data/other/'},
+                           'train_dataloader'),
+                          ({'optim_wrapper.optimizer.lr': 0.5}, 'optim_wrapper')):
+        with pytest.raises(ValueError, match=rf'seed0 was trained with another {part} than '
+                           r'configs/t3_cross_task\.py gives now; train into a new '
+                           r'--work-root'):
+            ladder.run_ladder(configs, [2, 0, 1], 2, root, cfg_options=options)
+        assert calls == []  # not even seed 2, which has no run yet and comes first
+    with pytest.raises(ValueError, match='another randomness'):  # seed 1's record, seed 0's
+        ladder.check_training_record(str(tmp_path / 't3_cross_task_seed1'), configs[0],
+                                     ladder.training_digests(configs[0], 0, 2, None))
+    with pytest.raises(ValueError, match='another train_cfg'):
+        ladder.run_ladder(configs, [0], 3, root)
+    with pytest.raises(ValueError, match='another init_from'):
+        ladder.run_ladder(configs, [0], 2, root, init_from=str(tmp_path / 'seed0.pth'))
+    (tmp_path / 't3_cross_task_seed0' / ladder.CONFIG_RECORD).unlink()  # an older run
+    ladder.run_ladder(configs, [0], 2, root, cfg_options={'model.encoder.levels': (1, 2)})
+    assert calls == [] and not (tmp_path / 't3_cross_task_seed0' / ladder.CONFIG_RECORD).exists()
+
+
 def test_the_held_out_digest_is_of_the_generated_split(tmp_path, monkeypatch):
     """The real ``held_out_digest``: the embedded held-out split is generated at the size
     the config asks for, and the digest is its file's SHA-256."""
