@@ -12,9 +12,10 @@ from typing import Dict, List
 
 import numpy as np
 
-from ..datasets.coco_parsing import AnnotationError, load_json, parse_categories
+from ..datasets.coco_parsing import AnnotationError, load_json
 from ..datasets.labels import moving_urgency_score, urgency_level
 from ..evaluation.metrics.assistive_metric import APPROACHING_M_S
+from .rule_inputs import with_rule_inputs
 
 FIELDS = ('bbox', 'distance_m', 'approach_m_s', 'urgency')
 
@@ -23,10 +24,6 @@ def _objects(ann_file: str) -> List[dict]:
     """The annotations of a clip file with a known approach speed, each with its class's
     ``prior`` and horizontal centre ``cx`` (fraction of the image width)."""
     data = load_json(ann_file)
-    _, ids, priors, _ = parse_categories(data, ann_file)
-    prior_of = dict(zip(ids, priors))
-    width = {img['id']: img['width'] for img in data['images']}
-    out = []
     for i, a in enumerate(data['annotations']):
         for field in FIELDS:
             if a.get(field) is None:
@@ -34,15 +31,10 @@ def _objects(ann_file: str) -> List[dict]:
                     f'{ann_file}: annotation {a.get("id", i)}: field "{field}" missing; the '
                     'single-frame ceiling needs clip annotations with a known motion '
                     '(the embedded train_clips / test_clips)')
-        if prior_of.get(a['category_id']) is None:
-            raise AnnotationError(f'{ann_file}: category {a["category_id"]}: field '
-                                  '"hazard_prior" missing; the urgency rule needs it')
-        if not np.isfinite(a['approach_m_s']):
-            continue  # motion unknown: not scored, as in AssistiveMetric
-        x, _, w, _ = a['bbox']
-        out.append(dict(a, prior=prior_of[a['category_id']],
-                        cx=(x + w / 2) / width[a['image_id']]))
-    return out
+    # an object of unknown motion is not scored, as in AssistiveMetric
+    moving = (a for a in data['annotations'] if np.isfinite(a['approach_m_s']))
+    return [dict(a, prior=prior, cx=cx)
+            for a, prior, cx in with_rule_inputs(data, ann_file, moving)]
 
 
 def _share(flags: List[bool]) -> float:

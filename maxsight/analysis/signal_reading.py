@@ -13,9 +13,10 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from ..datasets.coco_parsing import AnnotationError, load_json, parse_categories
+from ..datasets.coco_parsing import AnnotationError, load_json
 from ..datasets.labels import SIGNAL_STATES, signal_urgency_score, urgency_level
 from ..evaluation.hazard_breakdown import matched_objects
+from .rule_inputs import with_rule_inputs
 
 
 def _signal_file(ann_file: str) -> dict:
@@ -32,17 +33,11 @@ def signal_blind_ceiling(ann_file: str) -> Dict[str, float]:
     ``urgency_context`` objects of ``ann_file``; ``same_share``: the share of them whose
     level is the same in both states; ``n``: how many."""
     data = _signal_file(ann_file)
-    _, ids, priors, _ = parse_categories(data, ann_file)
-    prior_of = dict(zip(ids, priors))
-    width = {img['id']: img['width'] for img in data['images']}
+    context = (a for a in data['annotations'] if a.get('urgency_context') and not a.get('iscrowd'))
     same = []
-    for a in data['annotations']:
-        if not a.get('urgency_context') or a.get('iscrowd'):
-            continue
-        x, _, w, _ = a['bbox']
-        cx = (x + w / 2) / width[a['image_id']]
-        held, moving = (urgency_level(signal_urgency_score(
-            prior_of[a['category_id']], a['distance_m'], cx, state)) for state in (True, False))
+    for a, prior, cx in with_rule_inputs(data, ann_file, context):
+        held, moving = (urgency_level(signal_urgency_score(prior, a['distance_m'], cx, state))
+                        for state in (True, False))
         same.append(held == moving)
     share = float(np.mean(same)) if same else float('nan')
     return dict(acc=share + 0.5 * (1.0 - share), same_share=share, n=len(same))

@@ -84,3 +84,17 @@ def test_the_tool_prints_both_and_refuses_a_file_without_the_signal(tmp_path, ca
     assert out[str(preds)]['walk']['n'] == 0 and out[str(preds)]['dont_walk']['n'] == 1
     with pytest.raises(AnnotationError, match='info.traffic_signal missing: not a signal-set'):
         tool.main([_file(tmp_path / 'plain.json', signal=False)])
+
+
+def test_the_rule_inputs_of_each_annotation_by_hand(tmp_path):
+    """The prior and centre the ceilings feed the urgency rule: a wrong class lookup, a
+    centre from the box's left edge or over the height would change them."""
+    from maxsight.analysis.rule_inputs import with_rule_inputs
+    data = json.loads(open(_file(tmp_path / 'a.json')).read())
+    rows = [(a['id'], prior, cx) for a, prior, cx in
+            with_rule_inputs(data, 'a.json', data['annotations'][:4])]
+    assert rows == [(1, 0.95, 0.5), (2, 0.45, 0.1), (3, 0.95, 0.5), (4, 0.95, 0.05)]
+    del data['categories'][0]['hazard_prior']
+    with pytest.raises(AnnotationError, match=r'a\.json: category 1: field "hazard_prior" '
+                       'missing'):
+        list(with_rule_inputs(data, 'a.json', data['annotations']))
