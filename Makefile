@@ -23,7 +23,7 @@ train: $(STAMP)
 	$(PY) tools/train.py $(CONFIG) --resume
 
 test: $(STAMP)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q --durations=15
 
 # optional: the speech engine of tools/demo.py --speak (Debian / Ubuntu)
 tts:
