@@ -146,6 +146,7 @@ def test_every_assistive_metric_on_a_hand_worked_case():
         'urgency/acc': 2 / 4, 'urgency/hazard_recall': 1 / 3,
         'urgency/false_safe_rate': 1 / 3, 'urgency/hazard_miss_rate': 1 / 3,
         'scene/urgency_acc': 1.0, 'assistive/matched_objects': 4.0,
+        'urgency/false_alerts_per_image': 0.0,  # the one shown hazard call is right
         'distance/mae_m_near': 0.5, 'distance/mae_m_medium': (3 + 0.5) / 2,
         'distance/mae_m_far': 2.0,
         'distance/zone_acc_derived': 1.0, 'distance/zone_acc_annotated': 2 / 3,
@@ -309,3 +310,40 @@ def test_urgency_accuracy_of_objects_whose_urgency_depends_on_context():
         out = metric.compute_metrics(metric.results)
         assert out['urgency/acc_context'] == acc and out['urgency/acc_context_n'] == 2.0
         assert out['urgency/acc'] == pytest.approx(1 / 3)  # all matched objects, unchanged
+
+
+def test_false_alerts_are_the_calibrations_count():
+    """Per image, shown detections called a hazard that match no true hazard: one matched
+    to a safe object and one matching nothing count; a right call and a call below the
+    display threshold do not. The same count as the calibration sweep's at the point where
+    its decision equals the argmax (one-hot probabilities, threshold 0.5, exponent 1)."""
+    from maxsight.evaluation.calibration import CalibrationImage, sweep
+    long = torch.long
+    gt_boxes = [[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]]
+    a = dict(gt_instances=dict(
+        bboxes=_t(gt_boxes), labels=_t([0, 0, 0], long), distance_zone=_t([0, 0, 0], long),
+        distance_m=_t([2.0, 2.0, 2.0]), urgency=_t([3, 0, 2], long),
+        zone_derived=_t([0, 0, 0], torch.bool), urgency_derived=_t([0, 0, 0], torch.bool)),
+        pred_instances=dict(
+            # right call on the danger; danger called on the safe object; a warning on
+            # nothing; a danger call shown below 0.3 on the warning
+            bboxes=_t([[0, 0, 10, 10], [20, 0, 30, 10], [70, 0, 80, 10], [40, 0, 50, 10]]),
+            labels=_t([0, 0, 0, 0], long), scores=_t([0.9, 0.8, 0.6, 0.2]),
+            distance_zone=_t([0, 0, 0, 0], long), distance_m=_t([2.0, 2.0, 2.0, 2.0]),
+            urgency=_t([3, 3, 2, 3], long)))
+    b = _two_images()[1]
+    metric = AssistiveMetric()
+    metric.process({}, [a, b])
+    out = metric.compute_metrics(metric.results)
+    assert out['urgency/false_alerts_per_image'] == 2 / 2
+    pred = a['pred_instances']
+    image = CalibrationImage(
+        boxes=pred['bboxes'].numpy(), scores=pred['scores'].numpy(),
+        labels=pred['labels'].numpy(), urgency_prob=np.eye(4)[pred['urgency'].numpy()],
+        gt_boxes=np.array(gt_boxes, np.float32), gt_labels=np.zeros(3, np.int64),
+        gt_hazard=np.array([True, False, True]))
+    empty = CalibrationImage(np.zeros((0, 4), np.float32), np.zeros(0, np.float32),
+                             np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros((1, 4)),
+                             np.zeros(1, np.int64), np.array([False]))
+    point, = [p for p in sweep([image, empty], (0.5,), (1.0,), (0.3,))]
+    assert point['false_alerts_per_image'] == out['urgency/false_alerts_per_image']

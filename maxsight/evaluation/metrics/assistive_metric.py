@@ -9,7 +9,9 @@ Reported over matched pairs: ``distance/zone_acc``, ``distance/mae_m`` (and per 
 ``urgency/acc``, confusion matrices; over all ground-truth hazards (urgency >= 2, matched
 or not): ``urgency/hazard_recall`` (detected and predicted >= 2), ``urgency/false_safe_rate``
 (detected but predicted 0, i.e. the user is told it is safe), ``urgency/hazard_miss_rate``
-(not detected); per image: ``scene/urgency_acc``. Objects whose labels were derived rather
+(not detected); per image: ``scene/urgency_acc`` and ``urgency/false_alerts_per_image``
+(shown detections called a hazard, >= 2, that match no ground-truth hazard: the
+calibration's count, :mod:`maxsight.evaluation.calibration`). Objects whose labels were derived rather
 than annotated are also reported separately (``..._annotated`` / ``..._derived``). Where
 the ground truth knows each object's motion (clips: ``approach_m_s``), urgency accuracy is
 also split into ``urgency/acc_approaching`` (>= 0.5 m/s towards the camera) and
@@ -113,6 +115,8 @@ class AssistiveMetric(BaseMetric):
             matched_gt[g_idx] = True
             hazard = gt['urgency'].cpu() >= 2
             missed = hazard & ~matched_gt
+            called_hazard = pred['urgency'][keep].cpu() >= 2
+            true_alerts = sum(bool(called_hazard[p] and hazard[g]) for p, g in pairs)
 
             def sel(inst, key, idx, mask=None):
                 values = inst[key].cpu()
@@ -132,6 +136,7 @@ class AssistiveMetric(BaseMetric):
                 pred_dist=sel(pred, 'distance_m', p_idx, keep),
                 pred_urg=sel(pred, 'urgency', p_idx, keep),
                 hazards=int(hazard.sum()), hazards_missed=int(missed.sum()),
+                false_alerts=int(called_hazard.sum()) - true_alerts,
                 scene_gt=int(sample.get('scene_urgency', 0)),
                 scene_pred=int(sample.get('pred_scene_urgency', 0)),
                 missed=self._missed_example(sample, gt, gt_boxes, missed, pred, keep)))
@@ -174,6 +179,8 @@ class AssistiveMetric(BaseMetric):
                                   len(results)),
         }
         metrics = {key: _safe_div(k, trials) for key, (k, trials) in counts.items()}
+        metrics['urgency/false_alerts_per_image'] = _safe_div(
+            sum(r['false_alerts'] for r in results), len(results))
         metrics['distance/mae_m'] = float(abs_err.mean()) if n else 0.0
         metrics['assistive/matched_objects'] = float(n)
         for z, name in enumerate(('near', 'medium', 'far')):
