@@ -11,8 +11,9 @@ or not): ``urgency/hazard_recall`` (detected and predicted >= 2), ``urgency/fals
 (detected but predicted 0, i.e. the user is told it is safe), ``urgency/hazard_miss_rate``
 (not detected); per image: ``scene/urgency_acc`` and ``urgency/false_alerts_per_image``
 (shown detections called a hazard, >= 2, that match no ground-truth hazard: the
-calibration's count, :mod:`maxsight.evaluation.calibration`). Objects whose labels were derived rather
-than annotated are also reported separately (``..._annotated`` / ``..._derived``). Where
+calibration's count, :mod:`maxsight.evaluation.calibration`). Objects whose labels were
+derived rather than annotated are also reported separately (``..._annotated`` /
+``..._derived``). Where
 the ground truth knows each object's motion (clips: ``approach_m_s``), urgency accuracy is
 also split into ``urgency/acc_approaching`` (>= 0.5 m/s towards the camera) and
 ``urgency/acc_not_approaching`` (still or leaving). Where annotations mark objects whose
