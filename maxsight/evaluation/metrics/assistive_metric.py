@@ -116,8 +116,6 @@ class AssistiveMetric(BaseMetric):
             matched_gt[g_idx] = True
             hazard = gt['urgency'].cpu() >= 2
             missed = hazard & ~matched_gt
-            called_hazard = pred['urgency'][keep].cpu() >= 2
-            true_alerts = sum(bool(called_hazard[p] and hazard[g]) for p, g in pairs)
 
             def sel(inst, key, idx, mask=None):
                 values = inst[key].cpu()
@@ -137,7 +135,7 @@ class AssistiveMetric(BaseMetric):
                 pred_dist=sel(pred, 'distance_m', p_idx, keep),
                 pred_urg=sel(pred, 'urgency', p_idx, keep),
                 hazards=int(hazard.sum()), hazards_missed=int(missed.sum()),
-                false_alerts=int(called_hazard.sum()) - true_alerts,
+                hazard_calls=int((pred['urgency'][keep] >= 2).sum()),
                 scene_gt=int(sample.get('scene_urgency', 0)),
                 scene_pred=int(sample.get('pred_scene_urgency', 0)),
                 missed=self._missed_example(sample, gt, gt_boxes, missed, pred, keep)))
@@ -180,8 +178,10 @@ class AssistiveMetric(BaseMetric):
                                   len(results)),
         }
         metrics = {key: _safe_div(k, trials) for key, (k, trials) in counts.items()}
+        # a shown hazard call is right when it is a matched pair of a hazard called >= 2
         metrics['urgency/false_alerts_per_image'] = _safe_div(
-            sum(r['false_alerts'] for r in results), len(results))
+            sum(r['hazard_calls'] for r in results) - counts['urgency/hazard_recall'][0],
+            len(results))
         metrics['distance/mae_m'] = float(abs_err.mean()) if n else 0.0
         metrics['assistive/matched_objects'] = float(n)
         for z, name in enumerate(('near', 'medium', 'far')):
