@@ -50,7 +50,7 @@ TARGETS = {
     't1_attention': ('scene/urgency_acc',),
     't2_default': ('urgency/acc_context',),
     't3_cross_task': ('urgency/acc', 'urgency/hazard_recall'),
-    't4_cross_modal': ('hazard_recall/occluded', 'hazard_recall/truncated'),
+    't4_cross_modal': ('hazard_recall/occluded', 'hazard_recall/out_of_view'),
     't5_temporal': ('urgency/acc_approaching', 'distance/mae_m'),
     't4_clip_frames_finetune': (),
     't5_temporal_finetune': ('urgency/acc_approaching', 'distance/mae_m'),
@@ -59,11 +59,16 @@ LOWER_IS_BETTER = frozenset({'distance/mae_m'})
 #: the columns of the table, every tier
 REPORTED = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'distance/zone_acc', 'distance/mae_m',
             'urgency/acc', 'urgency/hazard_recall', 'scene/urgency_acc',
-            'hazard_recall/occluded', 'hazard_recall/truncated')
+            'hazard_recall/occluded', 'hazard_recall/truncated', 'hazard_recall/out_of_view')
 #: an occluded hazard: at least this share of its box hidden by nearer objects
 OCCLUDED_FROM = 0.3
 #: a truncated hazard: at least this share of its box outside the frame
 TRUNCATED_FROM = 0.01
+#: an out-of-view hazard: at least half of its box outside the frame (its centre unseen)
+OUT_OF_VIEW_FROM = 0.5
+#: the edge cases of :func:`hazard_recall_of_edge_cases`: (name, annotation field, from)
+EDGE_CASES = (('occluded', 'occlusion', OCCLUDED_FROM), ('truncated', 'truncation', TRUNCATED_FROM),
+              ('out_of_view', 'truncation', OUT_OF_VIEW_FROM))
 RESULT_FILE = 'ladder_result.json'
 #: the record of what a run was trained with (:func:`training_digests`)
 CONFIG_RECORD = 'ladder_config.json'
@@ -220,14 +225,14 @@ def _train(config: str, seed: int, epochs: int, work_dir: str,
 
 def hazard_recall_of_edge_cases(ann_file: str, pred_file: str, score_thr: float,
                                 iou_thr: float = 0.5) -> Dict[str, float]:
-    """Hazard recall of occluded (``occlusion`` >= :data:`OCCLUDED_FROM`) and truncated
-    (``truncation`` >= :data:`TRUNCATED_FROM`) hazards, with their counts; NaN where a
-    split has none (or no such annotation field). Files read and matched once."""
+    """Hazard recall of occluded (``occlusion`` >= :data:`OCCLUDED_FROM`), truncated
+    (``truncation`` >= :data:`TRUNCATED_FROM`) and out-of-view (``truncation`` >=
+    :data:`OUT_OF_VIEW_FROM`) hazards, with their counts; NaN where a split has none (or
+    no such annotation field). Files read and matched once."""
     from ..evaluation.hazard_breakdown import bin_hazards, bin_name, hazard_outcomes
     outcomes = hazard_outcomes(ann_file, pred_file, score_thr, iou_thr)
     out = {}
-    for name, field, edge in (('occluded', 'occlusion', OCCLUDED_FROM),
-                              ('truncated', 'truncation', TRUNCATED_FROM)):
+    for name, field, edge in EDGE_CASES:
         bins = (0.0, edge, 1.01)
         row = bin_hazards(outcomes, ann_file, field, bins).get(bin_name(edge, bins))
         out[f'hazard_recall/{name}'] = row['recall'] if row else float('nan')

@@ -68,22 +68,22 @@ def test_a_gain_inside_the_seed_spread_does_not_count_and_lower_error_is_a_gain(
 
 def test_nan_seeds_are_left_out_and_a_missing_metric_never_beats():
     summary = ladder.summarise({
-        't3_cross_task': {0: {'hazard_recall/truncated': 0.5},
-                          1: {'hazard_recall/truncated': 0.7}},
-        't4_cross_modal': {0: {'hazard_recall/truncated': math.nan},
-                           1: {'hazard_recall/truncated': 0.9},
-                           2: {'hazard_recall/truncated': 0.92}}})
-    assert summary['t4_cross_modal']['hazard_recall/truncated'] == pytest.approx(
+        't3_cross_task': {0: {'hazard_recall/out_of_view': 0.5},
+                          1: {'hazard_recall/out_of_view': 0.7}},
+        't4_cross_modal': {0: {'hazard_recall/out_of_view': math.nan},
+                           1: {'hazard_recall/out_of_view': 0.9},
+                           2: {'hazard_recall/out_of_view': 0.92}}})
+    assert summary['t4_cross_modal']['hazard_recall/out_of_view'] == pytest.approx(
         dict(mean=0.91, min=0.9, max=0.92, spread=0.02, n=2))
     rows = ladder.compare_to_tier_below(summary, ['t3_cross_task', 't4_cross_modal'])
-    assert rows[1]['metric'] == 'hazard_recall/truncated' and rows[1]['beats']
+    assert rows[1]['metric'] == 'hazard_recall/out_of_view' and rows[1]['beats']
     assert rows[0] == dict(tier='t4_cross_modal', below='t3_cross_task',
                            metric='hazard_recall/occluded', gain=None, spread=None,
                            beats=False)
     table = ladder.format_ladder(summary, rows, seeds=[0, 1, 2])
-    assert '| t4_cross_modal | - | - | - | - | - | - | - | - | 0.910 [0.900, 0.920] |' in table
+    assert '| t4_cross_modal | - | - | - | - | - | - | - | - | - | 0.910 [0.900, 0.920] |' in table
     assert table.splitlines()[-1] == ('| t4_cross_modal | t3_cross_task | '
-                                      'hazard_recall/truncated | +0.3100 | 0.2000 | yes |')
+                                      'hazard_recall/out_of_view | +0.3100 | 0.2000 | yes |')
 
 
 def test_one_seed_has_no_spread_and_gets_no_verdict():
@@ -102,29 +102,37 @@ def _ann(id, cat, bbox, urgency, **extra):
                 iscrowd=0, urgency=urgency, **extra)
 
 
-def test_edge_case_recall_counts_occluded_and_truncated_hazards(tmp_path):
+def test_edge_case_recall_counts_occluded_truncated_and_out_of_view_hazards(tmp_path):
     coco = dict(info={}, images=[dict(id=1, file_name='a.png', width=100, height=100)],
                 categories=[dict(id=3, name='car')], annotations=[
                     _ann(1, 3, [0, 0, 30, 30], 3, occlusion=0.5, truncation=0.0),
                     _ann(2, 3, [40, 0, 30, 30], 2, occlusion=0.3, truncation=0.2),
                     _ann(3, 3, [0, 50, 30, 30], 2, occlusion=0.1, truncation=0.005),
-                    _ann(4, 3, [50, 50, 30, 30], 0, occlusion=0.9, truncation=0.9)])
+                    _ann(4, 3, [50, 50, 30, 30], 0, occlusion=0.9, truncation=0.9),
+                    _ann(5, 3, [70, 0, 30, 20], 2, occlusion=0.0, truncation=0.5),
+                    _ann(6, 3, [70, 70, 30, 30], 3, occlusion=0.0, truncation=0.499)])
     dets = [dict(image_id=1, category_id=3, bbox=[0, 0, 30, 30], score=0.9, urgency=3),
             dict(image_id=1, category_id=3, bbox=[40, 0, 30, 30], score=0.2, urgency=3),
-            dict(image_id=1, category_id=3, bbox=[0, 50, 30, 30], score=0.8, urgency=2)]
+            dict(image_id=1, category_id=3, bbox=[0, 50, 30, 30], score=0.8, urgency=2),
+            dict(image_id=1, category_id=3, bbox=[70, 0, 30, 20], score=0.7, urgency=3),
+            dict(image_id=1, category_id=3, bbox=[70, 70, 30, 30], score=0.9, urgency=0)]
     ann, pred = tmp_path / 'ann.json', tmp_path / 'pred.json'
     ann.write_text(json.dumps(coco))
     pred.write_text(json.dumps(dets))
     # occluded (>= 0.3): objects 1 (found) and 2 (score 0.2 < 0.3); truncated (>= 0.01):
-    # object 2 only; object 4 is not a hazard, object 3 is neither
+    # 2 (missed), 5 (called a hazard) and 6 (found, called safe); out of view (>= 0.5):
+    # object 5 alone (6 is just under half outside); object 4 is not a hazard, 3 is neither
     assert ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.3) == {
         'hazard_recall/occluded': 0.5, 'hazard_recall/occluded_n': 2.0,
-        'hazard_recall/truncated': 0.0, 'hazard_recall/truncated_n': 1.0}
+        'hazard_recall/truncated': pytest.approx(1 / 3), 'hazard_recall/truncated_n': 3.0,
+        'hazard_recall/out_of_view': 1.0, 'hazard_recall/out_of_view_n': 1.0}
     low = ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.1)
-    assert low['hazard_recall/occluded'] == 1.0 and low['hazard_recall/truncated'] == 1.0
+    assert low['hazard_recall/occluded'] == 1.0
+    assert low['hazard_recall/truncated'] == pytest.approx(2 / 3)
     # the metric's IoU threshold is passed on: above 1 not even exact boxes match
     strict = ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.1, iou_thr=1.01)
     assert strict['hazard_recall/occluded'] == 0.0 and strict['hazard_recall/truncated'] == 0.0
+    assert strict['hazard_recall/out_of_view'] == 0.0
 
 
 def test_ladder_runs_seed_by_seed_and_a_rerun_repeats_nothing(tmp_path, monkeypatch):
