@@ -67,7 +67,8 @@ TRUNCATED_FROM = 0.01
 #: an out-of-view hazard: at least half of its box outside the frame (its centre unseen)
 OUT_OF_VIEW_FROM = 0.5
 #: the edge cases of :func:`hazard_recall_of_edge_cases`: (name, annotation field, from)
-EDGE_CASES = (('occluded', 'occlusion', OCCLUDED_FROM), ('truncated', 'truncation', TRUNCATED_FROM),
+EDGE_CASES = (('occluded', 'occlusion', OCCLUDED_FROM),
+              ('truncated', 'truncation', TRUNCATED_FROM),
               ('out_of_view', 'truncation', OUT_OF_VIEW_FROM))
 RESULT_FILE = 'ladder_result.json'
 #: the record of what a run was trained with (:func:`training_digests`)
