@@ -110,7 +110,8 @@ def test_edge_case_recall_counts_occluded_truncated_and_out_of_view_hazards(tmp_
                     _ann(3, 3, [0, 50, 30, 30], 2, occlusion=0.1, truncation=0.005),
                     _ann(4, 3, [50, 50, 30, 30], 0, occlusion=0.9, truncation=0.9),
                     _ann(5, 3, [70, 0, 30, 20], 2, occlusion=0.0, truncation=0.5),
-                    _ann(6, 3, [70, 70, 30, 30], 3, occlusion=0.0, truncation=0.499)])
+                    _ann(6, 3, [70, 70, 30, 30], 3, occlusion=0.0, truncation=0.499),
+                    _ann(7, 3, [0, 90, 20, 10], 2, occlusion=0.0, truncation=0.7)])
     dets = [dict(image_id=1, category_id=3, bbox=[0, 0, 30, 30], score=0.9, urgency=3),
             dict(image_id=1, category_id=3, bbox=[40, 0, 30, 30], score=0.2, urgency=3),
             dict(image_id=1, category_id=3, bbox=[0, 50, 30, 30], score=0.8, urgency=2),
@@ -120,15 +121,15 @@ def test_edge_case_recall_counts_occluded_truncated_and_out_of_view_hazards(tmp_
     ann.write_text(json.dumps(coco))
     pred.write_text(json.dumps(dets))
     # occluded (>= 0.3): objects 1 (found) and 2 (score 0.2 < 0.3); truncated (>= 0.01):
-    # 2 (missed), 5 (called a hazard) and 6 (found, called safe); out of view (>= 0.5):
-    # object 5 alone (6 is just under half outside); object 4 is not a hazard, 3 is neither
+    # 2 (missed), 5 (called a hazard), 6 (found, called safe) and 7 (no detection); out of
+    # view (>= 0.5 of the box outside): 5 and 7 (6 is just under half outside); object 4
+    # is not a hazard, 3 is neither
     assert ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.3) == {
         'hazard_recall/occluded': 0.5, 'hazard_recall/occluded_n': 2.0,
-        'hazard_recall/truncated': pytest.approx(1 / 3), 'hazard_recall/truncated_n': 3.0,
-        'hazard_recall/out_of_view': 1.0, 'hazard_recall/out_of_view_n': 1.0}
+        'hazard_recall/truncated': 0.25, 'hazard_recall/truncated_n': 4.0,
+        'hazard_recall/out_of_view': 0.5, 'hazard_recall/out_of_view_n': 2.0}
     low = ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.1)
-    assert low['hazard_recall/occluded'] == 1.0
-    assert low['hazard_recall/truncated'] == pytest.approx(2 / 3)
+    assert low['hazard_recall/occluded'] == 1.0 and low['hazard_recall/truncated'] == 0.5
     # the metric's IoU threshold is passed on: above 1 not even exact boxes match
     strict = ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.1, iou_thr=1.01)
     assert strict['hazard_recall/occluded'] == 0.0 and strict['hazard_recall/truncated'] == 0.0
