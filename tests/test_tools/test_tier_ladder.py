@@ -1,6 +1,6 @@
 """tools/analysis_tools/tier_ladder.py: hand-computed summaries and verdicts, the hazard
-recall of occluded and truncated hazards, and a ladder that resumes without repeating
-unless the held-out file changed."""
+recall of occluded, truncated and out-of-view hazards, and a ladder that resumes without
+repeating unless the held-out file changed."""
 import hashlib
 import json
 import math
