@@ -18,7 +18,9 @@ def configure_calibration(cfg: Config, checkpoint: str, target: float) -> Config
         raise ValueError(f'--target must be in (0, 1), got {target}')
     if not cfg.get('val_dataloader') or not cfg.get('val_evaluator'):
         raise ValueError(f'{cfg.filename}: calibration needs val_dataloader and val_evaluator')
-    for key in TRAINING_KEYS:
+    # the test loop is dropped too: the runner then prepares (and, for the embedded
+    # dataset, generates again when stale) the val split this pass reads, not the test one
+    for key in TRAINING_KEYS + ('test_dataloader', 'test_cfg', 'test_evaluator'):
         cfg[key] = None
     cfg.load_from, cfg.resume = checkpoint, False
     cfg.use_operating_point = False

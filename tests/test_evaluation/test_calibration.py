@@ -1,5 +1,8 @@
 """Operating-point calibration: the sweep equals re-running the head's post-processing and
 AssistiveMetric at each point; the choice, the checkpoint meta and its use."""
+import os
+import os.path as osp
+
 import pytest
 import torch
 from mmengine.structures import InstanceData
@@ -120,3 +123,25 @@ def test_calibration_needs_the_heads_extra_fields():
     s.gt_instances = InstanceData(bboxes=torch.zeros(0, 4))
     with pytest.raises(ValueError, match='raw_scores and .urgency_prob'):
         image_from_sample(s)
+
+
+def test_calibration_prepares_the_val_split_it_reads_not_the_test_split(tmp_path):
+    """tools/calibrate.py validates on val: its runner generates the embedded val split
+    (missing, or stale against the config), and leaves the held-out test split alone even
+    when the config's test loader reads another file (as a tier-ladder run's saved config
+    does)."""
+    from maxsight.engine.runner import prepare_run_config
+    from maxsight.evaluation.calibration_run import configure_calibration
+    from maxsight.utils import load_config
+    root = str(tmp_path / 'data')
+    ckpt = str(tmp_path / 'model.pth')
+    torch.save(dict(state_dict={}), ckpt)
+    options = {'embedded_dataset.root': root, 'embedded_dataset.num_train': 2,
+               'embedded_dataset.num_val': 2, 'embedded_dataset.num_test': 2}
+    for split in ('train', 'val', 'test'):
+        options[f'{split}_dataloader.dataset.data_root'] = root
+    options['test_dataloader.dataset.ann_file'] = 'annotations/test.json'
+    cfg = load_config('configs/t2_default.py', options, str(tmp_path / 'work'))
+    cfg.experiment_name = 'calibration_prepares_val'
+    prepare_run_config(configure_calibration(cfg, ckpt, 0.95))
+    assert sorted(os.listdir(osp.join(root, 'annotations'))) == ['val.json']
