@@ -126,10 +126,10 @@ def test_calibration_needs_the_heads_extra_fields():
 
 
 def test_calibration_prepares_the_val_split_it_reads_not_the_test_split(tmp_path):
-    """tools/calibrate.py validates on val: its runner generates the embedded val split
-    (missing, or stale against the config), and leaves the held-out test split alone even
-    when the config's test loader reads another file (as a tier-ladder run's saved config
-    does)."""
+    """tools/calibrate.py validates on val: its runner prepares the embedded val split
+    (here missing, so generated; a stale one takes the same path), and leaves the held-out
+    test split alone even when the config's test loader reads another file (as a
+    tier-ladder run's saved config does)."""
     from maxsight.engine.runner import prepare_run_config
     from maxsight.evaluation.calibration_run import configure_calibration
     from maxsight.utils import load_config
