@@ -13,13 +13,12 @@ or not): ``urgency/hazard_recall`` (detected and predicted >= 2), ``urgency/fals
 (shown detections called a hazard, >= 2, that match no ground-truth hazard: the
 calibration's count, :mod:`maxsight.evaluation.calibration`). Objects whose labels were
 derived rather than annotated are also reported separately (``..._annotated`` /
-``..._derived``). Where
-the ground truth knows each object's motion (clips: ``approach_m_s``), urgency accuracy is
-also split into ``urgency/acc_approaching`` (>= 0.5 m/s towards the camera) and
-``urgency/acc_not_approaching`` (still or leaving). Where annotations mark objects whose
-urgency depends on something elsewhere in the image (``urgency_context``, e.g. vehicles
-at a pedestrian signal), their accuracy is ``urgency/acc_context`` (count
-``urgency/acc_context_n``).
+``..._derived``). Where the ground truth knows each object's motion (clips:
+``approach_m_s``), urgency accuracy is also split into ``urgency/acc_approaching`` (>= 0.5
+m/s towards the camera) and ``urgency/acc_not_approaching`` (still or leaving). Where
+annotations mark objects whose urgency depends on something elsewhere in the image
+(``urgency_context``, e.g. vehicles at a pedestrian signal), their accuracy is
+``urgency/acc_context`` (count ``urgency/acc_context_n``).
 """
 from typing import Dict, List, Optional, Sequence
 
