@@ -136,59 +136,6 @@ def test_cross_task_urgency_loss_never_moves_the_answers_it_reads():
     assert head.answer_mlp[0].weight.grad.abs().sum() > 0
 
 
-def test_ordinal_answer_output_is_a_cumulative_link_over_one_latent_score():
-    """Reference, by hand: cut points t = (-1, 0, 2) (first, then first + exp of the log
-    gaps), P(>= k) = sigmoid(s - t_k), each level the difference of two; at init the
-    cuts are logit(1/4), logit(1/2), logit(3/4), so s = 0 gives every level 1/4 and the
-    head predicts T2's urgency; a wrong name is refused."""
-    from maxsight.models.heads.cross_task_head import CrossTaskDenseHead
-    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
-    with pytest.raises(ValueError, match="answer_output must be one of .*'ordinal'.* got 'ordnial'"):
-        CrossTaskDenseHead(3, answer_output='ordnial')
-    torch.manual_seed(0)
-    head = CrossTaskDenseHead(3, in_channels=8, feat_channels=8, strides=(8,),
-                              answer_output='ordinal')
-    assert head.answer_mlp[-1].out_features == 1
-    assert torch.allclose(head.cut_points(), torch.tensor([-math.log(3), 0.0, math.log(3)]))
-    feats = [torch.randn(2, 8, 2, 3)]
-    with torch.no_grad():
-        base = MultiTaskDenseHead.forward(head, feats)
-        untrained = head(feats)
-        assert torch.allclose(untrained['urgency'].softmax(-1), base['urgency'].softmax(-1),
-                              atol=1e-6)
-        head.answer_cuts.copy_(torch.tensor([-1.0, 0.0, math.log(2.0)]))
-        assert torch.allclose(head.cut_points(), torch.tensor([-1.0, 0.0, 2.0]))
-        s = 0.5
-        sig = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
-        at_least = [1.0, sig(s + 1), sig(s), sig(s - 2), 0.0]
-        levels = [at_least[k] - at_least[k + 1] for k in range(4)]
-        got = head.ordinal_log_probs(torch.tensor([[s]])).exp()[0]
-        assert torch.allclose(got, torch.tensor(levels), atol=1e-6)
-        assert abs(float(got.sum()) - 1.0) < 1e-6
-        for p in head.answer_mlp[-1].parameters():
-            p.normal_(0, 0.5)
-        out = head(feats)
-        answers = head.answers(base, (16, 24))
-        expected = base['urgency'] + head.ordinal_log_probs(head.answer_mlp(answers))
-    assert torch.allclose(out['urgency'], expected, atol=1e-5)
-
-
-def test_ordinal_cut_points_stay_ordered_and_a_higher_score_means_higher_urgency():
-    """Whatever the parameters (a gap pushed negative would cross two cuts), the cuts
-    increase, and raising the latent score moves probability to the higher levels: every
-    P(urgency >= k) grows with it."""
-    from maxsight.models.heads.cross_task_head import CrossTaskDenseHead
-    head = CrossTaskDenseHead(3, answer_output='ordinal')
-    with torch.no_grad():
-        head.answer_cuts.copy_(torch.tensor([0.3, -4.0, 2.5]))
-        cuts = head.cut_points()
-        assert bool((cuts[1:] > cuts[:-1]).all())
-        probs = head.ordinal_log_probs(torch.linspace(-20, 20, 41)[:, None]).exp()
-    at_least = probs.flip(-1).cumsum(-1).flip(-1)[:, 1:]  # P(>= 1), P(>= 2), P(>= 3)
-    assert bool((at_least[1:] >= at_least[:-1] - 1e-6).all())
-    assert float(at_least[-1, 2]) > 0.5 > float(at_least[0, 0])
-
-
 def test_cross_task_answer_mlp_is_two_relu_layers_of_a_checked_width():
     """A ReLU dropped (the MLP collapses to a linear map of the answers), a width of 1
     refused, or a zero, fractional or bool width accepted."""

@@ -1,10 +1,8 @@
 """T3: cross-task urgency: the urgency output reads what the class, box and distance
 outputs of the same location answered."""
-import math
 from typing import Dict, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...registry import MODELS
@@ -29,58 +27,21 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
     untrained head predicts what :class:`MultiTaskDenseHead` predicts (a model transferred
     from T2 starts where T2 ended).
 
-    With ``answer_output='ordinal'`` the MLP answers one latent urgency score s per location
-    instead of 4 free logits, read through a cumulative link: P(urgency >= k) =
-    sigmoid(s - t_k) for k = 1, 2, 3 with learned, increasing cut points t_k, and the MLP's
-    logits are the log of the 4 level probabilities these give. Urgency levels are ordered
-    cuts of one score (docs/data.md), so the link spends no parameters on orderings the
-    labels never take. The cut points start where s = 0 gives every level 1/4, so an
-    untrained ordinal head too predicts what :class:`MultiTaskDenseHead` predicts.
-
     Args:
         answer_channels: width of the MLP's two hidden layers.
-        answer_output: ``'logits'`` (4 urgency logits) or ``'ordinal'`` (one latent score
-            and 3 cut points).
     """
 
-    ANSWER_OUTPUTS = ('logits', 'ordinal')
-
-    def __init__(self, *args, answer_channels: int = 64, answer_output: str = 'logits',
-                 **kwargs):
+    def __init__(self, *args, answer_channels: int = 64, **kwargs):
         super().__init__(*args, **kwargs)
         if not is_positive_int(answer_channels):
             raise ValueError(f'CrossTaskDenseHead: answer_channels must be a positive int, '
                              f'got {answer_channels!r}')
-        if answer_output not in self.ANSWER_OUTPUTS:
-            raise ValueError(f'CrossTaskDenseHead: answer_output must be one of '
-                             f'{self.ANSWER_OUTPUTS}, got {answer_output!r}')
-        self.answer_output = answer_output
-        ordinal = answer_output == 'ordinal'
         self.answer_mlp = nn.Sequential(
             nn.Linear(self.num_classes + 5, answer_channels), nn.ReLU(inplace=True),
             nn.Linear(answer_channels, answer_channels), nn.ReLU(inplace=True),
-            nn.Linear(answer_channels, 1 if ordinal else NUM_URGENCY))
+            nn.Linear(answer_channels, NUM_URGENCY))
         nn.init.zeros_(self.answer_mlp[-1].weight)
         nn.init.zeros_(self.answer_mlp[-1].bias)
-        if ordinal:
-            # first cut point, then the log of the two gaps: cuts at logit(k / 4), k = 1..3
-            first = -math.log(3.0)
-            gap = math.log(3.0)
-            self.answer_cuts = nn.Parameter(torch.tensor([first, math.log(gap), math.log(gap)]))
-
-    def cut_points(self) -> Tensor:
-        """The ordinal link's increasing cut points t_1 < t_2 < t_3 [3]."""
-        first, log_gaps = self.answer_cuts[:1], self.answer_cuts[1:]
-        return torch.cat([first, first + log_gaps.exp().cumsum(0)])
-
-    def ordinal_log_probs(self, score: Tensor) -> Tensor:
-        """Log probabilities [..., 4] of the urgency levels for latent scores ``score``
-        [..., 1]: P(>= k) = sigmoid(score - t_k), each level the difference of two."""
-        at_least = torch.sigmoid(score - self.cut_points())
-        ones, zeros = torch.ones_like(score), torch.zeros_like(score)
-        upper = torch.cat([ones, at_least], -1)
-        lower = torch.cat([at_least, zeros], -1)
-        return (upper - lower).clamp(min=1e-6).log()
 
     @staticmethod
     def answers(preds: Dict[str, Tensor], input_hw: Tuple[int, int]) -> Tensor:
@@ -106,7 +67,5 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
         stride = self.strides[0]
         input_hw = (feats[0].shape[-2] * stride, feats[0].shape[-1] * stride)
         extra = self.answer_mlp(self.answers(preds, input_hw))
-        if self.answer_output == 'ordinal':
-            extra = self.ordinal_log_probs(extra)
         preds['urgency'] = preds['urgency'] + extra.to(preds['urgency'].dtype)
         return preds
