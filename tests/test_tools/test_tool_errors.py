@@ -104,13 +104,15 @@ def test_data_tools_name_the_missing_file(capsys):
         'analysis_tools/clip_urgency_ceiling.py', ['/no/a.json', '/no/b.json'], capsys)
     assert 'annotation file not found: /no/a.json' in _error_line(
         'analysis_tools/clip_distance_noise.py', ['/no/a.json', '/no/p.json'], capsys)
+    assert 'annotation file not found' in _error_line(
+        'analysis_tools/urgency_from_answers.py', ['/no/a.json', '/no/p.json'], capsys)
 
 
 ALL_TOOLS = sorted(NEEDS_CONFIG) + sorted(CONFIG_THEN_CKPT) + [
     'transfer.py', 'misc/check_dataset.py', 'misc/make_synthetic_dataset.py',
     'analysis_tools/analyze_logs.py', 'analysis_tools/hazard_recall_breakdown.py',
     'analysis_tools/clip_urgency_ceiling.py', 'analysis_tools/clip_motion_signal.py',
-    'analysis_tools/clip_distance_noise.py']
+    'analysis_tools/clip_distance_noise.py', 'analysis_tools/urgency_from_answers.py']
 
 
 @pytest.mark.parametrize('name', ALL_TOOLS)
