@@ -136,56 +136,6 @@ def test_cross_task_urgency_loss_never_moves_the_answers_it_reads():
     assert head.answer_mlp[0].weight.grad.abs().sum() > 0
 
 
-def test_true_answer_term_swaps_the_predicted_answers_for_the_matched_ground_truths():
-    """Reference, by hand: with ``learn_from_true_answers`` the urgency loss is the mean of
-    the usual term and the cross entropy of the feature path's logits plus the MLP over the
-    positives' true answers (one-hot class, log true distance, true box in the padded
-    input); without the option, or at test time, the loss and outputs are the usual ones.
-    A bug that fed the predicted answers twice, dropped the feature path or used another
-    input size would change the figure."""
-    import torch.nn.functional as F
-    from maxsight.models.heads.cross_task_head import CrossTaskDenseHead
-    from maxsight.models.heads.multitask_dense_head import MultiTaskDenseHead
-    from maxsight.structures import DetDataSample
-    from mmengine.structures import InstanceData
-    torch.manual_seed(0)
-    head = CrossTaskDenseHead(3, in_channels=8, feat_channels=8, strides=(8, 16),
-                              learn_from_true_answers=True)
-    with torch.no_grad():
-        head.answer_mlp[-1].weight.normal_(0, 0.5)
-    feats = [torch.randn(1, 8, 2, 4), torch.randn(1, 8, 1, 2)]
-    sample = DetDataSample(metainfo=dict(img_shape=(16, 30)))
-    sample.gt_instances = InstanceData(
-        bboxes=torch.tensor([[0., 0., 8., 8.], [14., 6., 30., 16.]]),
-        labels=torch.tensor([2, 0]), distance_m=torch.tensor([0.05, 4.0]),
-        distance_zone=torch.tensor([0, 1]), urgency=torch.tensor([3, 1]))
-    head.train()
-    preds = head(feats)
-    targets = head.get_targets(preds, [sample])
-    bi, pi = targets['pos_batch'], targets['pos_index']
-    usual = 0.5 * F.cross_entropy(preds['urgency'][bi, pi], targets['gt_urgency'])
-    rows = []
-    for (x1, y1, x2, y2), label, dist in zip(targets['gt_bboxes'].tolist(),
-                                             targets['gt_labels'].tolist(),
-                                             targets['gt_distance_m'].tolist()):
-        one_hot = [float(c == label) for c in range(3)]
-        rows.append(one_hot + [math.log(max(dist, 0.1)), (x1 + x2) / 32 - 1, (y1 + y2) / 16 - 1,
-                               math.log((x2 - x1) / 32), math.log((y2 - y1) / 16)])
-    features_only = MultiTaskDenseHead.forward(head, feats)['urgency'][bi, pi]
-    true = 0.5 * F.cross_entropy(features_only + head.answer_mlp(torch.tensor(rows)),
-                                 targets['gt_urgency'])
-    assert len(pi) >= 2
-    assert torch.allclose(head.urgency_loss(preds, targets), 0.5 * (usual + true), atol=1e-6)
-    head.eval()
-    eval_preds = head(feats)
-    assert 'urgency_from_answers' not in eval_preds
-    assert torch.allclose(head.urgency_loss(eval_preds, targets), usual, atol=1e-6)
-    plain = CrossTaskDenseHead(3, in_channels=8, feat_channels=8, strides=(8, 16))
-    plain.load_state_dict(head.state_dict())
-    plain_preds = plain.train()(feats)
-    assert torch.allclose(plain.urgency_loss(plain_preds, targets), usual, atol=1e-6)
-
-
 def test_cross_task_answer_mlp_is_two_relu_layers_of_a_checked_width():
     """A ReLU dropped (the MLP collapses to a linear map of the answers), a width of 1
     refused, or a zero, fractional or bool width accepted."""

@@ -331,19 +331,13 @@ class MultiTaskDenseHead(nn.Module):
         losses['loss_zone'] = self.loss_zone(preds['zone'][bi, pi], t['gt_distance_zone'])
         losses['loss_distance'] = self.loss_distance(
             preds['log_dist'][bi, pi], t['gt_distance_m'].clamp(min=0.1).log())
-        losses['loss_urgency'] = self.urgency_loss(preds, t)
+        losses['loss_urgency'] = self.loss_urgency(preds['urgency'][bi, pi], t['gt_urgency'])
         scene_target = torch.as_tensor(
             [s.metainfo.get('scene_urgency', int(s.gt_instances.urgency.max())
                             if len(s.gt_instances) else 0) for s in data_samples],
             device=cls.device)
         losses['loss_scene'] = self.loss_scene(preds['scene'], scene_target)
         return losses
-
-    def urgency_loss(self, preds: Dict[str, Tensor], targets: Dict[str, Tensor]) -> Tensor:
-        """Urgency loss of the positives: ``preds['urgency']`` [B, N, 4] at
-        ``targets``' ``pos_batch`` / ``pos_index`` against ``gt_urgency`` [P]."""
-        logits = preds['urgency'][targets['pos_batch'], targets['pos_index']]
-        return self.loss_urgency(logits, targets['gt_urgency'])
 
     # ------------------------------------------------------------------ predict
     @torch.no_grad()
