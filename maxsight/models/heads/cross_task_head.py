@@ -31,17 +31,13 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
         answer_channels: width of the MLP's two hidden layers.
     """
 
-    def __init__(self, *args, answer_channels: int = 64, mlp_makes_the_call: bool = False,
-                 **kwargs):
+    def __init__(self, *args, answer_channels: int = 64, **kwargs):
         super().__init__(*args, **kwargs)
         if not is_positive_int(answer_channels):
             raise ValueError(f'CrossTaskDenseHead: answer_channels must be a positive int, '
                              f'got {answer_channels!r}')
-        # the feature path's 4 logits become one more input, and the MLP's output the urgency
-        self.mlp_makes_the_call = bool(mlp_makes_the_call)
-        extra_in = NUM_URGENCY if self.mlp_makes_the_call else 0
         self.answer_mlp = nn.Sequential(
-            nn.Linear(self.num_classes + 5 + extra_in, answer_channels), nn.ReLU(inplace=True),
+            nn.Linear(self.num_classes + 5, answer_channels), nn.ReLU(inplace=True),
             nn.Linear(answer_channels, answer_channels), nn.ReLU(inplace=True),
             nn.Linear(answer_channels, NUM_URGENCY))
         nn.init.zeros_(self.answer_mlp[-1].weight)
@@ -70,11 +66,6 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
         # the finest level's extent: the padded input, rounded up to that level's stride
         stride = self.strides[0]
         input_hw = (feats[0].shape[-2] * stride, feats[0].shape[-1] * stride)
-        answers = self.answers(preds, input_hw)
-        if self.mlp_makes_the_call:
-            answers = torch.cat([answers, preds['urgency'].float()], -1)
-            preds['urgency'] = self.answer_mlp(answers).to(preds['urgency'].dtype)
-            return preds
-        extra = self.answer_mlp(answers)
+        extra = self.answer_mlp(self.answers(preds, input_hw))
         preds['urgency'] = preds['urgency'] + extra.to(preds['urgency'].dtype)
         return preds
