@@ -18,9 +18,8 @@ images, and COCO files whose urgency the toolkit derives.
 """
 from typing import Dict
 
-from ..datasets.coco_parsing import AnnotationError, load_json, parse_categories
 from ..datasets.labels import urgency_from_fields
-from ..evaluation.hazard_breakdown import matched_objects
+from ..evaluation.hazard_breakdown import parse_and_match
 from ..utils.errors import ToolError
 
 CALLS = ('model', 'rule_on_answers', 'rule_true_distance')
@@ -33,12 +32,7 @@ def urgency_from_answers(ann_file: str, pred_file: str, score_thr: float = 0.3,
     whose urgency is right, and ``<call>/hazard_call``, the share of the detected hazards
     (urgency >= 2) called >= 2, for each of :data:`CALLS`; ``objects`` and ``hazards``
     count them."""
-    objects = matched_objects(ann_file, pred_file, score_thr, iou_thr)
-    try:
-        _, ids, priors, _ = parse_categories(load_json(ann_file), ann_file)
-    except (AnnotationError, FileNotFoundError) as e:
-        raise ToolError(f'{e}') from None
-    prior_of = dict(zip(ids, priors))
+    parsed, objects = parse_and_match(ann_file, pred_file, score_thr, iou_thr)
     right = dict.fromkeys(CALLS, 0)
     called = dict.fromkeys(CALLS, 0)
     n_obj = n_haz = 0
@@ -51,7 +45,7 @@ def urgency_from_answers(ann_file: str, pred_file: str, score_thr: float = 0.3,
                             'tools/test.py --pred-out')
         x, _, w, _ = det['bbox']
         cx = (x + w / 2) / image['width']
-        prior = prior_of[det['category_id']]
+        prior = parsed.hazard_priors[inst['bbox_label']]  # matching keeps the class
         calls = dict(model=det['urgency'],
                      rule_on_answers=urgency_from_fields(prior, det['distance_m'], cx),
                      rule_true_distance=urgency_from_fields(prior, inst['distance_m'], cx))

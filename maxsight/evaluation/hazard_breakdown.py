@@ -21,7 +21,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torchvision.ops import box_convert
 
-from ..datasets.coco_parsing import AnnotationError, load_json, parse_coco_data, read_json
+from ..datasets.coco_parsing import (AnnotationError, ParsedCoco, load_json, parse_coco_data,
+                                     read_json)
 from ..utils.errors import ToolError
 from .metrics.assistive_metric import match_detections
 
@@ -85,6 +86,14 @@ def matched_objects(ann_file: str, pred_file: str, score_thr: float = 0.3,
     every object of ``ann_file`` that is not ignored, matched as ``AssistiveMetric``
     matches (detections with score >= ``score_thr``, greedy by score, same class, IoU >=
     ``iou_thr``). The parsed instance carries the derived fields (urgency, distance_m)."""
+    return parse_and_match(ann_file, pred_file, score_thr, iou_thr)[1]
+
+
+def parse_and_match(ann_file: str, pred_file: str, score_thr: float = 0.3,
+                    iou_thr: float = 0.5
+                    ) -> Tuple[ParsedCoco, List[Tuple[dict, dict, dict, Optional[dict]]]]:
+    """The parsed ``ann_file`` (its classes' ``hazard_priors`` by ``bbox_label``) and
+    :func:`matched_objects`, from one read of each file."""
     try:
         data = load_json(ann_file)
         parsed = parse_coco_data(data, ann_file)
@@ -109,7 +118,7 @@ def matched_objects(ann_file: str, pred_file: str, score_thr: float = 0.3,
         found = {g: dets[p] for p, g in pairs}
         objects += [(images[info['img_id']], raw[inst['ann_id']], inst, found.get(g))
                     for g, inst in enumerate(gts)]
-    return objects
+    return parsed, objects
 
 
 def hazard_outcomes(ann_file: str, pred_file: str, score_thr: float = 0.3,
