@@ -11,6 +11,9 @@ model = dict(
     loss_temporal_weight=0.5,
 )
 clip_length = 4
+# temporal modules learn from clips alone: 800 distinct clips (3200 frames), not the
+# base's 200 (docs/tiers.md#measured-2026-12-06-fourth-the-clip-stage-on-800-training-clips)
+embedded_dataset = dict(num_train_clips=800, clip_length=clip_length)
 # clip_collate keeps each clip's frame samples together (pseudo_collate would transpose)
 train_dataloader = dict(
     batch_size=4,  # clips of clip_length frames

@@ -9,7 +9,7 @@ load_from = 'work_dirs/t2_default/epoch_10.pth'
 # the motion refiner starts untrained inside a fine-tune: it learns at the from-scratch rate
 optim_wrapper = dict(optimizer=dict(lr=2e-4),
                      paramwise_cfg=dict(custom_keys={'motion': dict(lr_mult=10.0)}))
-train_cfg = dict(val_interval=1)  # the per-epoch curve of the transfer experiment
+train_cfg = dict(max_epochs=2, val_interval=1)  # 400 iterations of 4 clips
 # no warm-up; the cosine ends with train_cfg.max_epochs
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, eta_min=2e-6,
                         convert_to_iter_based=True)]

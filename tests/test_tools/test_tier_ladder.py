@@ -381,8 +381,12 @@ def test_the_clip_control_differs_from_t5_only_by_the_temporal_parts():
     t5 = load_config('configs/t5_temporal_finetune.py')
     frames = t5.train_dataloader.batch_size * t5.train_dataloader.dataset.clip_length
     assert t4.train_dataloader.batch_size == frames == 16
-    for key in ('param_scheduler', 'train_cfg', 'randomness'):
+    for key in ('param_scheduler', 'train_cfg', 'randomness', 'embedded_dataset'):
         assert t4[key] == t5[key], key
+    # the measured clip stage: 800 training clips, 400 iterations of 16 frames each
+    assert t5.embedded_dataset.num_train_clips == 800
+    frames_per_epoch = 800 * t5.train_dataloader.dataset.clip_length
+    assert t5.train_cfg.max_epochs * frames_per_epoch // frames == 400
     # the same optimiser; T5's motion refiner, new in the fine-tune, at its own rate
     motion = t5.optim_wrapper.paramwise_cfg.custom_keys.pop('motion')
     assert motion == dict(lr_mult=10.0) and t5.optim_wrapper.paramwise_cfg.custom_keys == {}
