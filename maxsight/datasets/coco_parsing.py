@@ -8,7 +8,7 @@ import json
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .labels import (LIGHTING_BUCKETS, distance_from_box, fit_reference_heights,
                      scene_urgency, urgency_from_fields, zone_from_distance)
@@ -150,7 +150,7 @@ def _parse_image(img: Any, i: int, chk: _Checker, img_prefix: str) -> Optional[D
 
 
 def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
-                      cat_index: Dict[int, int]
+                      cat_index: Dict[int, int], rejected_images: Set[int]
                       ) -> Optional[Tuple[int, Dict, Tuple[float, float, float, float]]]:
     if not isinstance(ann, dict):
         chk.fail(f'annotations[{i}]', '*', 'not an object')
@@ -161,7 +161,9 @@ def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
         return None
     image_id = ann.get('image_id')
     if not is_int(image_id) or image_id not in images:
-        chk.fail(rec, 'image_id', f'no image with id {image_id!r}')
+        # an image record that failed its own check is named once, not as missing
+        chk.fail(rec, 'image_id', f'image {image_id} was rejected (its own problem is listed)'
+                 if image_id in rejected_images else f'no image with id {image_id!r}')
         return None
     if ann.get('category_id') not in cat_index or not is_int(ann.get('category_id')):
         chk.fail(rec, 'category_id', f'unknown category id {ann.get("category_id")!r} '
@@ -254,10 +256,12 @@ def parse_coco_data(data: Dict[str, Any], ann_file: str, img_prefix: str = '',
             chk.fail(f'images[id={info["img_id"]}]', 'id', 'duplicate image id')
             continue
         images[info['img_id']] = info
+    rejected_images = {img['id'] for img in data['images'] if isinstance(img, dict)
+                       and is_int(img.get('id')) and img['id'] not in images}
     seen_ann_ids = set()
     kept = []
     for i, ann in enumerate(data['annotations']):
-        parsed = _parse_annotation(ann, i, chk, images, cat_index)
+        parsed = _parse_annotation(ann, i, chk, images, cat_index, rejected_images)
         if parsed is None:
             continue
         image_id, inst, xywh = parsed

@@ -183,6 +183,22 @@ def test_bad_records_name_file_record_field(tmp_path, coco_writer, name, mutate,
     assert ann_file in msg and record in msg and f'"{field}"' in msg and '\n' not in msg
 
 
+def test_an_annotation_of_a_rejected_image_is_not_called_missing(tmp_path, coco_writer):
+    """The image record's own problem comes first; its annotation says that image was
+    rejected, where "no image with id 10" would send the user looking for a missing id."""
+    images = _images(tmp_path)
+    images[0]['width'] = None
+    anns = [dict(id=1, image_id=10, category_id=42, bbox=[2, 2, 10, 8], area=80, iscrowd=0),
+            dict(id=2, image_id=99, category_id=42, bbox=[2, 2, 10, 8], area=80, iscrowd=0)]
+    ann_file = coco_writer(images, anns, CATS)
+    parsed = parse_coco_file(ann_file, skip_invalid=True)
+    assert [p.split(': ', 1)[1] for p in parsed.skipped] == [
+        'images[id=10]: field "width": expected a positive integer, got None',
+        'annotations[id=1]: field "image_id": image 10 was rejected (its own problem is '
+        'listed)',
+        'annotations[id=2]: field "image_id": no image with id 99']
+
+
 def test_not_json(tmp_path):
     bad = tmp_path / 'bad.json'
     bad.write_text('{"images": [')
