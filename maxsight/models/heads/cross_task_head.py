@@ -27,20 +27,12 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
     untrained head predicts what :class:`MultiTaskDenseHead` predicts (a model transferred
     from T2 starts where T2 ended).
 
-    With ``supervise_answer_mlp`` the MLP's logits alone also take the urgency loss
-    (``loss_urgency_answers``, the same loss and weight): the MLP must then predict urgency
-    from the answers by itself, and the feature path learns what the answers miss, instead
-    of the call on a boundary object being the small difference of two large terms.
-
     Args:
         answer_channels: width of the MLP's two hidden layers.
-        supervise_answer_mlp: add the urgency loss of the MLP's logits alone.
     """
 
-    def __init__(self, *args, answer_channels: int = 64, supervise_answer_mlp: bool = False,
-                 **kwargs):
+    def __init__(self, *args, answer_channels: int = 64, **kwargs):
         super().__init__(*args, **kwargs)
-        self.supervise_answer_mlp = bool(supervise_answer_mlp)
         if not is_positive_int(answer_channels):
             raise ValueError(f'CrossTaskDenseHead: answer_channels must be a positive int, '
                              f'got {answer_channels!r}')
@@ -74,19 +66,6 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
         # the finest level's extent: the padded input, rounded up to that level's stride
         stride = self.strides[0]
         input_hw = (feats[0].shape[-2] * stride, feats[0].shape[-1] * stride)
-        extra = self.answer_mlp(self.answers(preds, input_hw)).to(preds['urgency'].dtype)
-        if self.supervise_answer_mlp and self.training:
-            preds['urgency_from_answers'] = extra
-        preds['urgency'] = preds['urgency'] + extra
+        extra = self.answer_mlp(self.answers(preds, input_hw))
+        preds['urgency'] = preds['urgency'] + extra.to(preds['urgency'].dtype)
         return preds
-
-    def urgency_losses(self, preds: Dict[str, Tensor], targets: Dict[str, Tensor]
-                       ) -> Dict[str, Tensor]:
-        """:meth:`MultiTaskDenseHead.urgency_losses`; with ``supervise_answer_mlp`` also
-        ``loss_urgency_answers``, the loss of the MLP's logits alone at the same positives."""
-        losses = super().urgency_losses(preds, targets)
-        if 'urgency_from_answers' in preds:
-            bi, pi = targets['pos_batch'], targets['pos_index']
-            losses['loss_urgency_answers'] = self.loss_urgency(
-                preds['urgency_from_answers'][bi, pi], targets['gt_urgency'])
-        return losses

@@ -331,21 +331,13 @@ class MultiTaskDenseHead(nn.Module):
         losses['loss_zone'] = self.loss_zone(preds['zone'][bi, pi], t['gt_distance_zone'])
         losses['loss_distance'] = self.loss_distance(
             preds['log_dist'][bi, pi], t['gt_distance_m'].clamp(min=0.1).log())
-        losses.update(self.urgency_losses(preds, t))
+        losses['loss_urgency'] = self.loss_urgency(preds['urgency'][bi, pi], t['gt_urgency'])
         scene_target = torch.as_tensor(
             [s.metainfo.get('scene_urgency', int(s.gt_instances.urgency.max())
                             if len(s.gt_instances) else 0) for s in data_samples],
             device=cls.device)
         losses['loss_scene'] = self.loss_scene(preds['scene'], scene_target)
         return losses
-
-    def urgency_losses(self, preds: Dict[str, Tensor], targets: Dict[str, Tensor]
-                       ) -> Dict[str, Tensor]:
-        """Urgency loss of the positives (``pos_batch``, ``pos_index`` of
-        :meth:`get_targets`) against their ``gt_urgency``."""
-        bi, pi = targets['pos_batch'], targets['pos_index']
-        return dict(loss_urgency=self.loss_urgency(preds['urgency'][bi, pi],
-                                                   targets['gt_urgency']))
 
     # ------------------------------------------------------------------ predict
     @torch.no_grad()
