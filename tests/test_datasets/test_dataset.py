@@ -117,6 +117,9 @@ def test_bad_height_m_is_refused(tmp_path, coco_writer):
 BAD_CASES = [
     ('unknown category', dict(category_id=99), 'annotations[id=1]', 'category_id'),
     ('zero width', dict(bbox=[1, 1, 0, 5]), 'annotations[id=1]', 'bbox'),
+    ('zero height', dict(bbox=[1, 1, 5, 0]), 'annotations[id=1]', 'bbox'),
+    ('left of the 1-pixel slack', dict(bbox=[-1.01, 1, 5, 5]), 'annotations[id=1]', 'bbox'),
+    ('above the 1-pixel slack', dict(bbox=[1, -1.01, 5, 5]), 'annotations[id=1]', 'bbox'),
     ('outside image', dict(bbox=[30, 1, 20, 5]), 'annotations[id=1]', 'bbox'),
     ('string bbox', dict(bbox='1,2,3,4'), 'annotations[id=1]', 'bbox'),
     ('bad image id', dict(image_id=555), 'annotations[id=1]', 'image_id'),
@@ -150,6 +153,14 @@ def test_bad_annotation_names_file_record_field(tmp_path, coco_writer, name, cha
     # the same file with skip_invalid drops the record and counts it
     parsed = parse_coco_file(ann_file, skip_invalid=True)
     assert len(parsed.skipped) == 1 and parsed.data_list[0]['instances'] == []
+
+
+def test_a_box_within_the_1_pixel_slack_is_kept_and_clipped(tmp_path, coco_writer):
+    """Exported files round boxes: up to 1 pixel beyond each edge is accepted (and clipped
+    to the image); one beyond that is refused (the cases above)."""
+    ann = dict(id=1, image_id=10, category_id=42, bbox=[-1, -1, 42, 22], area=80, iscrowd=0)
+    parsed = parse_coco_file(coco_writer(_images(tmp_path)[:1], [ann], CATS))
+    assert parsed.data_list[0]['instances'][0]['bbox'] == [0.0, 0.0, 40.0, 20.0]
 
 
 FILE_LEVEL_CASES = [

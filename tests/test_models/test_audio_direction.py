@@ -61,3 +61,13 @@ def test_the_embedded_audio_points_at_the_car_that_makes_it():
 def test_direction_map_refuses_mono_input():
     with pytest.raises(ValueError, match=r'expected stereo log-mel \[B, 2, F, T\]'):
         AudioDirectionMap(n_mels=4)(torch.zeros(1, 4, 10), 8)
+
+
+def test_direction_map_refuses_a_view_of_0_or_90_degrees():
+    """Half a field of view of 0 (no view) or 90 degrees (tan is infinite) has no column
+    directions; the open interval's edges are refused, values just inside are built."""
+    for bad in (0.0, 90.0, -5.0):
+        with pytest.raises(ValueError, match=r'half_fov_deg must be in \(0, 90\)'):
+            AudioDirectionMap(n_mels=4, half_fov_deg=bad)
+    for good in (0.5, 89.5):
+        AudioDirectionMap(n_mels=4, half_fov_deg=good)
