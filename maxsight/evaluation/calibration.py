@@ -21,7 +21,7 @@ start of the greedy matching of the whole list, so one matching per (threshold, 
 gives every display threshold.
 """
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -170,19 +170,29 @@ def format_operating_point(op: Dict[str, float]) -> str:
             f"rate {op['false_safe_rate']:.4f}")
 
 
+def curve_lines(points: Sequence[Dict[str, float]], score_thr: float
+                ) -> Dict[float, List[Tuple[float, float]]]:
+    """Per score exponent (largest first), the (false alerts per image, hazard recall) of
+    its swept points at display threshold ``score_thr``, by increasing false alerts."""
+    lines = {}
+    for e in sorted({p['hazard_score_exponent'] for p in points}, reverse=True):
+        line = sorted((p['false_alerts_per_image'], p['hazard_recall']) for p in points
+                      if p['hazard_score_exponent'] == e and p['score_thr'] == score_thr)
+        lines[e] = line
+    return lines
+
+
 def plot_curve(points: Sequence[Dict[str, float]], op: Dict[str, float], path: str) -> None:
     """Hazard recall against false alerts per image: one line per score exponent over the
-    hazard thresholds, at the chosen display threshold; the chosen point and the target."""
+    hazard thresholds, at the chosen display threshold (:func:`curve_lines`); the chosen
+    point and the target."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for e in sorted({p['hazard_score_exponent'] for p in points}, reverse=True):
-        line = sorted((p for p in points if p['hazard_score_exponent'] == e
-                       and p['score_thr'] == op['score_thr']),
-                      key=lambda p: p['false_alerts_per_image'])
-        ax.plot([p['false_alerts_per_image'] for p in line],
-                [p['hazard_recall'] for p in line], marker='.', label=f'exponent {e:g}')
+    for e, line in curve_lines(points, op['score_thr']).items():
+        ax.plot([a for a, _ in line], [r for _, r in line], marker='.',
+                label=f'exponent {e:g}')
     ax.axhline(op['recall_target'], color='grey', linestyle='--',
                label=f"target {op['recall_target']:g}")
     ax.plot([op['false_alerts_per_image']], [op['hazard_recall']], 'k*', markersize=14,

@@ -92,6 +92,34 @@ def test_every_swept_point_equals_post_processing_and_assistive_metric_there():
     assert min(recalls) < max(recalls)  # the grid spans different operating points
 
 
+def test_a_detection_at_exactly_the_iou_threshold_matches_in_the_sweep_as_in_the_metric():
+    """IoU 0.5 exactly (a box of half the ground truth's height) is a match in both the
+    sweep's matcher and AssistiveMetric's, so the swept recall is the metric's."""
+    import numpy as np
+    from torchvision.ops import box_iou
+
+    from maxsight.evaluation.calibration import _greedy
+    gt, half = torch.tensor([[0.0, 0.0, 10.0, 10.0]]), torch.tensor([[0.0, 0.0, 10.0, 5.0]])
+    ious = box_iou(half, gt).numpy()
+    assert ious[0, 0] == 0.5
+    assert _greedy(np.array([0]), ious, 0.5).tolist() == [0]
+    assert match_detections(half, torch.tensor([1]), torch.tensor([0.9]), gt,
+                            torch.tensor([1])) == [(0, 0)]
+    assert _greedy(np.array([0]), ious, 0.51).tolist() == [-1]
+
+
+def test_the_plotted_lines_are_each_exponents_points_at_the_chosen_display_threshold():
+    from maxsight.evaluation.calibration import curve_lines
+    pts = [dict(hazard_score_exponent=e, score_thr=d, hazard_prob_thr=t,
+                false_alerts_per_image=a, hazard_recall=r)
+           for e, d, t, a, r in ((1.0, 0.3, 0.2, 0.8, 0.90), (1.0, 0.3, 0.1, 1.5, 0.96),
+                                 (0.5, 0.3, 0.1, 2.0, 0.97), (1.0, 0.4, 0.1, 1.0, 0.93),
+                                 (0.5, 0.3, 0.2, 1.1, 0.94))]
+    assert curve_lines(pts, 0.3) == {1.0: [(0.8, 0.90), (1.5, 0.96)],
+                                     0.5: [(1.1, 0.94), (2.0, 0.97)]}
+    assert curve_lines(pts, 0.4) == {1.0: [(1.0, 0.93)], 0.5: []}
+
+
 def test_choice_meets_the_target_with_fewest_false_alerts_or_says_it_cannot():
     pts = [dict(hazard_prob_thr=t, hazard_score_exponent=1.0, score_thr=d, hazard_recall=r,
                 false_alerts_per_image=a, false_safe_rate=0.0, hazards_found=round(r * 40),
