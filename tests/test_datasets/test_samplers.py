@@ -56,6 +56,14 @@ def test_multi_source_sampler_mixes_by_weight():
     with pytest.raises(ValueError, match='one non-negative weight per source'):
         DATA_SAMPLERS.build(dict(type='MultiSourceSampler', weights=[1]),
                             default_args=dict(dataset=ds, seed=1))
+    for bad in ([2, -1], [0, 0]):  # a negative weight (the sum positive); no weight at all
+        with pytest.raises(ValueError, match='one non-negative weight per source'):
+            DATA_SAMPLERS.build(dict(type='MultiSourceSampler', weights=bad),
+                                default_args=dict(dataset=ds, seed=1))
+    # a zero weight is allowed: that source is never drawn
+    only_a = DATA_SAMPLERS.build(dict(type='MultiSourceSampler', weights=[1, 0],
+                                      num_samples=200), default_args=dict(dataset=ds, seed=1))
+    assert len(list(only_a)) == 200 and max(only_a) < 30
 
 
 def test_runner_builds_sampler_from_config(tiny_synth):

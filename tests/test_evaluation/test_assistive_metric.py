@@ -200,6 +200,9 @@ def test_wilson_interval_and_verdicts():
     assert gate_verdict('<=', 0.01, 0.005, (0.001, 0.009)) == 'PASS'
     assert gate_verdict('<=', 0.01, 0.005, (0.001, 0.02)) == 'PASS (point only)'
     assert gate_verdict('<=', 0.01, 0.011, (0.001, 0.02)) == 'FAIL'
+    # an interval that reaches the gate exactly clears it, either way round
+    assert gate_verdict('<=', 0.5, 0.25, (0.125, 0.5)) == 'PASS'
+    assert gate_verdict('>=', 0.5, 0.75, (0.5, 0.875)) == 'PASS'
     assert gate_verdict('<=', 0.5, 0.4) == 'PASS' and gate_verdict('>=', 0.5, 0.4) == 'FAIL'
     assert gate_verdict('>=', 0.0, None) == 'FAIL'
 

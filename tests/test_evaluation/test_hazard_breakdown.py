@@ -36,7 +36,7 @@ def files(tmp_path):
         _det(1, 5, [50, 50, 40, 40], 0.8, 3),   # object 2 under the wrong class
         _det(1, 7, [50, 50, 40, 40], 0.2, 3),   # right class, below the score threshold
         _det(2, 5, [10, 10, 50, 50], 0.7, 1),   # object 3 found, reported as caution
-        _det(2, 7, [60, 60, 30, 30], 0.5, 2)]   # object 6 found and reported
+        _det(2, 7, [60, 60, 30, 16.5], 0.5, 2)]  # object 6 found (IoU 0.55) and reported
     ann, pred = tmp_path / 'ann.json', tmp_path / 'pred.json'
     ann.write_text(json.dumps(coco))
     pred.write_text(json.dumps(dets))

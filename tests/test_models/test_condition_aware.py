@@ -98,3 +98,12 @@ def test_condition_aware_config_adds_the_draw_to_training_only():
     bad = Config(dict(pipeline_additions=[dict(after='X', transform={}, splits=('tain',))]))
     with pytest.raises(ValueError, match='unknown splits'):
         apply_pipeline_additions(bad)
+
+
+def test_the_film_has_one_row_per_condition_and_row_0_for_none():
+    """14 conditions + "none" (row 0, zero and always applied): 15 rows, 15 flags."""
+    from maxsight.models.layers.condition_film import ConditionFiLM
+    film = ConditionFiLM(channels=4)
+    assert len(VISION_CONDITIONS) == 14
+    assert film.embed.weight.shape == (15, 8) and film.trained.shape == (15,)
+    assert not film.embed.weight[0].any() and film.trained.tolist() == [True] + [False] * 14

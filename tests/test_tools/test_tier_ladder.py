@@ -50,6 +50,19 @@ def test_summary_and_verdicts_hand_computed():
     assert [r['spread'] for r in rows] == pytest.approx([0.06, 0.04, 0.05])
 
 
+def test_a_gain_equal_to_the_seed_spread_is_not_a_beat():
+    """"Better by more than the seed spread": a gain of exactly the spread does not beat
+    (binary fractions, so the equality is exact)."""
+    summary = {'t2_default': {'urgency/acc': dict(mean=0.5, min=0.375, max=0.625,
+                                                  spread=0.25, n=2)},
+               't3_cross_task': {'urgency/acc': dict(mean=0.75, min=0.625, max=0.875,
+                                                     spread=0.25, n=2)}}
+    row = next(r for r in ladder.compare_to_tier_below(summary, ['t2_default',
+                                                                 't3_cross_task'])
+               if r['metric'] == 'urgency/acc')
+    assert (row['gain'], row['spread'], row['beats']) == (0.25, 0.25, False)
+
+
 def test_a_gain_inside_the_seed_spread_does_not_count_and_lower_error_is_a_gain():
     summary = ladder.summarise({
         't4_cross_modal': {0: {'distance/mae_m': 2.0, 'urgency/acc_approaching': 0.5},
