@@ -260,3 +260,25 @@ def test_a_crowded_image_keeps_every_object_nms_before_max_per_img():
     assert len(_crowded_detections(nms_pre=100)) == 25
     # the score threshold: objects 0..24 score above 0.801
     assert len(_crowded_detections(score_thr=0.801)) == 25
+
+
+def test_fpn_top_down_adds_every_coarser_level_by_hand():
+    """With identity laterals and outputs, FPN level i is its lateral plus the nearest
+    upsampling of level i + 1 after that level's own sum: P3 = L3, P2 = L2 + up(P3),
+    P1 = L1 + up(P2) (a top-down loop that skipped the coarsest level would give P2 = L2)."""
+    from torch import nn
+
+    from maxsight.models.necks.fpn import FPN
+    fpn = FPN([2, 2, 2], out_channels=2)
+    with torch.no_grad():
+        for conv in fpn.lateral:
+            conv.weight.copy_(torch.eye(2)[:, :, None, None])
+            conv.bias.zero_()
+    fpn.output = nn.ModuleList(nn.Identity() for _ in range(3))
+    torch.manual_seed(0)
+    feats = [torch.randn(1, 2, 8, 8), torch.randn(1, 2, 4, 4), torch.randn(1, 2, 2, 2)]
+    p1, p2, p3 = fpn(feats)
+    up = lambda x: x.repeat_interleave(2, -1).repeat_interleave(2, -2)  # noqa: E731
+    assert torch.equal(p3, feats[2])
+    assert torch.allclose(p2, feats[1] + up(feats[2]))
+    assert torch.allclose(p1, feats[0] + up(feats[1] + up(feats[2])))

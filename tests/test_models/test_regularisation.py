@@ -7,6 +7,7 @@ import sys
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.runner import Runner
 
 from maxsight.engine.checkpoint import safe_load_checkpoint
 from maxsight.models.balancers import StaticWeights
@@ -154,3 +155,29 @@ def test_ema_adopts_buffers_sized_after_the_copy_and_on_resume():
     assert fresh.module.stat.tolist() == [2.0, 2.0, 2.0]
     assert fresh.module.w.tolist() == [4.0, 4.0, 4.0]
     assert int(fresh.steps) == int(ema.steps) == 3
+
+
+def test_t5_aux_losses_leave_out_padded_frames(tiny_synth):
+    """T5 with an auxiliary head and a padded frame: the aux losses are the aux head's
+    losses on the valid frames' intermediate features and samples alone."""
+    from ..helpers import tier_config
+    cfg = tier_config('t5_temporal', tiny_synth)
+    cfg.model.aux_head = dict(stacked_convs=1)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
+    data = model.data_preprocessor(batch, training=True)
+    mask = data['padding_mask'].clone()
+    mask.view(-1)[-1] = True  # the last frame of the last clip becomes padding
+    data['padding_mask'] = mask
+    losses = model(**data, mode='loss')
+    valid = ~mask.flatten()
+    kept = [s for s, v in zip(data['data_samples'], valid.tolist()) if v]
+    with torch.no_grad():
+        inter = model.intermediate_feat(data['inputs'], data['data_samples'])
+        preds = model.aux_head(inter)
+        preds = {k: (v if k == 'points' else v[valid]) for k, v in preds.items()}
+        direct = model.aux_head.loss_by_preds(preds, kept)
+    assert len(kept) == len(valid) - 1
+    for k, v in direct.items():
+        assert torch.allclose(losses[f'aux_{k}'], model.aux_weight * v), k
