@@ -21,6 +21,58 @@ def test_same_seed_is_byte_identical_and_other_seed_differs(tmp_path):
                        shallow=False)
 
 
+def _content_digest(root) -> str:
+    """SHA-256 over every generated file under ``root`` by relative path: annotation files
+    as bytes, images as decoded RGB pixels (independent of the PNG encoder's version),
+    audio features as their array."""
+    import hashlib
+
+    import numpy as np
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob('*') if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        if path.suffix == '.png':
+            digest.update(read_rgb(str(path)).tobytes())
+        elif path.suffix == '.npy':
+            arr = np.load(path)
+            digest.update(f'{arr.dtype}{arr.shape}'.encode() + arr.tobytes())
+        else:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+#: what the generator of each version writes for :func:`_generate_small` (one digest per
+#: set); a change in the images, audio or labels it writes must come with a new
+#: GENERATOR_VERSION (and SIGNAL_SET_VERSION for the signal set), so that splits on disk
+#: are generated again (docs/data.md)
+GOLDEN = {('1.3', '4'): ('7b5242609ff3cd3c659b4ea2e6712aef09b621ad53a6a372eaaf7efdd866b22c',
+                        'd3b67a71fc3acac5547d5c33f853f2a64f09330812f9a82107294e0ba75010fc')}
+
+
+def _generate_small(root):
+    from maxsight.datasets.synthetic import generate_synthetic_dataset
+    generate_synthetic_dataset(str(root / 'still'), num_train=3, num_val=1, seed=3,
+                               width=96, height=72, num_train_clips=1, clip_length=3)
+    generate_split(str(root / 'signal'), 'train', 2, seed=3, width=96, height=72,
+                   traffic_signal=True)
+
+
+def test_the_generator_writes_what_its_version_promises(tmp_path):
+    """Every image, audio feature and label of a small still + clip set and a small
+    signal set is pinned by digest per generator version: any change to what the generator
+    writes (a constant, a noise size, a sound) fails here until the version is bumped."""
+    from maxsight.datasets.synthetic.generator import GENERATOR_VERSION, SIGNAL_SET_VERSION
+    _generate_small(tmp_path)
+    digests = (_content_digest(tmp_path / 'still'), _content_digest(tmp_path / 'signal'))
+    assert (GENERATOR_VERSION, SIGNAL_SET_VERSION) in GOLDEN, (
+        f'new generator version {GENERATOR_VERSION} / signal set {SIGNAL_SET_VERSION}: add '
+        f'its digests {digests} to GOLDEN')
+    assert digests == GOLDEN[GENERATOR_VERSION, SIGNAL_SET_VERSION], (
+        'the generator writes other data than its version did: bump GENERATOR_VERSION '
+        '(or SIGNAL_SET_VERSION) in maxsight/datasets/synthetic/generator.py and pin the '
+        f'new digests {digests}')
+
+
 def test_annotations_valid_and_diverse(tmp_path):
     ann_file = generate_split(str(tmp_path), 'train', 60, seed=0, width=160, height=120)
     parsed = parse_coco_file(ann_file, str(tmp_path))  # raises on any invalid record
