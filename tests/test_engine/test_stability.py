@@ -83,3 +83,11 @@ def test_hook_backs_off_recovers_aborts_and_round_trips():
     with pytest.raises(RuntimeError, match='5 consecutive updates'):
         for _ in range(5):
             _step(hook, runner, True)
+
+
+def test_backoff_factor_must_be_a_fraction_that_still_learns():
+    """0 would stop learning for good, above 1 would raise the rate: (0, 1] only."""
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match=r'backoff_factor must be in \(0, 1\]'):
+            StabilityHook(backoff_factor=bad)
+    assert StabilityHook(backoff_factor=1.0).backoff_factor == 1.0

@@ -173,3 +173,12 @@ def test_calibration_prepares_the_val_split_it_reads_not_the_test_split(tmp_path
     cfg.experiment_name = 'calibration_prepares_val'
     prepare_run_config(configure_calibration(cfg, ckpt, 0.95))
     assert sorted(os.listdir(osp.join(root, 'annotations'))) == ['val.json']
+
+
+def test_the_recall_target_is_a_fraction_strictly_between_0_and_1():
+    """0 is met by calling nothing a hazard and 1 only by calling everything."""
+    from maxsight.engine.hooks.operating_point_hook import OperatingPointHook
+    for bad in (0.0, 1.0, 1.2):
+        with pytest.raises(ValueError, match=r'recall_target must be in \(0, 1\)'):
+            OperatingPointHook(recall_target=bad)
+    assert OperatingPointHook(recall_target=0.5).recall_target == 0.5
