@@ -68,3 +68,15 @@ def test_pooled_attention_equals_a_hand_written_reference():
         assert torch.allclose(out[2], feats[2] + update[:, 36:].transpose(1, 2).reshape(
             2, 16, 3, 3), atol=1e-5)
     assert torch.equal(out[0], feats[0])  # the finest level passes through
+
+
+def test_checked_bounds_of_the_token_budget_and_drop_path():
+    """A budget of one token per level is the least that works and is accepted; one less is
+    refused. A drop-path rate of 1 would drop every layer: [0, 1) only."""
+    CoarseLevelEncoder(channels=8, levels=(0, 1, 2), max_kv_tokens=3)
+    with pytest.raises(ValueError, match=r'max_kv_tokens must hold a token per level'):
+        CoarseLevelEncoder(channels=8, levels=(0, 1, 2), max_kv_tokens=2)
+    CoarseLevelEncoder(channels=8, drop_path=0.0)
+    for bad in (1.0, -0.1):
+        with pytest.raises(ValueError, match=r'drop_path must be in \[0, 1\)'):
+            CoarseLevelEncoder(channels=8, drop_path=bad)
