@@ -8,6 +8,8 @@ from ..datasets.labels import URGENCY_NAMES, ZONE_NAMES
 
 #: RGB colour per urgency level: safe green, caution yellow, warning orange, danger red
 URGENCY_COLORS = ((40, 200, 60), (240, 220, 40), (255, 140, 0), (230, 30, 30))
+#: dashes of ignore regions (iscrowd)
+IGNORED_GREY = (160, 160, 160)
 
 
 def draw_objects(img: np.ndarray, boxes: np.ndarray, labels: Sequence[int],
@@ -24,8 +26,11 @@ def draw_objects(img: np.ndarray, boxes: np.ndarray, labels: Sequence[int],
     for box in (ignored if ignored is not None else []):
         x0, y0, x1, y1 = (float(v) for v in box)
         for x in np.arange(x0, x1, 6):
-            draw.line([(x, y0), (min(x + 3, x1), y0)], fill=(160, 160, 160))
-            draw.line([(x, y1), (min(x + 3, x1), y1)], fill=(160, 160, 160))
+            draw.line([(x, y0), (min(x + 3, x1), y0)], fill=IGNORED_GREY)
+            draw.line([(x, y1), (min(x + 3, x1), y1)], fill=IGNORED_GREY)
+        for y in np.arange(y0, y1, 6):
+            draw.line([(x0, y), (x0, min(y + 3, y1))], fill=IGNORED_GREY)
+            draw.line([(x1, y), (x1, min(y + 3, y1))], fill=IGNORED_GREY)
     for i, box in enumerate(boxes):
         x0, y0, x1, y1 = (float(v) for v in box)
         level = int(urgency[i]) if urgency is not None else 0
