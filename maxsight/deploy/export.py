@@ -115,14 +115,17 @@ def _onnx_int8_from_float(float_path: str, calib: List[torch.Tensor], path: str)
 
 def _calibration_inputs(model: nn.Module, cfg, shape, limit: int) -> List[torch.Tensor]:
     """Training images, one per input, cropped / zero-padded to the exported shape."""
-    out = []
-    for batch in normalised_batches(model, cfg, 'train', limit):
-        for img in batch:
-            canvas = torch.zeros(shape[1:])
-            h, w = min(img.shape[1], shape[2]), min(img.shape[2], shape[3])
-            canvas[:, :h, :w] = img[:, :h, :w]
-            out.append(canvas[None])
-    return out
+    return [fit_to_shape(img, shape) for batch in normalised_batches(model, cfg, 'train', limit)
+            for img in batch]
+
+
+def fit_to_shape(img: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
+    """``img`` [C, H, W] in a [1, C, h, w] input of ``shape``: cropped at the bottom and
+    right where larger, zero-padded there where smaller."""
+    canvas = torch.zeros(tuple(shape[1:]), dtype=img.dtype)
+    h, w = min(img.shape[1], shape[2]), min(img.shape[2], shape[3])
+    canvas[:, :h, :w] = img[:, :h, :w]
+    return canvas[None]
 
 
 def _evaluate(runner: Runner, model: nn.Module) -> Dict[str, float]:

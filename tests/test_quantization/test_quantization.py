@@ -126,3 +126,15 @@ def test_export_tool_report(tiny_synth, tmp_path):
     post = json.load(open(osp.join(out, 'postprocess.json')))  # the calibrated point
     assert (post['test_cfg']['hazard_prob_thr'], post['test_cfg']['hazard_score_exponent'],
             post['display_score_thr'], post['operating_point']) == (0.2, 0.7, 0.35, op)
+
+
+def test_export_compares_the_largest_difference_and_fits_calibration_images():
+    from maxsight.deploy.export import _max_diff, fit_to_shape
+    a = [torch.tensor([1.0, 2.0]), torch.tensor([[0.0, 5.0]])]
+    b = [torch.tensor([1.5, 2.0]), torch.tensor([[0.0, 2.0]])]
+    assert _max_diff(a, b) == 3.0  # the largest over every element of every output
+    img = torch.arange(2 * 3 * 5, dtype=torch.float32).reshape(2, 3, 5)
+    fitted = fit_to_shape(img, (1, 2, 4, 4))  # taller (padded), narrower (cropped)
+    assert fitted.shape == (1, 2, 4, 4)
+    assert torch.equal(fitted[0, :, :3, :], img[:, :, :4])
+    assert not fitted[0, :, 3:, :].any()
