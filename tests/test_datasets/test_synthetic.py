@@ -21,15 +21,18 @@ def test_same_seed_is_byte_identical_and_other_seed_differs(tmp_path):
                        shallow=False)
 
 
-def _content_digest(root) -> str:
-    """SHA-256 over every generated file under ``root`` by relative path: annotation files
-    as bytes, images as decoded RGB pixels (independent of the PNG encoder's version),
-    audio features as their array."""
+def _content_digest(root, pixels: bool) -> str:
+    """SHA-256 over the generated files under ``root`` by relative path: with ``pixels``
+    the PNG images as decoded RGB (independent of the encoder's version), else the
+    annotation files as bytes and the audio features as arrays (JPEG images never: their
+    pixels depend on the codec's version)."""
     import hashlib
 
     import numpy as np
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob('*') if p.is_file()):
+        if (path.suffix == '.png') != pixels or path.suffix == '.jpg':
+            continue
         digest.update(str(path.relative_to(root)).encode())
         if path.suffix == '.png':
             digest.update(read_rgb(str(path)).tobytes())
@@ -41,36 +44,53 @@ def _content_digest(root) -> str:
     return digest.hexdigest()
 
 
-#: what the generator of each version writes for :func:`_generate_small` (one digest per
-#: set); a change in the images, audio or labels it writes must come with a new
-#: GENERATOR_VERSION (and SIGNAL_SET_VERSION for the signal set), so that splits on disk
-#: are generated again (docs/data.md)
-GOLDEN = {('1.3', '4'): ('7b5242609ff3cd3c659b4ea2e6712aef09b621ad53a6a372eaaf7efdd866b22c',
-                        'd3b67a71fc3acac5547d5c33f853f2a64f09330812f9a82107294e0ba75010fc')}
+#: what each generator version writes for :func:`_generate_small`: the labels and audio
+#: of the still + clip, signal and variant sets, and the pixels of the first two per
+#: Pillow version (its drawing rasterises the scenes). A change in what the generator
+#: writes must come with a new GENERATOR_VERSION (SIGNAL_SET_VERSION for the signal set),
+#: so that splits on disk are generated again (docs/data.md)
+GOLDEN = {('1.3', '4'): dict(
+    data=('399c2909f337d9e7772b3c2bc5a0f87f562d8abff2228fe4a2978c2bcca7d228',
+          '82f3dc0d5f2cd015c56337cdf91b2ef0db6295f4d3ce594649f1dca393772bd9',
+          '46b2af25e017975dbfda2bb5bb8f4c8440fd44bc28b91acff330a50b9dbb634e'),
+    pixels={'13.0': ('789a25896ee50a0258342ebc33e516f5a5195847138690c90900e64ff1e4b156',
+                     'ae6c248af3e016e772ec482101e8f4879f2d8ae9dd32f1c57493256ff195b589')})}
+SETS = ('still', 'signal', 'variant')
 
 
 def _generate_small(root):
     from maxsight.datasets.synthetic import generate_synthetic_dataset
+    from maxsight.datasets.synthetic.variant import generate_variant_split
     generate_synthetic_dataset(str(root / 'still'), num_train=3, num_val=1, seed=3,
                                width=96, height=72, num_train_clips=1, clip_length=3)
     generate_split(str(root / 'signal'), 'train', 2, seed=3, width=96, height=72,
                    traffic_signal=True)
+    generate_variant_split(str(root / 'variant'), 'train', 6, seed=3)
 
 
 def test_the_generator_writes_what_its_version_promises(tmp_path):
-    """Every image, audio feature and label of a small still + clip set and a small
-    signal set is pinned by digest per generator version: any change to what the generator
-    writes (a constant, a noise size, a sound) fails here until the version is bumped."""
+    """Every label and audio feature of a small still + clip, signal and variant set, and
+    the pixels of the first two, are pinned per generator version: any change to what the
+    generator writes (a constant, a noise size, a sound) fails here until the version is
+    bumped."""
+    import PIL
+
     from maxsight.datasets.synthetic.generator import GENERATOR_VERSION, SIGNAL_SET_VERSION
     _generate_small(tmp_path)
-    digests = (_content_digest(tmp_path / 'still'), _content_digest(tmp_path / 'signal'))
-    assert (GENERATOR_VERSION, SIGNAL_SET_VERSION) in GOLDEN, (
-        f'new generator version {GENERATOR_VERSION} / signal set {SIGNAL_SET_VERSION}: add '
-        f'its digests {digests} to GOLDEN')
-    assert digests == GOLDEN[GENERATOR_VERSION, SIGNAL_SET_VERSION], (
-        'the generator writes other data than its version did: bump GENERATOR_VERSION '
-        '(or SIGNAL_SET_VERSION) in maxsight/datasets/synthetic/generator.py and pin the '
-        f'new digests {digests}')
+    data = tuple(_content_digest(tmp_path / name, pixels=False) for name in SETS)
+    pixels = tuple(_content_digest(tmp_path / name, pixels=True) for name in SETS[:2])
+    pillow = '.'.join(PIL.__version__.split('.')[:2])
+    versions = (GENERATOR_VERSION, SIGNAL_SET_VERSION)
+    assert versions in GOLDEN, (f'new generator / signal-set versions {versions}: add '
+                                f'data={data}, pixels={{{pillow!r}: {pixels}}} to GOLDEN')
+    assert data == GOLDEN[versions]['data'], (
+        'the generator writes other labels or audio than its version did: bump '
+        'GENERATOR_VERSION (or SIGNAL_SET_VERSION) in maxsight/datasets/synthetic/'
+        f'generator.py and pin the new digests data={data}')
+    if pillow in GOLDEN[versions]['pixels']:  # another Pillow may rasterise differently
+        assert pixels == GOLDEN[versions]['pixels'][pillow], (
+            'the generator draws other pixels than its version did: bump GENERATOR_VERSION '
+            f'(or SIGNAL_SET_VERSION) and pin the new digests pixels={pixels}')
 
 
 def test_annotations_valid_and_diverse(tmp_path):
