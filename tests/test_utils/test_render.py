@@ -83,3 +83,15 @@ def test_training_plots_from_scalars_and_the_last_validation(tmp_path):
         'confusion_urgency.png']
     assert all(Image.open(p).size[0] >= 300 for p in written)
     assert training_plots(None, str(tmp_path / 'none')) == []
+
+
+def test_outlines_thicken_with_the_picture_and_the_threshold_is_inclusive():
+    """The outline is a sixth of the label size (min side / 32), at least 2 px: 6 px on a
+    1080-row picture; a detection scoring exactly the display threshold is shown."""
+    img = np.full((1080, 1920, 3), 90, np.uint8)
+    panel = draw_panel(img, Objects(np.array([[100., 100., 500., 500.]]), [0], None, None,
+                                    [3]), ['car'])
+    row = panel[300, 95:110]
+    red = [tuple(p) == (230, 30, 30) for p in row]
+    assert red == [False] * 5 + [True] * 6 + [False] * 4
+    assert shown_indices(np.array([[0, 0, 10, 10.]]), np.array([0.3]), 0.3).tolist() == [0]
