@@ -163,7 +163,8 @@ def _parse_annotation(ann: Any, i: int, chk: _Checker, images: Dict[int, Dict],
     if not is_int(image_id) or image_id not in images:
         # an image record that failed its own check is named once, not as missing
         chk.fail(rec, 'image_id', f'image {image_id} was rejected (its own problem is listed)'
-                 if image_id in rejected_images else f'no image with id {image_id!r}')
+                 if is_int(image_id) and image_id in rejected_images
+                 else f'no image with id {image_id!r}')
         return None
     if ann.get('category_id') not in cat_index or not is_int(ann.get('category_id')):
         chk.fail(rec, 'category_id', f'unknown category id {ann.get("category_id")!r} '

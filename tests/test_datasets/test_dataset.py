@@ -123,6 +123,7 @@ BAD_CASES = [
     ('outside image', dict(bbox=[30, 1, 20, 5]), 'annotations[id=1]', 'bbox'),
     ('string bbox', dict(bbox='1,2,3,4'), 'annotations[id=1]', 'bbox'),
     ('bad image id', dict(image_id=555), 'annotations[id=1]', 'image_id'),
+    ('image id a list', dict(image_id=[10]), 'annotations[id=1]', 'image_id'),
     ('bad urgency', dict(urgency=7), 'annotations[id=1]', 'urgency'),
     ('negative distance', dict(distance_m=-2), 'annotations[id=1]', 'distance_m'),
     ('iscrowd type', dict(iscrowd='no'), 'annotations[id=1]', 'iscrowd'),
