@@ -107,11 +107,19 @@ def test_missing_distances_use_the_files_own_scale(tmp_path, coco_writer):
 
 
 def test_bad_height_m_is_refused(tmp_path, coco_writer):
-    cats = [dict(CATS[0], height_m=-1)] + CATS[1:]
-    ann_file = coco_writer(_images(tmp_path)[:1], [], cats)
-    with pytest.raises(AnnotationError, match=r'categories\[id=7\]: field "height_m": '
-                       'expected a positive number of metres, got -1'):
-        parse_coco_file(ann_file)
+    images = _images(tmp_path)[:1]
+    for bad in (-1, 0):
+        cats = [dict(CATS[0], height_m=bad)] + CATS[1:]
+        ann_file = coco_writer(images, [], cats)
+        with pytest.raises(AnnotationError, match=r'categories\[id=7\]: field "height_m": '
+                           f'expected a positive number of metres, got {bad}'):
+            parse_coco_file(ann_file)
+
+
+def test_hazard_priors_of_0_and_1_are_accepted_and_above_1_refused(tmp_path, coco_writer):
+    cats = [dict(CATS[0], hazard_prior=0), dict(CATS[1], hazard_prior=1)] + CATS[2:]
+    parsed = parse_coco_file(coco_writer(_images(tmp_path)[:1], [], cats))
+    assert parsed.hazard_priors == (0.0, 1.0, None)
 
 
 BAD_CASES = [

@@ -95,6 +95,9 @@ def test_fit_reference_heights_sources_and_medians():
     heights = [1.0, 2.0, 2.0, 3.0, 9.0, 1.5]
     out = fit_reference_heights(labels, heights, [None, None, 0.4])
     assert out == [(2.0, 'fitted on 5'), (2.0, 'fitted on all 6'), (0.4, 'declared')]
+    # exactly 5 in all, none of them 5 in a class: every class takes the median of all 5
+    assert fit_reference_heights([0, 0, 0, 0, 1], [1.0, 2.0, 3.0, 4.0, 5.0], [None, None]) \
+        == [(3.0, 'fitted on all 5'), (3.0, 'fitted on all 5')]
     # fewer than 5 annotated objects in all: the 1.5 m default
     assert fit_reference_heights([0, 0], [3.0, 3.0], [None]) == [(1.5, 'default')]
     assert fit_reference_heights([], [], [None, 2.0]) == [(1.5, 'default'), (2.0, 'declared')]

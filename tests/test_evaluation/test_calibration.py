@@ -182,3 +182,15 @@ def test_the_recall_target_is_a_fraction_strictly_between_0_and_1():
         with pytest.raises(ValueError, match=r'recall_target must be in \(0, 1\)'):
             OperatingPointHook(recall_target=bad)
     assert OperatingPointHook(recall_target=0.5).recall_target == 0.5
+
+
+def test_the_calibrate_tool_refuses_a_target_of_0_or_1(tmp_path):
+    from mmengine.config import Config
+
+    from maxsight.evaluation.calibration_run import configure_calibration
+    ckpt = str(tmp_path / 'model.pth')
+    torch.save(dict(state_dict={}), ckpt)
+    for bad in (0.0, 1.0):
+        with pytest.raises(ValueError, match=r'--target must be in \(0, 1\)'):
+            configure_calibration(Config(dict(val_dataloader=dict(), val_evaluator=[])),
+                                  ckpt, bad)
