@@ -80,3 +80,22 @@ def test_checked_bounds_of_the_token_budget_and_drop_path():
     for bad in (1.0, -0.1):
         with pytest.raises(ValueError, match=r'drop_path must be in \[0, 1\)'):
             CoarseLevelEncoder(channels=8, drop_path=bad)
+
+
+def test_sine_positional_encoding_by_hand():
+    """DETR's encoding: coordinates (i + 1) / n * 2 pi, frequencies 10000^(k / (dim / 4));
+    per position [sin y, cos y, sin x, cos x] over the frequencies."""
+    from maxsight.models.layers.positional_encoding import sine_positional_encoding
+    enc = sine_positional_encoding(2, 3, 8)
+    assert enc.shape == (6, 8)
+    row, col = 1, 2  # position 1 * 3 + 2
+    y, x = 2 / 2 * 2 * math.pi, 3 / 3 * 2 * math.pi
+    freqs = [1.0, 100.0]  # 10000 ** (k / 2), k = 0, 1
+    expected = ([math.sin(y / f) for f in freqs] + [math.cos(y / f) for f in freqs] +
+                [math.sin(x / f) for f in freqs] + [math.cos(x / f) for f in freqs])
+    assert torch.allclose(enc[row * 3 + col], torch.tensor(expected), atol=1e-6)
+    # the first position: y = 1 / 2 * 2 pi = pi, x = 1 / 3 * 2 pi
+    first = ([math.sin(math.pi), math.sin(math.pi / 100), -1.0, math.cos(math.pi / 100)] +
+             [math.sin(2 * math.pi / 3), math.sin(2 * math.pi / 300)] +
+             [math.cos(2 * math.pi / 3), math.cos(2 * math.pi / 300)])
+    assert torch.allclose(enc[0], torch.tensor(first), atol=1e-6)

@@ -180,3 +180,27 @@ def test_t2s_encoder_carries_a_stride_8_cue_to_every_level(tiny_synth):
         before, after = encoder(feats), encoder(moved)
     for lvl in range(3):
         assert not torch.allclose(before[lvl][..., -1, -1], after[lvl][..., -1, -1]), lvl
+
+
+#: the parameter counts docs/tiers.md's rung table gives (8 classes: the embedded data)
+DOCUMENTED_PARAMETERS = {'t0_baseline': 1_826_513, 't1_attention': 1_829_000,
+                         't2_default': 1_862_664, 't3_cross_task': 1_867_980,
+                         't4_cross_modal': 1_924_076, 't5_temporal': 1_963_313}
+
+
+def test_every_tier_has_the_parameters_its_docs_row_states():
+    """A changed stage depth, width or module shows here before it silently changes the
+    rung table's cost column."""
+    for name, count in DOCUMENTED_PARAMETERS.items():
+        cfg = Config.fromfile(f'configs/{name}.py')
+        cfg.model.bbox_head.num_classes = 8
+        model = MODELS.build(cfg.model)
+        assert sum(p.numel() for p in model.parameters()) == count, name
+
+
+def test_lite_resnet_stages_have_their_depths_and_strides_8_16_32():
+    from maxsight.models.backbones.lite_resnet import LiteResNet
+    net = LiteResNet()
+    assert [len(s) for s in net.stages] == [1, 1, 2, 1]
+    outs = net(torch.zeros(1, 3, 64, 96))
+    assert [tuple(o.shape) for o in outs] == [(1, 64, 8, 12), (1, 128, 4, 6), (1, 256, 2, 3)]
