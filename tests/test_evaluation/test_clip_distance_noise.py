@@ -91,3 +91,18 @@ def test_refusals_name_the_file_and_field(files):
     with pytest.raises(ToolError, match=r'annotation id=2: field distance_m: expected a '
                                         r'positive number \(m\), got None'):
         distance_noise(ann, str(bad))
+    dets[1]['distance_m'] = 0  # no object is 0 m away: refused as well
+    bad.write_text(json.dumps(dets))
+    with pytest.raises(ToolError, match=r'annotation id=2: field distance_m: expected a '
+                                        r'positive number \(m\), got 0'):
+        distance_noise(ann, str(bad))
+
+
+def test_clip_objects_are_found_as_the_metric_finds_them_by_default():
+    import inspect
+
+    from maxsight.evaluation.metrics.assistive_metric import AssistiveMetric
+    mine = inspect.signature(distance_noise).parameters
+    metric = inspect.signature(AssistiveMetric).parameters
+    for key in ('score_thr', 'iou_thr'):
+        assert mine[key].default == metric[key].default, key
