@@ -19,8 +19,7 @@ images, and COCO files whose urgency the toolkit derives.
 from typing import Dict
 
 from ..datasets.labels import urgency_from_fields
-from ..evaluation.hazard_breakdown import parse_and_match
-from ..utils.errors import ToolError
+from ..evaluation.hazard_breakdown import parse_and_match, predicted_distance_m
 
 CALLS = ('model', 'rule_on_answers', 'rule_true_distance')
 
@@ -36,18 +35,15 @@ def urgency_from_answers(ann_file: str, pred_file: str, score_thr: float = 0.3,
     right = dict.fromkeys(CALLS, 0)
     called = dict.fromkeys(CALLS, 0)
     n_obj = n_haz = 0
-    for image, _, inst, det in objects:
+    for image, ann, inst, det in objects:
         if det is None:
             continue
-        if not isinstance(det.get('distance_m'), (int, float)):
-            raise ToolError(f'{pred_file}: the detection of image {det["image_id"]} has no '
-                            'numeric distance_m; write predictions of a MaxSight head with '
-                            'tools/test.py --pred-out')
+        distance_m = predicted_distance_m(det, ann, pred_file)
         x, _, w, _ = det['bbox']
         cx = (x + w / 2) / image['width']
         prior = parsed.hazard_priors[inst['bbox_label']]  # matching keeps the class
         calls = dict(model=det['urgency'],
-                     rule_on_answers=urgency_from_fields(prior, det['distance_m'], cx),
+                     rule_on_answers=urgency_from_fields(prior, distance_m, cx),
                      rule_true_distance=urgency_from_fields(prior, inst['distance_m'], cx))
         truth = int(inst['urgency'])
         n_obj += 1

@@ -26,7 +26,7 @@ from collections import defaultdict
 from typing import Dict, List, Tuple
 
 from ..utils.errors import ToolError
-from .hazard_breakdown import matched_objects
+from .hazard_breakdown import matched_objects, predicted_distance_m
 
 
 def _line(values: List[float], times: List[float]) -> List[float]:
@@ -53,13 +53,9 @@ def distance_noise(ann_file: str, pred_file: str, score_thr: float = 0.3,
     for img, ann, inst, det in matched_objects(ann_file, pred_file, score_thr, iou_thr):
         if det is None or img.get('clip_id') is None or ann.get('track_id') is None:
             continue
-        pred = det.get('distance_m')
-        if not isinstance(pred, (int, float)) or not pred > 0:
-            raise ToolError(f'{pred_file}: the detection of annotation id={ann["id"]}: field '
-                            f'distance_m: expected a positive number (m), got {pred!r} '
-                            '(write predictions with tools/test.py --pred-out)')
+        pred = predicted_distance_m(det, ann, pred_file)
         tracks[(img['clip_id'], ann['track_id'])].append(
-            (float(img.get('frame_index', 0)), float(inst['distance_m']), float(pred)))
+            (float(img.get('frame_index', 0)), float(inst['distance_m']), pred))
     if not tracks:
         raise ToolError(f'{ann_file}: no found object is in a clip track (images need '
                         'clip_id and annotations track_id, e.g. annotations/test_clips.json)')

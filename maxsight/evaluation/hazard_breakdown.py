@@ -121,6 +121,19 @@ def parse_and_match(ann_file: str, pred_file: str, score_thr: float = 0.3,
     return parsed, objects
 
 
+def predicted_distance_m(det: dict, ann: dict, pred_file: str) -> float:
+    """The ``distance_m`` (m) of detection ``det`` matched to annotation ``ann``; a missing,
+    non-numeric or non-positive one raises a :class:`ToolError` naming ``pred_file``, the
+    annotation and the image."""
+    pred = det.get('distance_m')
+    if isinstance(pred, bool) or not isinstance(pred, (int, float)) or not pred > 0:
+        raise ToolError(f'{pred_file}: the detection of annotation id={ann["id"]}: field '
+                        f'distance_m: expected a positive number (m), got {pred!r}, in image '
+                        f'{det["image_id"]} (write predictions of a MaxSight head with '
+                        'tools/test.py --pred-out)')
+    return float(pred)
+
+
 def hazard_outcomes(ann_file: str, pred_file: str, score_thr: float = 0.3,
                     iou_thr: float = 0.5) -> List[Tuple[dict, bool, bool]]:
     """(raw annotation, detected, reported) of every hazard of ``ann_file``: matched as

@@ -59,6 +59,7 @@ def test_a_detection_without_distance_is_refused_by_name(tmp_path):
     from maxsight.analysis.urgency_from_answers import urgency_from_answers
     det = _det(5, [40, 0, 20, 20], 8.5, 2)
     del det['distance_m']
-    with pytest.raises(ToolError, match=r'pred.json: the detection of image 1 has no numeric '
-                                        'distance_m'):
+    with pytest.raises(ToolError, match=r'pred.json: the detection of annotation id=\d+: '
+                                        r'field distance_m: expected a positive number \(m\), '
+                                        r'got None, in image 1 '):
         urgency_from_answers(*_write(tmp_path, [det]))
