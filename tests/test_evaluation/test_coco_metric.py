@@ -341,3 +341,45 @@ def test_a_bucket_without_detections_does_not_end_the_report_and_kwargs_reach_th
     res = metric.evaluate(6)
     assert res['light/dark/bbox_mAP'] == 0.0
     assert res['light/normal/bbox_mAP'] > 0.0 and 'light/glare/bbox_mAP' in res
+
+
+@pytest.mark.parametrize('lighting', [False, True])
+def test_images_of_another_file_are_refused_by_name(coco_writer, lighting):
+    """A work dir's saved config keeps the evaluator's filled-in ann_file; scoring another
+    split's images against it matched them with the wrong objects of the same ids."""
+    from maxsight.evaluation import LightingMetric
+    ann_file, anns = _gt(coco_writer, True)
+    samples = _samples(anns, np.random.default_rng(1))
+    for s in samples:
+        s['img_path'] = f'data/root/{s["img_id"]}.png'  # file_name: '<id>.png'
+        s['lighting'] = 'normal'
+    metric_cls = LightingMetric if lighting else CocoMetric
+    metric = metric_cls(ann_file=ann_file, backend='pycocotools')
+    metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+    metric.process({}, samples)
+    assert metric.evaluate(6)  # the same images: scored
+    samples[2]['img_path'] = 'data/root/13.png'
+    samples[4]['img_id'] = 99
+    for sample, message in (
+            (samples[2], rf"^{ann_file}: image id 3 is '3.png' there but the evaluated image 3 "
+                         r"was loaded from 'data/root/13.png': set the evaluator's "
+                         r"ann_file to None .*test_evaluator.0.ann_file=None"),
+            (samples[4], rf'^{ann_file}: has no image id 99, which was evaluated: set the ')):
+        metric = metric_cls(ann_file=ann_file, backend='pycocotools')
+        metric.dataset_meta = dict(classes=('a', 'b'), cat_ids=(5, 17))
+        metric.process({}, [sample])
+        with pytest.raises(ValueError, match=message):
+            metric.evaluate(1)
+
+
+def test_an_image_path_ends_with_its_file_name_part_by_part():
+    from types import SimpleNamespace
+
+    from maxsight.evaluation.metrics.coco_metric import check_evaluated_images
+    gt = SimpleNamespace(imgs={1: dict(file_name='val/0001.png')})
+    # a data_prefix adds folders in front of the file's name
+    for path in ('data/x/val/0001.png', './data/x//val/0001.png', 'val/0001.png', None):
+        check_evaluated_images(gt, [dict(img_id=1, img_path=path)], 'a.json')
+    for path in ('data/x/myval/0001.png', 'data/x/train/0001.png', 'data/x/val/10001.png'):
+        with pytest.raises(ValueError, match='a.json: image id 1'):
+            check_evaluated_images(gt, [dict(img_id=1, img_path=path)], 'a.json')

@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -224,3 +225,20 @@ def test_analyze_logs_plots_losses_lr_and_val_metrics(trained, tmp_path):
                            'plot_curve', work, '--keys', 'no_such_key'], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode != 0 and 'keys not in the logs' in proc.stderr
+
+
+def test_a_saved_config_tested_on_another_split_is_refused_not_scored_wrongly(trained,
+                                                                            tiny_synth):
+    """The work dir's resolved config holds the evaluator's ann_file as it was filled
+    (val); pointing only its test dataloader at the training split made COCO score the
+    training images against the val objects of the same ids (mAP near 0, no word)."""
+    work, _ = trained
+    proc = subprocess.run(
+        [sys.executable, 'tools/test.py', osp.join(work, 'tiny_t2_hooks.py'),
+         osp.join(work, 'epoch_2.pth'), '--work-dir', work, '--cfg-options',
+         *_data_opts(tiny_synth), 'test_dataloader.dataset.ann_file=annotations/train.json'],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert re.search(r"error: \S+/val\.json: image id 1 is 'val/000000\.png' there but the "
+                     r"evaluated image 1 was loaded from '\S+/train/000000\.png': set the "
+                     r"evaluator's ann_file to None", proc.stderr), proc.stderr[-2000:]

@@ -2,6 +2,7 @@
 import contextlib
 import io
 import json
+import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -58,6 +59,34 @@ def load_coco_gt(ann_file: str, backend: str = 'pycocotools'):
     coco.dataset = data
     coco.createIndex()
     return coco
+
+
+def _path_parts(path: str) -> List[str]:
+    return [p for p in osp.normpath(path).replace('\\', '/').split('/') if p not in ('', '.')]
+
+
+def check_evaluated_images(coco_gt, results: Sequence[Dict[str, Any]], ann_file: str) -> None:
+    """Refuse to score ``results`` against an ``ann_file`` that is not their images' file:
+    every result's ``img_id`` must be an image of the file and, where the result carries
+    the ``img_path`` it was loaded from, that path must end with the file's ``file_name``
+    for the id. Otherwise pycocotools would match the detections with another split's
+    objects of the same ids and report a wrong mAP without a word."""
+    advice = ('set the evaluator\'s ann_file to None to score against the dataloader\'s own '
+              'file (a config saved in a work dir carries the file it was filled with, e.g. '
+              '--cfg-options test_evaluator.0.ann_file=None), or to the file of these images')
+    for res in results:
+        img_id = int(res['img_id'])
+        record = coco_gt.imgs.get(img_id)
+        if record is None:
+            raise ValueError(f'{ann_file}: has no image id {img_id}, which was evaluated: '
+                             f'{advice}')
+        path, name = res.get('img_path'), record.get('file_name')
+        if path and name:
+            parts, tail = _path_parts(str(path)), _path_parts(str(name))
+            if parts[len(parts) - len(tail):] != tail:
+                raise ValueError(f'{ann_file}: image id {img_id} is {name!r} there but the '
+                                 f'evaluated image {img_id} was loaded from {path!r}: '
+                                 f'{advice}')
 
 
 def to_coco_results(results: Sequence[Dict[str, Any]], cat_ids: Sequence[int]
@@ -146,7 +175,7 @@ class CocoMetric(BaseMetric):
         for sample in data_samples:
             pred = sample['pred_instances']
             self.results.append(dict(
-                img_id=int(sample['img_id']),
+                img_id=int(sample['img_id']), img_path=sample.get('img_path'),
                 **{k: pred[k].detach().cpu().numpy() for k in
                    ('bboxes', 'scores', 'labels', 'distance_m', 'distance_zone', 'urgency')}))
 
@@ -158,6 +187,7 @@ class CocoMetric(BaseMetric):
         logger = MMLogger.get_current_instance()
         if self._coco_gt is None:
             self._coco_gt = load_coco_gt(self.ann_file, self.backend)
+        check_evaluated_images(self._coco_gt, results, self.ann_file)
         cat_ids = self.dataset_meta['cat_ids']
         coco_results = to_coco_results(results, cat_ids)
         if self.pred_out:

@@ -4,7 +4,8 @@ from typing import Dict, List, Optional, Sequence
 
 from ...datasets.labels import LIGHTING_BUCKETS
 from ...registry import METRICS
-from .coco_metric import CocoMetric, coco_box_eval, load_coco_gt, to_coco_results
+from .coco_metric import (CocoMetric, check_evaluated_images, coco_box_eval, load_coco_gt,
+                          to_coco_results)
 
 
 def recall_at_iou50(evaluator) -> float:
@@ -37,6 +38,7 @@ class LightingMetric(CocoMetric):
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         if self._coco_gt is None:
             self._coco_gt = load_coco_gt(self.ann_file, self.backend)
+        check_evaluated_images(self._coco_gt, results, self.ann_file)
         by_bucket = defaultdict(list)
         for res in results:
             by_bucket[res['lighting']].append(res)
