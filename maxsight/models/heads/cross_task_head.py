@@ -27,6 +27,11 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
     untrained head predicts what :class:`MultiTaskDenseHead` predicts (a model transferred
     from T2 starts where T2 ended).
 
+    The answers keep changing while the other outputs learn, so the MLP trained alongside
+    them ends underfitted to the answers the model finally gives; :meth:`refit_answer_mlp`
+    fits it again on them after training (:class:`~maxsight.engine.hooks.AnswerRefitHook`,
+    docs/tiers.md).
+
     Args:
         answer_channels: width of the MLP's two hidden layers.
     """
@@ -59,13 +64,61 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
         log_dist = preds['log_dist'].detach().float()[..., None]
         return torch.cat([prob, log_dist, centre, log_size], -1)
 
+    def _input_hw(self, feats: Sequence[Tensor]) -> Tuple[int, int]:
+        """The finest level's extent: the padded input, rounded up to that level's stride."""
+        stride = self.strides[0]
+        return feats[0].shape[-2] * stride, feats[0].shape[-1] * stride
+
     def forward(self, feats: Sequence[Tensor]) -> Dict[str, Tensor]:
         """:meth:`MultiTaskDenseHead.forward`, with ``urgency`` [B, N, 4] plus the answer
         MLP's logits."""
         preds = super().forward(feats)
-        # the finest level's extent: the padded input, rounded up to that level's stride
-        stride = self.strides[0]
-        input_hw = (feats[0].shape[-2] * stride, feats[0].shape[-1] * stride)
-        extra = self.answer_mlp(self.answers(preds, input_hw))
+        extra = self.answer_mlp(self.answers(preds, self._input_hw(feats)))
         preds['urgency'] = preds['urgency'] + extra.to(preds['urgency'].dtype)
         return preds
+
+    @torch.no_grad()
+    def answer_fit_data(self, feats: Sequence[Tensor], data_samples: Sequence
+                        ) -> Tuple[Tensor, Tensor, Tensor]:
+        """What :meth:`refit_answer_mlp` fits on, at the P predictions matched to
+        ``data_samples``' objects (as the loss matches them): the answers [P, C + 5], the
+        feature path's urgency logits [P, 4] (the MLP's share left out) and the annotated
+        urgency [P] (long)."""
+        preds = super().forward(feats)
+        answers = self.answers(preds, self._input_hw(feats))
+        t = self.get_targets(preds, data_samples)
+        bi, pi = t['pos_batch'], t['pos_index']
+        return answers[bi, pi], preds['urgency'][bi, pi].float(), t['gt_urgency'].long()
+
+    def refit_answer_mlp(self, answers: Tensor, feature_logits: Tensor, urgency: Tensor,
+                         steps: int = 2000, lr: float = 1e-3) -> Dict[str, float]:
+        """Fit the answer MLP, in place, so that ``feature_logits`` [P, 4] + MLP(``answers``
+        [P, C + 5]) predicts ``urgency`` [P]: ``steps`` full-batch Adam steps of the urgency
+        cross-entropy from the current weights (deterministic: no sampling). Returns the
+        share of the P called right before and after (``acc_before``, ``acc_after``) and
+        the final ``loss``."""
+        if not is_positive_int(steps) or not lr > 0:
+            raise ValueError(f'refit_answer_mlp: steps must be a positive int and lr > 0, got '
+                             f'steps={steps!r}, lr={lr!r}')
+        if not len(urgency):
+            raise ValueError('refit_answer_mlp: no matched predictions to fit on (the data '
+                             'has no annotated objects)')
+        answers, feature_logits = answers.float(), feature_logits.float()
+        mlp = self.answer_mlp
+        params = list(mlp.parameters())
+
+        def accuracy() -> float:
+            with torch.no_grad():
+                logits = feature_logits + mlp(answers)
+                return float((logits.argmax(1) == urgency).float().mean())
+
+        before = accuracy()
+        optimizer = torch.optim.Adam(params, lr=lr)
+        with torch.enable_grad():
+            for _ in range(steps):
+                optimizer.zero_grad(set_to_none=True)
+                loss = nn.functional.cross_entropy(feature_logits + mlp(answers), urgency)
+                loss.backward()
+                optimizer.step()
+        optimizer.zero_grad(set_to_none=True)  # no gradient left for the training optimiser
+        return dict(acc_before=before, acc_after=accuracy(), loss=float(loss.detach()))

@@ -1,0 +1,116 @@
+"""Fit T3's answer MLP again on the answers a trained model gives (docs/tiers.md).
+
+:class:`~maxsight.models.heads.CrossTaskDenseHead` adds to its urgency logits an MLP over
+the class, box and distance answers of the same location. Trained alongside them, the MLP
+chases answers that keep changing and ends underfitted to the final ones. The refit runs
+the finished model over the training split once (no augmentation, fixed order), keeps
+each matched prediction's answers, feature-path urgency logits and annotated urgency, and
+fits the MLP on them by full-batch Adam: deterministic, and the same whether
+:class:`~maxsight.engine.hooks.AnswerRefitHook` runs it at the end of training or
+``tools/refit_answers.py`` runs it on a saved checkpoint.
+"""
+import copy
+import time
+from typing import Dict, Iterable
+
+import torch
+from mmengine.config import Config
+from mmengine.dist import all_gather_object
+
+from ..utils.cli import unwrap_model
+
+
+def refit_loader_cfg(cfg: Config) -> dict:
+    """The training split's dataloader config with the test pipeline (no augmentation)
+    and a fixed order, for the refit pass."""
+    train, test = cfg.get('train_dataloader'), cfg.get('test_dataloader') or cfg.get(
+        'val_dataloader')
+    if not train or not test:
+        raise ValueError('the answer refit reads the training split with the test pipeline: '
+                         'the config needs train_dataloader and test_dataloader (or '
+                         'val_dataloader)')
+    loader = copy.deepcopy(train)
+    loader['dataset']['pipeline'] = copy.deepcopy(test['dataset']['pipeline'])
+    loader['sampler'] = dict(type='DefaultSampler', shuffle=False)
+    loader.pop('batch_sampler', None)
+    return loader
+
+
+def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
+                  lr: float = 1e-3) -> Dict[str, float]:
+    """One pass of ``model`` (a detector with a ``CrossTaskDenseHead``, or its wrapper) over
+    ``loader`` collecting the head's :meth:`answer_fit_data`, then
+    :meth:`refit_answer_mlp` on all of it (gathered from every process, so every process
+    fits the same MLP). Returns the fit's figures plus ``positives`` (P) and ``seconds``."""
+    from ..models.detectors import TemporalDetector
+    detector = unwrap_model(model)
+    head = detector.bbox_head
+    if not hasattr(head, 'refit_answer_mlp'):
+        raise ValueError(f'the answer refit needs a head with an answer MLP '
+                         f'(CrossTaskDenseHead: T3, T4); this model has '
+                         f'{type(head).__name__}: drop AnswerRefitHook from its config')
+    if isinstance(detector, TemporalDetector):
+        raise ValueError('the answer refit reads single images; a clip model (T5) '
+                         'refines its urgency from motion after the MLP: drop '
+                         'AnswerRefitHook from its config')
+    start = time.perf_counter()
+    was_training = detector.training
+    detector.eval()  # batch-norm statistics as at test time
+    parts = []
+    with torch.no_grad():
+        for batch in loader:
+            data = detector.data_preprocessor(batch, False)
+            feats = detector.extract_feat(data['inputs'], data['data_samples'])
+            parts.append([t.cpu() for t in head.answer_fit_data(feats, data['data_samples'])])
+    gathered = [p for rank_parts in all_gather_object(parts) for p in rank_parts]
+    device = next(head.answer_mlp.parameters()).device
+    answers, logits, urgency = (torch.cat([p[i] for p in gathered]).to(device)
+                                for i in range(3))
+    out = head.refit_answer_mlp(answers, logits, urgency, steps=steps, lr=lr)
+    detector.train(was_training)
+    return dict(out, positives=len(urgency), seconds=time.perf_counter() - start)
+
+
+def format_refit(out: Dict[str, float]) -> str:
+    """One log line of :func:`refit_answers`' figures."""
+    return (f'answer MLP refitted on {out["positives"]} matched predictions of the training '
+            f'split: urgency accuracy on them {out["acc_before"]:.4f} -> '
+            f'{out["acc_after"]:.4f} ({out["seconds"]:.1f} s)')
+
+
+def refit_checkpoint(cfg: Config, checkpoint: str, out: str, steps: int = 2000,
+                     lr: float = 1e-3) -> Dict[str, float]:
+    """:func:`refit_answers` on the weights of ``checkpoint`` (trained with ``cfg``), saved
+    with everything else of it to the new file ``out``; what ``tools/refit_answers.py``
+    runs. The checkpoint's operating point is dropped (it was chosen for the MLP before)
+    and ``meta['answer_refit']`` records the fit. Returns :func:`refit_answers`' figures."""
+    import io
+    import os.path as osp
+
+    from mmengine.runner import Runner
+
+    from ..checkpoint_io import check_checkpoint_file, safe_load_checkpoint
+    from ..registry import MODELS
+    from ..utils.config_preparation import prepare_config
+    from .atomic_backend import atomic_write_bytes
+    from .transfer import check_same_architecture
+    check_checkpoint_file(checkpoint)
+    if osp.exists(out):
+        raise FileExistsError(f'{out} exists: give --out a new file (the refit never '
+                              'overwrites a checkpoint)')
+    prepare_config(cfg, splits=('train',))
+    model = MODELS.build(cfg.model)
+    ckpt = safe_load_checkpoint(checkpoint, map_location='cpu')
+    check_same_architecture(ckpt, model, cfg.filename or 'the config', source=checkpoint)
+    model.load_state_dict(ckpt['state_dict'])
+    loader = Runner.build_dataloader(refit_loader_cfg(cfg),
+                                     seed=(cfg.get('randomness') or {}).get('seed', 0))
+    result = refit_answers(model, loader, steps, lr)
+    ckpt['state_dict'] = model.state_dict()
+    meta = ckpt.setdefault('meta', {})
+    meta.pop('operating_point', None)
+    meta['answer_refit'] = dict(result, steps=steps, lr=lr, source=checkpoint)
+    buffer = io.BytesIO()
+    torch.save(ckpt, buffer)
+    atomic_write_bytes(buffer.getvalue(), out)
+    return result

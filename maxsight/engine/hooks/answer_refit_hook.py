@@ -1,0 +1,44 @@
+"""``AnswerRefitHook``: fits T3's answer MLP again on the finished model's answers, at the
+end of the last training epoch (:mod:`maxsight.engine.answer_refit`)."""
+from typing import Optional
+
+from mmengine.hooks import Hook
+from mmengine.runner import EpochBasedTrainLoop
+
+from ...registry import HOOKS
+from ...value_checks import is_positive_int
+from ..answer_refit import format_refit, refit_answers, refit_loader_cfg
+
+
+@HOOKS.register_module()
+class AnswerRefitHook(Hook):
+    """After the last training step, before that epoch's checkpoint, validation and
+    operating point: so all three hold the refitted MLP.
+
+    Args:
+        steps: full-batch Adam steps of the fit.
+        lr: its learning rate.
+    """
+    priority = 'LOW'  # before CheckpointHook (VERY_LOW) saves the last epoch
+
+    def __init__(self, steps: int = 2000, lr: float = 1e-3):
+        if not is_positive_int(steps) or not lr > 0:
+            raise ValueError(f'AnswerRefitHook: steps must be a positive int and lr > 0, '
+                             f'got steps={steps!r}, lr={lr!r}')
+        self.steps, self.lr = steps, float(lr)
+        self.result: Optional[dict] = None
+
+    def _refit(self, runner) -> None:
+        loader = runner.build_dataloader(refit_loader_cfg(runner.cfg), seed=runner.seed)
+        self.result = refit_answers(runner.model, loader, self.steps, self.lr)
+        runner.logger.info(format_refit(self.result))
+
+    def after_train_epoch(self, runner) -> None:
+        if isinstance(runner.train_loop, EpochBasedTrainLoop) and \
+                self.is_last_train_epoch(runner):
+            self._refit(runner)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if not isinstance(runner.train_loop, EpochBasedTrainLoop) and \
+                self.is_last_train_iter(runner):
+            self._refit(runner)

@@ -1,0 +1,168 @@
+"""T3's answer refit: the head's fit, the data it fits on, the hook and the tool."""
+import copy
+import subprocess
+import sys
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.runner import EpochBasedTrainLoop, Runner
+
+from maxsight.engine.answer_refit import (refit_answers, refit_checkpoint,
+                                          refit_loader_cfg)
+from maxsight.engine.hooks import AnswerRefitHook
+
+from ..helpers import ROOT, build_tier, tier_config
+
+
+def _head(num_classes: int = 3):
+    from maxsight.models.heads import CrossTaskDenseHead
+    torch.manual_seed(0)
+    return CrossTaskDenseHead(num_classes=num_classes)
+
+
+def test_the_fit_learns_the_urgency_the_answers_carry_beside_fixed_feature_logits():
+    """Urgency a function of the answers (the distance answer's sign): the MLP, at its
+    zero start, leaves the feature logits' call (always 'safe'); fitted, it calls nearly
+    all right, and the feature logits stay an offset it adds to, not something it moves."""
+    head = _head()
+    gen = torch.Generator().manual_seed(0)
+    answers = torch.randn(400, 8, generator=gen)
+    urgency = (answers[:, 3] > 0).long() * 3  # column 3: the log distance answer
+    feature = torch.zeros(400, 4)
+    feature[:, 0] = 1.0
+    kept = feature.clone()
+    out = head.refit_answer_mlp(answers, feature, urgency, steps=300, lr=1e-2)
+    assert out['acc_before'] == float((urgency == 0).float().mean())
+    with torch.no_grad():
+        called = (feature + head.answer_mlp(answers)).argmax(1)
+    assert out['acc_after'] == float((called == urgency).float().mean()) >= 0.97
+    assert torch.equal(feature, kept)
+    assert all(p.grad is None for p in head.parameters())
+    again = _head()
+    again.refit_answer_mlp(answers, feature, urgency, steps=300, lr=1e-2)
+    for a, b in zip(head.answer_mlp.parameters(), again.answer_mlp.parameters()):
+        assert torch.equal(a, b)  # full-batch: no sampling, the same fit every time
+
+
+@pytest.mark.parametrize('steps, lr', [(0, 1e-3), (1.5, 1e-3), (10, 0.0)])
+def test_a_fit_without_steps_or_rate_is_refused(steps, lr):
+    with pytest.raises(ValueError, match='steps must be a positive int and lr > 0'):
+        _head().refit_answer_mlp(torch.zeros(2, 8), torch.zeros(2, 4),
+                                 torch.zeros(2, dtype=torch.long), steps=steps, lr=lr)
+    with pytest.raises(ValueError, match='steps must be a positive int and lr > 0'):
+        AnswerRefitHook(steps=steps, lr=lr)
+
+
+def test_a_fit_on_no_objects_is_refused():
+    with pytest.raises(ValueError, match='no matched predictions to fit on'):
+        _head().refit_answer_mlp(torch.zeros(0, 8), torch.zeros(0, 4),
+                                 torch.zeros(0, dtype=torch.long))
+
+
+def test_the_fit_data_are_the_matched_predictions_answers_and_feature_logits(tiny_synth):
+    """At the positives the loss matches: the answers the MLP reads, the urgency logits
+    without the MLP's share (forward's urgency there = them + MLP(answers)) and the
+    annotated urgency of the matched objects."""
+    model, data = build_tier('t3_cross_task', tiny_synth)
+    head = model.bbox_head
+    with torch.no_grad():
+        torch.nn.init.normal_(head.answer_mlp[-1].weight)  # the MLP off its zero start
+        feats = model.extract_feat(data['inputs'], data['data_samples'])
+        answers, feature, urgency = head.answer_fit_data(feats, data['data_samples'])
+        preds = head(feats)
+        t = head.get_targets(preds, data['data_samples'])
+    bi, pi = t['pos_batch'], t['pos_index']
+    num_pos = len(pi)
+    assert num_pos >= 4 * sum(len(s.gt_instances) for s in data['data_samples']) - 8
+    assert answers.shape == (num_pos, 8 + 5) and feature.shape == (num_pos, 4)
+    assert torch.equal(urgency, t['gt_urgency'].long())
+    assert torch.allclose(feature + head.answer_mlp(answers), preds['urgency'][bi, pi],
+                          atol=1e-5)
+    assert not torch.allclose(feature, preds['urgency'][bi, pi], atol=1e-3)
+
+
+def test_the_refit_reads_the_training_split_unaugmented_in_order(tiny_synth):
+    cfg = tier_config('t3_cross_task', tiny_synth)
+    loader = refit_loader_cfg(cfg)
+    assert loader['dataset']['ann_file'] == cfg.train_dataloader.dataset.ann_file
+    assert loader['dataset']['pipeline'] == cfg.test_dataloader.dataset.pipeline
+    assert 'RandomFlip' not in [t['type'] for t in loader['dataset']['pipeline']]
+    assert loader['sampler'] == dict(type='DefaultSampler', shuffle=False)
+    assert cfg.train_dataloader.sampler['shuffle'] is True  # the config is left as it was
+    with pytest.raises(ValueError, match='needs train_dataloader and test_dataloader'):
+        refit_loader_cfg(Config(dict(train_dataloader=None)))
+
+
+def test_models_without_an_answer_mlp_or_on_clips_are_refused(tiny_synth):
+    for name, message in (('t2_default', 'this model has MultiTaskDenseHead: drop '
+                                         'AnswerRefitHook'),
+                          ('t5_temporal', 'a clip model \\(T5\\)')):
+        model, _ = build_tier(name, tiny_synth)
+        with pytest.raises(ValueError, match=message):
+            refit_answers(model, [])
+
+
+def test_the_hook_and_the_tool_fit_the_same_mlp_and_change_nothing_else(tiny_synth,
+                                                                       tmp_path):
+    """The hook (end of the last epoch) and refit_checkpoint (a saved checkpoint) read the
+    same data and fit the same MLP from the same weights; every other tensor is left as
+    it was; the tool's copy drops the operating point chosen for the old MLP."""
+    cfg = tier_config('t3_cross_task', tiny_synth)
+    torch.manual_seed(0)
+    from maxsight.registry import MODELS
+    model = MODELS.build(cfg.model)
+    ckpt = str(tmp_path / 'epoch_2.pth')
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(operating_point=dict(hazard_prob_thr=0.2), epoch=2)), ckpt)
+    out = str(tmp_path / 'refit.pth')
+    tool = refit_checkpoint(copy.deepcopy(cfg), ckpt, out, steps=40)
+    saved = torch.load(out, weights_only=True)
+    assert 'operating_point' not in saved['meta'] and saved['meta']['epoch'] == 2
+    assert saved['meta']['answer_refit']['source'] == ckpt
+    assert saved['meta']['answer_refit']['acc_after'] == tool['acc_after']
+    before = model.state_dict()
+    changed = {k for k, v in saved['state_dict'].items() if not torch.equal(v, before[k])}
+    assert changed and all(k.startswith('bbox_head.answer_mlp.') for k in changed)
+
+    hook = AnswerRefitHook(steps=40)
+    runner = SimpleNamespace(cfg=cfg, model=model, seed=0, epoch=1, max_epochs=2,
+                             train_loop=mock.Mock(spec=EpochBasedTrainLoop),
+                             build_dataloader=Runner.build_dataloader,
+                             logger=MMLogger.get_instance('refit_test'))
+    hook.after_train_epoch(runner)
+    assert hook.result == {**tool, 'seconds': hook.result['seconds']}
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, saved['state_dict'][k]), k
+
+    with pytest.raises(FileExistsError, match='refit.pth exists: give --out a new file'):
+        refit_checkpoint(copy.deepcopy(cfg), ckpt, out)
+
+
+def test_the_hook_waits_for_the_last_epoch(tiny_synth):
+    model, _ = build_tier('t3_cross_task', tiny_synth)
+    before = copy.deepcopy(model.state_dict())
+    runner = SimpleNamespace(epoch=0, max_epochs=2, model=model,
+                             train_loop=mock.Mock(spec=EpochBasedTrainLoop))
+    AnswerRefitHook().after_train_epoch(runner)  # the epoch before the last: no refit
+    AnswerRefitHook().after_train_iter(runner, 0)  # an epoch loop refits per epoch only
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k])
+
+
+def test_t3_and_t4_refit_after_training_and_the_clip_stage_does_not():
+    hooks = {name: Config.fromfile(f'configs/{name}.py').get('custom_hooks')
+             for name in ('t3_cross_task', 't4_cross_modal', 't4_clip_frames_finetune',
+                          't5_temporal', 't5_temporal_finetune', 't2_default')}
+    refit = [dict(type='AnswerRefitHook', steps=2000, lr=1e-3)]
+    assert hooks == dict(t3_cross_task=refit, t4_cross_modal=refit, t4_clip_frames_finetune=[],
+                         t5_temporal=[], t5_temporal_finetune=[], t2_default=None)
+
+
+def test_the_tool_refuses_an_existing_out_and_shows_its_arguments(tmp_path):
+    proc = subprocess.run([sys.executable, 'tools/refit_answers.py', '--help'], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and '--out OUT' in proc.stdout and '--steps' in proc.stdout
