@@ -1,7 +1,5 @@
 """T3's answer refit: the head's fit, the data it fits on, the hook and the tool."""
 import copy
-import subprocess
-import sys
 from types import SimpleNamespace
 from unittest import mock
 
@@ -162,7 +160,24 @@ def test_t3_and_t4_refit_after_training_and_the_clip_stage_does_not():
                          t5_temporal=[], t5_temporal_finetune=[], t2_default=None)
 
 
-def test_the_tool_refuses_an_existing_out_and_shows_its_arguments(tmp_path):
-    proc = subprocess.run([sys.executable, 'tools/refit_answers.py', '--help'], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0 and '--out OUT' in proc.stdout and '--steps' in proc.stdout
+def test_the_tool_writes_a_refitted_copy_and_refuses_to_overwrite(tiny_synth, tmp_path):
+    """tools/refit_answers.py on a T3 checkpoint of the tiny data: the config's data paths
+    from --cfg-options, a new file written, an existing one refused."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('refit_tool', f'{ROOT}/tools/refit_answers.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg = tier_config('t3_cross_task', tiny_synth)
+    torch.manual_seed(0)
+    from maxsight.registry import MODELS
+    ckpt, out = str(tmp_path / 'in.pth'), str(tmp_path / 'out.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict(), meta={}), ckpt)
+    options = [f'embedded_dataset.{k}={v}' for k, v in cfg.embedded_dataset.items()]
+    options += [f'{s}_dataloader.dataset.data_root={tiny_synth}' for s in ('train', 'test')]
+    args = ['configs/t3_cross_task.py', ckpt, '--out', out, '--steps', '5',
+            '--cfg-options', *options, 'train_dataloader.num_workers=0']
+    result = tool.main(args)
+    assert result['positives'] > 0 and 0.0 <= result['acc_after'] <= 1.0
+    assert torch.load(out, weights_only=True)['meta']['answer_refit']['steps'] == 5
+    with pytest.raises(FileExistsError, match='out.pth exists'):
+        tool.main(args)
