@@ -48,11 +48,12 @@ def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
     if not hasattr(head, 'refit_answer_mlp'):
         raise ValueError(f'the answer refit needs a head with an answer MLP '
                          f'(CrossTaskDenseHead: T3, T4); this model has '
-                         f'{type(head).__name__}: drop AnswerRefitHook from its config')
+                         f'{type(head).__name__} (in a config: drop AnswerRefitHook from '
+                         f'custom_hooks)')
     if isinstance(detector, TemporalDetector):
         raise ValueError('the answer refit reads single images; a clip model (T5) '
-                         'refines its urgency from motion after the MLP: drop '
-                         'AnswerRefitHook from its config')
+                         'refines its urgency from motion after the MLP (in a config: drop '
+                         'AnswerRefitHook from custom_hooks)')
     start = time.perf_counter()
     was_training = detector.training
     detector.eval()  # batch-norm statistics as at test time
@@ -94,6 +95,8 @@ def refit_checkpoint(cfg: Config, checkpoint: str, out: str, steps: int = 2000,
     from ..utils.config_preparation import prepare_config
     from .atomic_backend import atomic_write_bytes
     from .transfer import check_same_architecture
+    from ..models.heads.cross_task_head import check_refit_settings
+    check_refit_settings(steps, lr, 'the answer refit')
     check_checkpoint_file(checkpoint)
     if osp.exists(out):
         raise FileExistsError(f'{out} exists: give --out a new file (the refit never '

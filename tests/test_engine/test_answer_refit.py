@@ -46,13 +46,15 @@ def test_the_fit_learns_the_urgency_the_answers_carry_beside_fixed_feature_logit
         assert torch.equal(a, b)  # full-batch: no sampling, the same fit every time
 
 
-@pytest.mark.parametrize('steps, lr', [(0, 1e-3), (1.5, 1e-3), (10, 0.0)])
+@pytest.mark.parametrize('steps, lr', [(0, 1e-3), (1.5, 1e-3), (10, 0.0), (10, '0.1')])
 def test_a_fit_without_steps_or_rate_is_refused(steps, lr):
     with pytest.raises(ValueError, match='steps must be a positive int and lr > 0'):
         _head().refit_answer_mlp(torch.zeros(2, 8), torch.zeros(2, 4),
                                  torch.zeros(2, dtype=torch.long), steps=steps, lr=lr)
-    with pytest.raises(ValueError, match='steps must be a positive int and lr > 0'):
+    with pytest.raises(ValueError, match='^AnswerRefitHook: steps must be a positive int'):
         AnswerRefitHook(steps=steps, lr=lr)
+    with pytest.raises(ValueError, match='^the answer refit: steps must be a positive int'):
+        refit_checkpoint(Config(), 'never_read.pth', 'never_written.pth', steps=steps, lr=lr)
 
 
 def test_a_fit_on_no_objects_is_refused():
@@ -96,8 +98,8 @@ def test_the_refit_reads_the_training_split_unaugmented_in_order(tiny_synth):
 
 
 def test_models_without_an_answer_mlp_or_on_clips_are_refused(tiny_synth):
-    for name, message in (('t2_default', 'this model has MultiTaskDenseHead: drop '
-                                         'AnswerRefitHook'),
+    for name, message in (('t2_default', 'this model has MultiTaskDenseHead \\(in a '
+                                         'config: drop AnswerRefitHook from custom_hooks'),
                           ('t5_temporal', 'a clip model \\(T5\\)')):
         model, _ = build_tier(name, tiny_synth)
         with pytest.raises(ValueError, match=message):

@@ -6,7 +6,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 
 from ...registry import HOOKS
-from ...value_checks import is_positive_int
+from ...models.heads.cross_task_head import check_refit_settings
 from ..answer_refit import format_refit, refit_answers, refit_loader_cfg
 
 
@@ -22,9 +22,7 @@ class AnswerRefitHook(Hook):
     priority = 'LOW'  # before CheckpointHook (VERY_LOW) saves the last epoch
 
     def __init__(self, steps: int = 2000, lr: float = 1e-3):
-        if not is_positive_int(steps) or not lr > 0:
-            raise ValueError(f'AnswerRefitHook: steps must be a positive int and lr > 0, '
-                             f'got steps={steps!r}, lr={lr!r}')
+        check_refit_settings(steps, lr, 'AnswerRefitHook')
         self.steps, self.lr = steps, float(lr)
         self.result: Optional[dict] = None
 

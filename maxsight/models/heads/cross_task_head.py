@@ -10,6 +10,13 @@ from ...value_checks import is_positive_int
 from .multitask_dense_head import NUM_URGENCY, MultiTaskDenseHead
 
 
+def check_refit_settings(steps: int, lr: float, who: str) -> None:
+    """ValueError naming ``who`` unless ``steps`` is a positive int and ``lr`` > 0."""
+    if not is_positive_int(steps) or not (isinstance(lr, (int, float)) and lr > 0):
+        raise ValueError(f'{who}: steps must be a positive int and lr > 0, got '
+                         f'steps={steps!r}, lr={lr!r}')
+
+
 @MODELS.register_module()
 class CrossTaskDenseHead(MultiTaskDenseHead):
     """:class:`MultiTaskDenseHead` whose urgency logits add, to the feature path's, an MLP
@@ -97,9 +104,7 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
         cross-entropy from the current weights (deterministic: no sampling). Returns the
         share of the P called right before and after (``acc_before``, ``acc_after``) and
         the final ``loss``."""
-        if not is_positive_int(steps) or not lr > 0:
-            raise ValueError(f'refit_answer_mlp: steps must be a positive int and lr > 0, got '
-                             f'steps={steps!r}, lr={lr!r}')
+        check_refit_settings(steps, lr, 'refit_answer_mlp')
         if not len(urgency):
             raise ValueError('refit_answer_mlp: no matched predictions to fit on (the data '
                              'has no annotated objects)')
