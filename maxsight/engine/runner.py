@@ -30,6 +30,7 @@ from typing import Optional, Sequence
 
 import torch
 from mmengine.config import Config
+from mmengine.dist import master_only
 from mmengine.logging import print_log
 from mmengine.runner import BaseLoop, Runner
 
@@ -170,6 +171,17 @@ class MaxSightRunner(Runner):
             cfg = Config(cfg)
         prepare_run_config(cfg)
         return super().from_cfg(cfg)
+
+    @master_only
+    def dump_config(self) -> None:
+        """A training run's resolved config goes to ``<work_dir>/<config name>``, as
+        mmengine writes it; any other run's (a test, a calibration) to its own timestamped
+        log folder, so that testing in a training run's work dir never replaces the config
+        that run trained with."""
+        if is_training_config(self.cfg):
+            return super().dump_config()
+        name = osp.basename(self.cfg.filename) if self.cfg.filename else f'{self.timestamp}.py'
+        self.cfg.dump(osp.join(self.log_dir, name))
 
     @property
     def bare_model(self) -> torch.nn.Module:

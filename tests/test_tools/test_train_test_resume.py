@@ -177,6 +177,8 @@ def test_resume_continues_from_latest(trained, tiny_synth):
 def test_test_tool_lighting_conditions_show_dir_and_report(trained, tiny_synth, tmp_path):
     work, _ = trained
     out = str(tmp_path / 'm.json')
+    trained_with = open(osp.join(work, 'tiny_t2_hooks.py')).read()
+    logged = set(glob.glob(osp.join(work, '*', 'tiny_t2_hooks.py')))
     log = _run(['tools/test.py', CONFIG, osp.join(work, 'epoch_2.pth'), '--work-dir', work,
                 '--out', out, '--lighting', '--conditions', 'glaucoma,cataracts',
                 '--show-dir', str(tmp_path / 'show'), '--report-dir', str(tmp_path / 'rep'),
@@ -198,6 +200,10 @@ def test_test_tool_lighting_conditions_show_dir_and_report(trained, tiny_synth, 
     assert len(glob.glob(str(tmp_path / 'show' / '*.png'))) == 8
     report = open(tmp_path / 'rep' / 'report.md').read()
     assert 'Lighting robustness' in report and 'Vision conditions' in report
+    # the test run's config went to its own log folder; the training run's stays
+    assert open(osp.join(work, 'tiny_t2_hooks.py')).read() == trained_with
+    (new,) = set(glob.glob(osp.join(work, '*', 'tiny_t2_hooks.py'))) - logged
+    assert 'train_dataloader = None' in open(new).read()
     from maxsight.evaluation.confidence import gate_verdict, wilson_interval
     from maxsight.evaluation.metrics.assistive_metric import DEFAULT_GATES
     for key, (op, thr) in DEFAULT_GATES.items():  # each gate's verdict is its interval's
@@ -233,8 +239,10 @@ def test_a_saved_config_tested_on_another_split_is_refused_not_scored_wrongly(tr
     (val); pointing only its test dataloader at the training split made COCO score the
     training images against the val objects of the same ids (mAP near 0, no word)."""
     work, _ = trained
+    saved = osp.join(work, 'tiny_t2_hooks.py')
+    assert 'train_dataloader = dict(' in open(saved).read()  # earlier tests left it alone
     proc = subprocess.run(
-        [sys.executable, 'tools/test.py', osp.join(work, 'tiny_t2_hooks.py'),
+        [sys.executable, 'tools/test.py', saved,
          osp.join(work, 'epoch_2.pth'), '--work-dir', work, '--cfg-options',
          *_data_opts(tiny_synth), 'test_dataloader.dataset.ann_file=annotations/train.json'],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
