@@ -57,18 +57,23 @@ def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
     start = time.perf_counter()
     was_training = detector.training
     detector.eval()  # batch-norm statistics as at test time
-    parts = []
-    with torch.no_grad():
-        for batch in loader:
-            data = detector.data_preprocessor(batch, False)
-            feats = detector.extract_feat(data['inputs'], data['data_samples'])
-            parts.append([t.cpu() for t in head.answer_fit_data(feats, data['data_samples'])])
-    gathered = [p for rank_parts in all_gather_object(parts) for p in rank_parts]
-    device = next(head.answer_mlp.parameters()).device
-    answers, logits, urgency = (torch.cat([p[i] for p in gathered]).to(device)
-                                for i in range(3))
-    out = head.refit_answer_mlp(answers, logits, urgency, steps=steps, lr=lr)
-    detector.train(was_training)
+    try:
+        parts = []
+        with torch.no_grad():
+            for batch in loader:
+                data = detector.data_preprocessor(batch, False)
+                feats = detector.extract_feat(data['inputs'], data['data_samples'])
+                parts.append([t.cpu() for t in
+                              head.answer_fit_data(feats, data['data_samples'])])
+        gathered = [p for rank_parts in all_gather_object(parts) for p in rank_parts]
+        if not gathered:
+            raise ValueError('the answer refit read no images: the training split is empty')
+        device = next(head.answer_mlp.parameters()).device
+        answers, logits, urgency = (torch.cat([p[i] for p in gathered]).to(device)
+                                    for i in range(3))
+        out = head.refit_answer_mlp(answers, logits, urgency, steps=steps, lr=lr)
+    finally:
+        detector.train(was_training)
     return dict(out, positives=len(urgency), seconds=time.perf_counter() - start)
 
 
@@ -91,11 +96,11 @@ def refit_checkpoint(cfg: Config, checkpoint: str, out: str, steps: int = 2000,
     from mmengine.runner import Runner
 
     from ..checkpoint_io import check_checkpoint_file, safe_load_checkpoint
+    from ..models.heads.cross_task_head import check_refit_settings
     from ..registry import MODELS
     from ..utils.config_preparation import prepare_config
     from .atomic_backend import atomic_write_bytes
     from .transfer import check_same_architecture
-    from ..models.heads.cross_task_head import check_refit_settings
     check_refit_settings(steps, lr, 'the answer refit')
     check_checkpoint_file(checkpoint)
     if osp.exists(out):

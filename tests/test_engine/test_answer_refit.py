@@ -104,6 +104,11 @@ def test_models_without_an_answer_mlp_or_on_clips_are_refused(tiny_synth):
         model, _ = build_tier(name, tiny_synth)
         with pytest.raises(ValueError, match=message):
             refit_answers(model, [])
+    model, _ = build_tier('t3_cross_task', tiny_synth)
+    model.train()
+    with pytest.raises(ValueError, match='^the answer refit read no images'):
+        refit_answers(model, [])
+    assert model.training  # left in the mode it came in
 
 
 def test_the_hook_and_the_tool_fit_the_same_mlp_and_change_nothing_else(tiny_synth,
