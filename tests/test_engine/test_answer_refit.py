@@ -188,3 +188,26 @@ def test_the_tool_writes_a_refitted_copy_and_refuses_to_overwrite(tiny_synth, tm
     assert torch.load(out, weights_only=True)['meta']['answer_refit']['steps'] == 5
     with pytest.raises(FileExistsError, match='out.pth exists'):
         tool.main(args)
+
+
+def test_the_hook_refits_once_at_the_end_of_an_epoch_or_an_iteration_loop(monkeypatch):
+    from mmengine.runner import IterBasedTrainLoop
+
+    from maxsight.engine.hooks import answer_refit_hook
+    calls = []
+    monkeypatch.setattr(answer_refit_hook, 'refit_loader_cfg', lambda cfg: None)
+    monkeypatch.setattr(answer_refit_hook, 'refit_answers',
+                        lambda *a: calls.append(a) or dict(positives=1, acc_before=0.5,
+                                                           acc_after=0.75, seconds=1.0))
+    logger = MMLogger.get_instance('refit_hook_test')
+    for loop, last in ((EpochBasedTrainLoop, 'epoch'), (IterBasedTrainLoop, 'iter')):
+        runner = SimpleNamespace(train_loop=mock.Mock(spec=loop), model='model', cfg=None,
+                                 seed=0, build_dataloader=lambda cfg, seed: 'loader',
+                                 logger=logger, max_epochs=2, max_iters=6, epoch=0, iter=0)
+        hook = AnswerRefitHook(steps=7, lr=0.5)
+        for runner.epoch, runner.iter in ((0, 4), (1, 5)):  # the second is the last of both
+            hook.after_train_iter(runner, 0)
+            hook.after_train_epoch(runner)
+        assert calls == [('model', 'loader', 7, 0.5)], last
+        assert hook.result['acc_after'] == 0.75
+        calls.clear()
