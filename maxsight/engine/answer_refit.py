@@ -90,7 +90,6 @@ def refit_checkpoint(cfg: Config, checkpoint: str, out: str, steps: int = 2000,
     with everything else of it to the new file ``out``; what ``tools/refit_answers.py``
     runs. The checkpoint's operating point is dropped (it was chosen for the MLP before)
     and ``meta['answer_refit']`` records the fit. Returns :func:`refit_answers`' figures."""
-    import io
     import os.path as osp
 
     from mmengine.runner import Runner
@@ -99,8 +98,8 @@ def refit_checkpoint(cfg: Config, checkpoint: str, out: str, steps: int = 2000,
     from ..models.heads.cross_task_head import check_refit_settings
     from ..registry import MODELS
     from ..utils.config_preparation import prepare_config
-    from .atomic_backend import atomic_write_bytes
-    from .transfer import check_same_architecture
+    from .atomic_backend import save_checkpoint_atomic
+    from .transfer import load_same_architecture
     check_refit_settings(steps, lr, 'the answer refit')
     check_checkpoint_file(checkpoint)
     if osp.exists(out):
@@ -109,8 +108,7 @@ def refit_checkpoint(cfg: Config, checkpoint: str, out: str, steps: int = 2000,
     prepare_config(cfg, splits=('train',))
     model = MODELS.build(cfg.model)
     ckpt = safe_load_checkpoint(checkpoint, map_location='cpu')
-    check_same_architecture(ckpt, model, cfg.filename or 'the config', source=checkpoint)
-    model.load_state_dict(ckpt['state_dict'])
+    load_same_architecture(ckpt, model, cfg.filename or 'the config', source=checkpoint)
     loader = Runner.build_dataloader(refit_loader_cfg(cfg),
                                      seed=(cfg.get('randomness') or {}).get('seed', 0))
     result = refit_answers(model, loader, steps, lr)
@@ -118,7 +116,5 @@ def refit_checkpoint(cfg: Config, checkpoint: str, out: str, steps: int = 2000,
     meta = ckpt.setdefault('meta', {})
     meta.pop('operating_point', None)
     meta['answer_refit'] = dict(result, steps=steps, lr=lr, source=checkpoint)
-    buffer = io.BytesIO()
-    torch.save(ckpt, buffer)
-    atomic_write_bytes(buffer.getvalue(), out)
+    save_checkpoint_atomic(ckpt, out)
     return result

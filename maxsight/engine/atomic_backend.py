@@ -61,6 +61,16 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
         os.close(dir_fd)
 
 
+def save_checkpoint_atomic(ckpt: dict, filepath: Union[str, Path]) -> None:
+    """``torch.save`` of ``ckpt`` through :func:`atomic_write_bytes`."""
+    import io
+
+    import torch
+    buffer = io.BytesIO()
+    torch.save(ckpt, buffer)
+    atomic_write_bytes(buffer.getvalue(), filepath)
+
+
 def remove_partial_writes(folder: Union[str, Path]) -> int:
     """Delete temporary files left by writes that were killed; returns how many."""
     folder = str(folder)

@@ -140,10 +140,10 @@ def transfer_to_new_checkpoint(src_ckpt: str, cfg, out: str, source_name: str = 
     ``dataset_meta`` when the config leaves it None), transfer ``src_ckpt`` into it and
     save the result atomically to ``out`` (refused when ``out`` exists). Returns the
     report, the copied and the total element count."""
-    import os
     import os.path as osp
 
     from ..registry import MODELS
+    from .atomic_backend import save_checkpoint_atomic
     if osp.exists(out):
         raise FileExistsError(f'{out} exists; choose another --out (nothing written)')
     ckpt = safe_load_checkpoint(src_ckpt, map_location='cpu')
@@ -161,8 +161,5 @@ def transfer_to_new_checkpoint(src_ckpt: str, cfg, out: str, source_name: str = 
     out_meta = dict(transferred_from=src_ckpt, dst_config=source_name or cfg.filename)
     if classes is not None:
         out_meta['dataset_meta'] = meta['dataset_meta']
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    tmp = out + '.tmp'
-    torch.save(dict(state_dict=model.state_dict(), meta=out_meta), tmp)
-    os.replace(tmp, out)
+    save_checkpoint_atomic(dict(state_dict=model.state_dict(), meta=out_meta), out)
     return report, copied, total

@@ -9,13 +9,11 @@ and ``points.json``, applies the chosen point to the model in memory, and stores
 best one when it was saved at this validation), so ``tools/test.py``, ``maxsight.apis``
 and export use it.
 """
-import io
 import json
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-import torch
 from mmengine.dist import all_gather_object, is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
@@ -28,7 +26,7 @@ from ...evaluation.calibration import (DISPLAY_THRESHOLDS, HAZARD_THRESHOLDS,
                                        plot_curve, sweep)
 from ...registry import HOOKS
 from ...utils.cli import unwrap_model
-from ..atomic_backend import atomic_write_bytes
+from ..atomic_backend import save_checkpoint_atomic
 
 
 def store_operating_point(path: str, op: Dict, out: Optional[str] = None) -> str:
@@ -36,9 +34,7 @@ def store_operating_point(path: str, op: Dict, out: Optional[str] = None) -> str
     place), atomically; the weights are untouched. Returns the written path."""
     ckpt = safe_load_checkpoint(path, map_location='cpu')
     ckpt.setdefault('meta', {})['operating_point'] = dict(op)
-    buffer = io.BytesIO()
-    torch.save(ckpt, buffer)
-    atomic_write_bytes(buffer.getvalue(), out or path)
+    save_checkpoint_atomic(ckpt, out or path)
     return out or path
 
 
