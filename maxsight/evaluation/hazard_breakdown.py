@@ -24,6 +24,7 @@ from torchvision.ops import box_convert
 from ..datasets.coco_parsing import (AnnotationError, ParsedCoco, load_json, parse_coco_data,
                                      read_json)
 from ..utils.errors import ToolError
+from ..value_checks import is_number
 from .metrics.assistive_metric import match_detections
 
 PRED_FIELDS = ('image_id', 'category_id', 'bbox', 'score', 'urgency')
@@ -126,7 +127,7 @@ def predicted_distance_m(det: dict, ann: dict, pred_file: str) -> float:
     non-numeric or non-positive one raises a :class:`ToolError` naming ``pred_file``, the
     annotation and the image."""
     pred = det.get('distance_m')
-    if isinstance(pred, bool) or not isinstance(pred, (int, float)) or not pred > 0:
+    if not (is_number(pred) and pred > 0):
         raise ToolError(f'{pred_file}: the detection of annotation id={ann["id"]}: field '
                         f'distance_m: expected a positive number (m), got {pred!r}, in image '
                         f'{det["image_id"]} (write predictions of a MaxSight head with '

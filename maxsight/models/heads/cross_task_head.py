@@ -6,13 +6,13 @@ import torch
 from torch import Tensor, nn
 
 from ...registry import MODELS
-from ...value_checks import is_positive_int
+from ...value_checks import is_number, is_positive_int
 from .multitask_dense_head import NUM_URGENCY, MultiTaskDenseHead
 
 
 def check_refit_settings(steps: int, lr: float, who: str) -> None:
     """ValueError naming ``who`` unless ``steps`` is a positive int and ``lr`` > 0."""
-    if not is_positive_int(steps) or not (isinstance(lr, (int, float)) and lr > 0):
+    if not is_positive_int(steps) or not (is_number(lr) and lr > 0):
         raise ValueError(f'{who}: steps must be a positive int and lr > 0, got '
                          f'steps={steps!r}, lr={lr!r}')
 
