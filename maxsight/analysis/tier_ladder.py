@@ -50,7 +50,7 @@ TARGETS = {
     't1_attention': ('scene/urgency_acc',),
     't2_default': ('urgency/acc_context',),
     't3_cross_task': ('urgency/acc', 'urgency/hazard_recall'),
-    't4_cross_modal': ('hazard_recall/occluded', 'hazard_recall/out_of_view'),
+    't4_cross_modal': ('hazard_recall/occluded', 'urgency/beside_hazard_recall'),
     't5_temporal': ('urgency/acc_approaching', 'distance/mae_m'),
     't4_clip_frames_finetune': (),
     't5_temporal_finetune': ('urgency/acc_approaching', 'distance/mae_m'),
@@ -59,7 +59,8 @@ LOWER_IS_BETTER = frozenset({'distance/mae_m'})
 #: the columns of the table, every tier
 REPORTED = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'distance/zone_acc', 'distance/mae_m',
             'urgency/acc', 'urgency/hazard_recall', 'scene/urgency_acc',
-            'hazard_recall/occluded', 'hazard_recall/truncated', 'hazard_recall/out_of_view')
+            'hazard_recall/occluded', 'hazard_recall/truncated', 'hazard_recall/out_of_view',
+            'urgency/beside_hazard_recall', 'urgency/beside_false_alerts_per_image')
 #: an occluded hazard: at least this share of its box hidden by nearer objects
 OCCLUDED_FROM = 0.3
 #: a truncated hazard: at least this share of its box outside the frame

@@ -10,7 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from .labels import (LIGHTING_BUCKETS, distance_from_box, fit_reference_heights,
+import numpy as np
+
+from .labels import (BESIDE_SIDES, LIGHTING_BUCKETS, distance_from_box, fit_reference_heights,
                      scene_urgency, urgency_from_fields, zone_from_distance)
 from ..value_checks import is_int, is_number
 
@@ -136,6 +138,12 @@ def _parse_image(img: Any, i: int, chk: _Checker, img_prefix: str) -> Optional[D
         if img.get(key) is not None and not (is_int(img[key]) and img[key] >= 0):
             chk.fail(rec, key, f'expected a non-negative integer, got {img[key]!r}')
             return None
+    beside = img.get('beside_hazards')
+    if beside is not None and not (isinstance(beside, list) and len(set(beside)) == len(beside)
+                                   and set(beside) <= set(BESIDE_SIDES)):
+        chk.fail(rec, 'beside_hazards', f'expected a list of distinct sides from '
+                 f'{list(BESIDE_SIDES)}, got {beside!r}')
+        return None
     if (img.get('clip_id') is None) != (img.get('frame_index') is None):
         chk.fail(rec, 'clip_id' if img.get('clip_id') is None else 'frame_index',
                  'clip_id and frame_index must be given together')
@@ -146,6 +154,8 @@ def _parse_image(img: Any, i: int, chk: _Checker, img_prefix: str) -> Optional[D
                 scene=img.get('scene'), clip_id=img.get('clip_id'),
                 frame_index=img.get('frame_index'),
                 audio_path=None if audio is None else osp.join(img_prefix, audio),
+                beside_hazard=None if beside is None else np.array(
+                    [side in beside for side in BESIDE_SIDES], np.float32),
                 instances=[])
 
 

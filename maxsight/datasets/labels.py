@@ -103,6 +103,21 @@ def urgency_score(hazard_prior: float, distance_m: float, center_x_frac: float) 
     return float(hazard_prior) * proximity(distance_m) * centrality(center_x_frac)
 
 
+#: The sides of an image's ``beside_hazards`` (a hazard heard beside the view), in the
+#: order of the ``beside`` output's two logits.
+BESIDE_SIDES = ('left', 'right')
+#: Centrality of an object beside the view: that of the view's edge (:func:`centrality`).
+BESIDE_CENTRALITY = 0.5
+
+
+def beside_urgency(hazard_prior: float, distance_m: float) -> int:
+    """Urgency level of an object heard beside the view (out of the picture): the rule of
+    :func:`urgency_score` with the centrality of the view's edge, ``BESIDE_CENTRALITY``
+    (an object beside the user counts as one at the edge of the view, never as in its
+    middle)."""
+    return urgency_level(float(hazard_prior) * proximity(distance_m) * BESIDE_CENTRALITY)
+
+
 def time_to_contact(distance_m: float, approach_m_s: float) -> float:
     """Seconds until an object ``distance_m`` metres away, closing at ``approach_m_s``
     (> 0: coming nearer), reaches the camera; ``inf`` when it is still or moving away."""

@@ -350,3 +350,31 @@ def test_false_alerts_are_the_calibrations_count():
                              np.zeros(1, np.int64), np.array([False]))
     point, = [p for p in sweep([image, empty], (0.5,), (1.0,), (0.3,))]
     assert point['false_alerts_per_image'] == out['urgency/false_alerts_per_image']
+
+
+def test_hazards_beside_the_view_recall_and_false_alerts_by_hand():
+    """Per side (left, right): image A has a hazard on the left, alerted (0.5 counts, the
+    threshold is inclusive), and a false alert on the right; B has hazards on both sides,
+    the right one missed (0.49); C has none and no alert; D does not say (not counted, its
+    alert ignored); E says but its model has no beside output (alerts nowhere)."""
+    images = _two_images() + _two_images() + [_two_images()[1]]
+    labels = [([1, 0], [0.5, 0.7]), ([1, 1], [0.9, 0.49]), ([0, 0], [0.1, 0.2]),
+              (None, [0.9, 0.9]), ([1, 0], None)]
+    for sample, (truth, prob) in zip(images, labels):
+        sample['beside_hazard'] = None if truth is None else np.array(truth, np.float32)
+        if prob is not None:
+            sample['pred_beside_hazard'] = prob
+    metric = AssistiveMetric()
+    metric.process({}, images)
+    out = metric.compute_metrics(metric.results)
+    assert out['urgency/beside_hazard_recall'] == pytest.approx(2 / 4)  # A left, B left
+    assert out['urgency/beside_hazard_recall_n'] == 4.0
+    assert out['urgency/beside_false_alerts_per_image'] == pytest.approx(1 / 4)  # A right
+    metric = AssistiveMetric(beside_thr=0.45)
+    metric.process({}, images)
+    assert metric.compute_metrics(metric.results)['urgency/beside_hazard_recall'] == 3 / 4
+    metric = AssistiveMetric()
+    metric.process({}, _two_images())  # no image says: no beside figures at all
+    assert not any('beside' in k for k in metric.compute_metrics(metric.results))
+    with pytest.raises(ValueError, match='beside_thr'):
+        AssistiveMetric(beside_thr=1.0)

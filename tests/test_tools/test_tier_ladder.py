@@ -81,22 +81,23 @@ def test_a_gain_inside_the_seed_spread_does_not_count_and_lower_error_is_a_gain(
 
 def test_nan_seeds_are_left_out_and_a_missing_metric_never_beats():
     summary = ladder.summarise({
-        't3_cross_task': {0: {'hazard_recall/out_of_view': 0.5},
-                          1: {'hazard_recall/out_of_view': 0.7}},
-        't4_cross_modal': {0: {'hazard_recall/out_of_view': math.nan},
-                           1: {'hazard_recall/out_of_view': 0.9},
-                           2: {'hazard_recall/out_of_view': 0.92}}})
-    assert summary['t4_cross_modal']['hazard_recall/out_of_view'] == pytest.approx(
+        't3_cross_task': {0: {'urgency/beside_hazard_recall': 0.5},
+                          1: {'urgency/beside_hazard_recall': 0.7}},
+        't4_cross_modal': {0: {'urgency/beside_hazard_recall': math.nan},
+                           1: {'urgency/beside_hazard_recall': 0.9},
+                           2: {'urgency/beside_hazard_recall': 0.92}}})
+    assert summary['t4_cross_modal']['urgency/beside_hazard_recall'] == pytest.approx(
         dict(mean=0.91, min=0.9, max=0.92, spread=0.02, n=2))
     rows = ladder.compare_to_tier_below(summary, ['t3_cross_task', 't4_cross_modal'])
-    assert rows[1]['metric'] == 'hazard_recall/out_of_view' and rows[1]['beats']
+    assert rows[1]['metric'] == 'urgency/beside_hazard_recall' and rows[1]['beats']
     assert rows[0] == dict(tier='t4_cross_modal', below='t3_cross_task',
                            metric='hazard_recall/occluded', gain=None, spread=None,
                            beats=False)
     table = ladder.format_ladder(summary, rows, seeds=[0, 1, 2])
-    assert '| t4_cross_modal | - | - | - | - | - | - | - | - | - | 0.910 [0.900, 0.920] |' in table
+    assert ('| t4_cross_modal | - | - | - | - | - | - | - | - | - | - | 0.910 [0.900, 0.920] '
+            '| - |') in table
     assert table.splitlines()[-1] == ('| t4_cross_modal | t3_cross_task | '
-                                      'hazard_recall/out_of_view | +0.3100 | 0.2000 | yes |')
+                                      'urgency/beside_hazard_recall | +0.3100 | 0.2000 | yes |')
 
 
 def test_one_seed_has_no_spread_and_gets_no_verdict():

@@ -18,6 +18,8 @@ SAMPLE_RATE = 16000
 DURATION_S = 0.5
 N_FFT, WIN, HOP = 512, 400, 160
 N_MELS = 32
+#: The classes that make a sound (the rest are silent).
+SOUNDING_CLASSES = ('car', 'bicycle', 'dog', 'person')
 
 
 def _hz_to_mel(f):

@@ -23,10 +23,10 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from ..labels import (SIGNAL_GOVERNED_CLASSES, SIGNAL_STATES, lighting_from_pixels, luma,
-                      moving_urgency_score, signal_urgency_score, urgency_from_fields,
-                      urgency_level, zone_from_distance)
-from .audio import audio_features
+from ..labels import (BESIDE_SIDES, SIGNAL_GOVERNED_CLASSES, SIGNAL_STATES, beside_urgency,
+                      lighting_from_pixels, luma, moving_urgency_score, signal_urgency_score,
+                      urgency_from_fields, urgency_level, zone_from_distance)
+from .audio import SOUNDING_CLASSES, audio_features
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,9 @@ MIN_VISIBLE_FRACTION = 0.2
 FRAMES_PER_S = 5
 #: Version of the generated files (``info.version``): splits written by an older version
 #: are generated again (clip urgency depends on motion since 1.2; annotations carry
-#: ``truncation`` since 1.3).
-GENERATOR_VERSION = '1.3'
+#: ``truncation`` since 1.3; a sound source beside the view and ``beside_hazards`` since 1.4,
+#: the pictures unchanged).
+GENERATOR_VERSION = '1.4'
 #: Pedestrian signal of the signal set: distance range (m), height of its head's bottom and
 #: top (m), head width (m), side of a lamp's lit square panel (m), share of the half view
 #: it may stand in.
@@ -83,6 +84,16 @@ SIGNAL_CLASSES: Tuple[ObjectClass, ...] = tuple(
     for cid, name in ((201, 'walk signal'), (202, "don't walk signal")))
 #: Fourth seed word of the signal's random stream: the rest of the scene does not move.
 SIGNAL_STREAM = 1 << 20
+#: Fourth seed word of the random stream of the sound source beside the view: the picture
+#: and the in-view sources do not move.
+BESIDE_STREAM = 1 << 21
+#: Share of scenes with a sounding object beside the view (heard, not seen), the share of
+#: those that are cars (the rest: person, bicycle or dog), its distance range (m) and how far
+#: (m) its nearer side lies beyond the edge of the view.
+BESIDE_SOURCE_SHARE = 0.5
+BESIDE_CAR_SHARE = 0.5
+BESIDE_DISTANCE_M = (MIN_DISTANCE_M, 4.0)
+BESIDE_MARGIN_M = (0.1, 1.0)
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2, 'train_clips': 3, 'val_clips': 4,
                'test_clips': 5}
 
@@ -275,6 +286,23 @@ class SceneRenderer:
         return dict(distance=d, x_m=float(rng.uniform(-1, 1) * SIGNAL_LATERAL_SHARE
                                           * half_view_m), walk=bool(rng.random() < 0.5))
 
+    def sample_beside_source(self, rng: np.random.Generator) -> Optional[Dict]:
+        """A sounding object wholly beside the view (left or right, never drawn), as
+        :meth:`sample_objects` describes objects, or None (``1 - BESIDE_SOURCE_SHARE`` of
+        scenes)."""
+        if rng.random() >= BESIDE_SOURCE_SHARE:
+            return None
+        names = {c.name: c for c in CLASSES}
+        others = [n for n in SOUNDING_CLASSES if n != 'car']
+        name = 'car' if rng.random() < BESIDE_CAR_SHARE else others[int(rng.integers(len(others)))]
+        cls = names[name]
+        d = float(np.exp(rng.uniform(*np.log(BESIDE_DISTANCE_M))))
+        width_m = 1.8 if name == 'car' and rng.random() < 0.4 else cls.size_m[0]
+        half_view_m = self.w / 2 * d / self.focal
+        side = 1.0 if rng.random() < 0.5 else -1.0
+        x_m = side * (half_view_m + width_m / 2 + rng.uniform(*BESIDE_MARGIN_M))
+        return dict(cls=cls, distance=d, x_m=x_m, width_m=width_m)
+
     def signal_box(self, signal: Dict) -> List[float]:
         """The pedestrian signal's head [x0, y0, x1, y1] in pixels (unclipped)."""
         d = signal['distance']
@@ -391,6 +419,25 @@ def categories(traffic_signal: bool = False) -> List[Dict]:
             for c in classes]
 
 
+def _in_picture(box: List[float], width: int, height: int) -> bool:
+    """Whether a box [x0, y0, x1, y1] (pixels) keeps at least 2 x 2 pixels in the picture
+    (an object that does not has no annotation)."""
+    x0, y0, x1, y1 = box
+    return min(float(width), x1) - max(0.0, x0) >= 2 and min(float(height), y1) - max(0.0, y0) >= 2
+
+
+def beside_hazard_sides(sources: List[Dict], width: int, height: int) -> List[str]:
+    """Sides ('left', 'right') on which a sounding object out of the picture is a hazard
+    (:func:`~maxsight.datasets.labels.beside_urgency` >= 2): heard, not seen."""
+    sides = set()
+    for obj in sources:
+        if obj['cls'].name not in SOUNDING_CLASSES or _in_picture(obj['box'], width, height):
+            continue
+        if beside_urgency(obj['cls'].hazard_prior, obj['distance']) >= 2:
+            sides.add(BESIDE_SIDES[0] if obj['x_m'] < 0 else BESIDE_SIDES[1])
+    return [side for side in BESIDE_SIDES if side in sides]
+
+
 def _annotate(objects: List[Dict], width: int, height: int,
               signal: Optional[Dict] = None) -> List[Dict]:
     """COCO annotations (without ids) of rendered objects; boxes xywh pixels, clipped.
@@ -399,10 +446,10 @@ def _annotate(objects: List[Dict], width: int, height: int,
     anns = []
     for obj in objects:
         x0, y0, x1, y1 = obj['box']
+        if not _in_picture(obj['box'], width, height):
+            continue
         cx0, cy0 = max(0.0, x0), max(0.0, y0)
         cx1, cy1 = min(float(width), x1), min(float(height), y1)
-        if cx1 - cx0 < 2 or cy1 - cy0 < 2:
-            continue
         clipped_frac = (cx1 - cx0) * (cy1 - cy0) / max((x1 - x0) * (y1 - y0), 1e-6)
         visible = obj['visible_fraction']
         bbox = [round(cx0, 2), round(cy0, 2), round(cx1 - cx0, 2), round(cy1 - cy0, 2)]
@@ -465,6 +512,8 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
     scene = SCENES[int(rng.integers(0, len(SCENES)))]
     signal = renderer.sample_signal(np.random.default_rng(base + [SIGNAL_STREAM])) \
         if traffic_signal else None
+    beside = renderer.sample_beside_source(np.random.default_rng(base + [BESIDE_STREAM]))
+    beside = [] if beside is None else [dict(beside, box=renderer.box_of(beside))]
     frames = []
 
     def distance_at(o: Dict, t: int) -> float:
@@ -488,9 +537,10 @@ def generate_frames(seed: int, split: str, index: int, width: int, height: int,
         if soft_focus:
             img = np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(0.7)))
         img = apply_lighting(img, condition, frame_rng)
-        audio = audio_features(placed, frame_rng) if with_audio else None
+        audio = audio_features(placed + beside, frame_rng) if with_audio else None
         record = dict(width=width, height=height, lighting=lighting_from_pixels(img),
-                      scene=scene)
+                      scene=scene, beside_hazards=beside_hazard_sides(placed + beside,
+                                                                      width, height))
         if signal is not None:
             record['traffic_signal'] = SIGNAL_STATES[0 if signal['walk'] else 1]
         frames.append(dict(img=img, record=record,

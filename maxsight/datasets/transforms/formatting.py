@@ -11,7 +11,7 @@ from .loading import INSTANCE_FIELDS
 
 DEFAULT_META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
                      'lighting', 'lighting_derived', 'scene_urgency', 'scene', 'condition',
-                     'corruption', 'clip_id', 'frame_index')
+                     'corruption', 'clip_id', 'frame_index', 'beside_hazard')
 
 
 @TRANSFORMS.register_module()

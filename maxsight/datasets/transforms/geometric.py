@@ -70,7 +70,8 @@ class RandomChoiceResize(Resize):
 @TRANSFORMS.register_module()
 class RandomFlip:
     """Flip image and boxes horizontally with probability ``prob``; stereo audio already
-    loaded ([2, F, T]) has its ears swapped, as the mirrored scene would sound.
+    loaded ([2, F, T]) has its ears swapped, as the mirrored scene would sound, and the
+    hazards beside the view (``beside_hazard``: left, right) their sides.
 
     Urgency is unchanged: its centrality term is symmetric about the image centre.
     """
@@ -92,6 +93,8 @@ class RandomFlip:
                 results['gt_bboxes'] = b
             if 'audio' in results:
                 results['audio'] = np.ascontiguousarray(results['audio'][::-1])
+            if results.get('beside_hazard') is not None:  # (left, right) trade places
+                results['beside_hazard'] = np.ascontiguousarray(results['beside_hazard'][::-1])
         return results
 
     def __repr__(self) -> str:

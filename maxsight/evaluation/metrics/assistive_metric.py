@@ -18,7 +18,12 @@ derived rather than annotated are also reported separately (``..._annotated`` /
 m/s towards the camera) and ``urgency/acc_not_approaching`` (still or leaving). Where
 annotations mark objects whose urgency depends on something elsewhere in the image
 (``urgency_context``, e.g. vehicles at a pedestrian signal), their accuracy is
-``urgency/acc_context`` (count ``urgency/acc_context_n``).
+``urgency/acc_context`` (count ``urgency/acc_context_n``). Where images say which sides
+have a hazard beside the view, heard and not seen (``beside_hazards``), a side counts as
+alerted when the model's ``pred_beside_hazard`` probability on it is >= ``beside_thr``
+(a model without that output alerts on none): ``urgency/beside_hazard_recall`` (alerted
+sides among those with a hazard, count ``urgency/beside_hazard_recall_n``) and
+``urgency/beside_false_alerts_per_image`` (alerted sides without one, per such image).
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -29,6 +34,7 @@ from mmengine.logging import MMLogger
 from torchvision.ops import box_iou
 
 from ...registry import METRICS
+from ...value_checks import is_number
 from ..confidence import gate_verdict, wilson_interval
 
 #: images with the most missed hazards kept for the report
@@ -82,6 +88,7 @@ class AssistiveMetric(BaseMetric):
     Args:
         iou_thr: IoU for a detection to count as finding an object (0.5).
         score_thr: detections below this score are not shown to the user (0.3).
+        beside_thr: probability from which a side beside the view is alerted (0.5).
         gates: {metric key: (op, threshold)} shown as PASS/FAIL; defaults: hazard recall
             >= 0.95, false-safe rate <= 0.01, distance zone accuracy >= 0.85. A gate on a
             proportion also gets ``<key>_n``, ``<key>_ci_low``, ``<key>_ci_high`` (95 %
@@ -92,11 +99,14 @@ class AssistiveMetric(BaseMetric):
     # mmengine warns about on every run
     default_prefix: Optional[str] = ''
 
-    def __init__(self, iou_thr: float = 0.5, score_thr: float = 0.3,
+    def __init__(self, iou_thr: float = 0.5, score_thr: float = 0.3, beside_thr: float = 0.5,
                  gates: Optional[Dict[str, tuple]] = None, collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
-        self.iou_thr, self.score_thr = iou_thr, score_thr
+        if not (is_number(beside_thr) and 0.0 < beside_thr < 1.0):
+            raise ValueError(f'AssistiveMetric: beside_thr must be in (0, 1), got '
+                             f'{beside_thr!r}')
+        self.iou_thr, self.score_thr, self.beside_thr = iou_thr, score_thr, float(beside_thr)
         self.gates = {k: tuple(v) for k, v in (gates or DEFAULT_GATES).items()}
         self.last_report: Dict = {}
 
@@ -137,7 +147,19 @@ class AssistiveMetric(BaseMetric):
                 hazard_calls=int((pred['urgency'][keep] >= 2).sum()),
                 scene_gt=int(sample.get('scene_urgency', 0)),
                 scene_pred=int(sample.get('pred_scene_urgency', 0)),
+                beside=self._beside(sample),
                 missed=self._missed_example(sample, gt, gt_boxes, missed, pred, keep)))
+
+    def _beside(self, sample: dict) -> Optional[np.ndarray]:
+        """[2, 2] bool (row 0: hazard beside the view, row 1: alerted; columns left, right),
+        or None when the image does not say."""
+        truth = sample.get('beside_hazard')
+        if truth is None:
+            return None
+        prob = sample.get('pred_beside_hazard')
+        alerted = (np.zeros(2, bool) if prob is None
+                   else np.asarray(prob, np.float64) >= self.beside_thr)
+        return np.stack([np.asarray(truth) > 0.5, alerted])
 
     @staticmethod
     def _missed_example(sample, gt, gt_boxes, missed, pred, keep) -> Optional[dict]:
@@ -181,6 +203,15 @@ class AssistiveMetric(BaseMetric):
         metrics['urgency/false_alerts_per_image'] = _safe_div(
             sum(r['hazard_calls'] for r in results) - counts['urgency/hazard_recall'][0],
             len(results))
+        beside = [r['beside'] for r in results if r.get('beside') is not None]
+        if beside:  # hazards heard beside the view, per side
+            truth, alerted = (np.stack([b[i] for b in beside]) for i in (0, 1))
+            counts['urgency/beside_hazard_recall'] = ((truth & alerted).sum(), truth.sum())
+            metrics['urgency/beside_hazard_recall'] = _safe_div(*counts[
+                'urgency/beside_hazard_recall'])
+            metrics['urgency/beside_hazard_recall_n'] = float(truth.sum())
+            metrics['urgency/beside_false_alerts_per_image'] = _safe_div(
+                (~truth & alerted).sum(), len(beside))
         metrics['distance/mae_m'] = float(abs_err.mean()) if n else 0.0
         metrics['assistive/matched_objects'] = float(n)
         for z, name in enumerate(('near', 'medium', 'far')):

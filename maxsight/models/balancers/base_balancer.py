@@ -40,7 +40,7 @@ DEFAULT_TASKS = {
     'cls': ['loss_cls', 'loss_obj'],
     'box': ['loss_bbox', 'loss_giou'],
     'distance': ['loss_zone', 'loss_distance'],
-    'urgency': ['loss_urgency', 'loss_scene'],
+    'urgency': ['loss_urgency', 'loss_scene', 'loss_beside'],
 }
 
 

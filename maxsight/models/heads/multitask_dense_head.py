@@ -4,6 +4,7 @@ urgency; trained with Hungarian matching: one-to-one (no NMS needed at test time
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from mmengine.dist import all_reduce, get_world_size
 from mmengine.structures import InstanceData
@@ -74,7 +75,13 @@ class MultiTaskDenseHead(nn.Module):
     * ``urgency``: 4 logits (safe..danger), from class and box features plus normalised
       (x, y) coordinates (urgency depends on where an object is in view);
     * per image, ``scene``: 4 scene-urgency logits from the coarsest features, pooled by
-      their mean or by ``scene_pool``.
+      their mean or by ``scene_pool``;
+    * per image, with ``beside_out``, ``beside``: (no hazard, hazard) logits of each side
+      (left, right) of a hazard beside the view, heard and not seen, read by one linear
+      layer from the mean over rows of the coarsest level's outermost column on that side
+      (the columns a sound from beside the camera reaches in
+      :class:`~maxsight.models.layers.AudioFusion`; one layer for both sides, so a flipped
+      scene gives the flipped answer).
 
     Args:
         num_classes: number of object classes (the runner fills it from the annotation
@@ -92,6 +99,8 @@ class MultiTaskDenseHead(nn.Module):
         scene_pool: config of the module (e.g. ``AttentionPool``, built with ``channels``
             = ``in_channels``) that pools the coarsest features [B, C, H, W] -> [B, C] for
             the scene output; None: their mean.
+        beside_out: add the ``beside`` output, trained by ``loss_beside`` on images whose
+            annotation has ``beside_hazards`` (a model that hears: T4).
         test_cfg: merged over ``DEFAULT_TEST_CFG``, applied in this order: ``score_thr``
             (candidates scoring above it), ``nms_pre`` (the best candidates kept for NMS),
             ``nms_iou_thr`` (class-wise NMS; None: no NMS), hazard re-scoring (below),
@@ -120,10 +129,11 @@ class MultiTaskDenseHead(nn.Module):
                  loss_distance: dict = dict(type='L1Loss', loss_weight=0.5),
                  loss_urgency: dict = dict(type='CrossEntropyLoss', loss_weight=0.5),
                  loss_scene: dict = dict(type='CrossEntropyLoss', loss_weight=0.2),
+                 loss_beside: dict = dict(type='CrossEntropyLoss', loss_weight=0.2),
                  test_cfg: Optional[dict] = None, prior_prob: float = 0.01,
                  hazard_loss_weight: float = 3.0,
                  hazard_matches_per_gt: Optional[int] = None,
-                 scene_pool: Optional[dict] = None):
+                 scene_pool: Optional[dict] = None, beside_out: bool = False):
         super().__init__()
         if not is_positive_int(num_classes):
             raise ValueError(f'MultiTaskDenseHead: num_classes must be a positive int, got '
@@ -144,6 +154,7 @@ class MultiTaskDenseHead(nn.Module):
         self.scene_out = nn.Linear(in_channels, NUM_URGENCY)
         self.scene_pool = (None if scene_pool is None
                            else MODELS.build(dict(scene_pool, channels=in_channels)))
+        self.beside_out = nn.Linear(in_channels, 2) if beside_out else None
         bias = -math.log((1 - prior_prob) / prior_prob)
         nn.init.constant_(self.cls_out.bias, bias)
         nn.init.constant_(self.obj_out.bias, bias)
@@ -158,6 +169,7 @@ class MultiTaskDenseHead(nn.Module):
         self.loss_distance = MODELS.build(loss_distance)
         self.loss_urgency = MODELS.build(loss_urgency)
         self.loss_scene = MODELS.build(loss_scene)
+        self.loss_beside = MODELS.build(loss_beside) if beside_out else None
         self.test_cfg = dict(DEFAULT_TEST_CFG)
         self.test_cfg.update(test_cfg or {})
         hk = hazard_matches_per_gt
@@ -205,7 +217,8 @@ class MultiTaskDenseHead(nn.Module):
     def forward(self, feats: Sequence[Tensor]) -> Dict[str, Tensor]:
         """Flattened predictions over all levels: ``cls`` [B, N, C], ``box`` [B, N, 4] xyxy
         pixels (of the padded network input), ``obj`` [B, N], ``zone`` [B, N, 3],
-        ``log_dist`` [B, N], ``urgency`` [B, N, 4], ``scene`` [B, 4], ``points`` [N, 2]."""
+        ``log_dist`` [B, N], ``urgency`` [B, N, 4], ``scene`` [B, 4], ``points`` [N, 2]; with
+        ``beside_out``, ``beside`` [B, 2 sides (left, right), 2 (no hazard, hazard)]."""
         if len(feats) != len(self.strides):
             raise ValueError(f'MultiTaskDenseHead got {len(feats)} levels but strides '
                              f'{self.strides}')
@@ -232,6 +245,9 @@ class MultiTaskDenseHead(nn.Module):
         pooled = (coarsest.mean(dim=(2, 3)) if self.scene_pool is None
                   else self.scene_pool(coarsest))
         preds['scene'] = self.scene_out(pooled)
+        if self.beside_out is not None:
+            rows = coarsest.mean(dim=2)  # [B, C, W]
+            preds['beside'] = self.beside_out(torch.stack([rows[..., 0], rows[..., -1]], 1))
         preds['points'] = points
         return preds
 
@@ -337,7 +353,21 @@ class MultiTaskDenseHead(nn.Module):
                             if len(s.gt_instances) else 0) for s in data_samples],
             device=cls.device)
         losses['loss_scene'] = self.loss_scene(preds['scene'], scene_target)
+        if self.beside_out is not None:
+            losses['loss_beside'] = self._beside_loss(preds['beside'], data_samples)
         return losses
+
+    def _beside_loss(self, beside: Tensor, data_samples: Sequence[DetDataSample]) -> Tensor:
+        """``loss_beside`` of ``beside`` [B, 2, 2] over the images annotated with
+        ``beside_hazards`` (metainfo ``beside_hazard``: (left, right) 0/1); 0 (kept in the
+        graph) when none is."""
+        labelled = [b for b, s in enumerate(data_samples)
+                    if s.metainfo.get('beside_hazard') is not None]
+        if not labelled:
+            return beside.sum() * 0.0
+        target = torch.as_tensor(np.stack([data_samples[b].metainfo['beside_hazard']
+                                           for b in labelled]), device=beside.device).long()
+        return self.loss_beside(beside[labelled].flatten(0, 1), target.flatten())
 
     # ------------------------------------------------------------------ predict
     @torch.no_grad()
@@ -399,4 +429,7 @@ class MultiTaskDenseHead(nn.Module):
             sample.pred_instances = result[:int(cfg['max_per_img'])]
             sample.set_field(int(preds['scene'][b].argmax()), 'pred_scene_urgency',
                              field_type='metainfo')
+            if 'beside' in preds:  # P(hazard) beside the view, (left, right)
+                sample.set_field(preds['beside'][b].float().softmax(-1)[:, 1].tolist(),
+                                 'pred_beside_hazard', field_type='metainfo')
         return list(data_samples)
