@@ -22,7 +22,7 @@ from ..datasets.labels import URGENCY_NAMES
 from ..utils.errors import ToolError
 from ..visualization.render import told_scene_urgency
 from .inference import DetectionResult, inference
-from .readout import DEFAULT_FOV_DEG, Announcement, ReadoutTracker, readout_text
+from .readout import DEFAULT_FOV_DEG, Announcement, ReadoutTracker, heard_sides, readout_text
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg')
@@ -128,7 +128,8 @@ def _record(index: int, name: str, result: DetectionResult, score_thr: Optional[
     """The frame's JSON line; ``items`` are its announcements."""
     scene = told_scene_urgency(result.scene_urgency, [a.urgency for a in items])
     rec = dict(frame=index, source=name, detections=result.shown(score_thr).objects(),
-               scene_urgency=URGENCY_NAMES[scene], readout=readout_text(items, scene))
+               scene_urgency=URGENCY_NAMES[scene],
+               readout=readout_text(items, scene, heard_sides(result.beside_hazard)))
     if time_s is not None:
         rec.update(time_s=round(time_s, 3), spoken=spoken)
     return rec

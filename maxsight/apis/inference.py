@@ -7,7 +7,7 @@
 """
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -23,7 +23,8 @@ from ..evaluation.calibration import apply_operating_point
 from ..registry import MODELS
 from ..visualization.render import (DEFAULT_DISPLAY_THR, DISPLAY_NMS_IOU, shown_indices,
                                     told_scene_urgency)
-from .readout import DEFAULT_FOV_DEG, Announcement, announcements, readout_text
+from .readout import (DEFAULT_FOV_DEG, Announcement, announcements, heard_sides,
+                      readout_text)
 from ..utils.config_preparation import dataset_ann_file, load_config, resolve_num_classes
 
 ImageInput = Union[str, np.ndarray]
@@ -36,7 +37,9 @@ class DetectionResult:
 
     ``distance_m``: metres; ``distance_zone`` / ``urgency``: indices into ``ZONE_NAMES``
     ('near', 'medium', 'far') / ``URGENCY_NAMES`` ('safe' ... 'danger');
-    ``scene_urgency``: the whole scene's urgency index.
+    ``scene_urgency``: the whole scene's urgency index; ``beside_hazard``: (left, right)
+    probability of a hazard heard beside the view (models with the head's ``beside``
+    output, T4), else None.
     """
     boxes: np.ndarray
     scores: np.ndarray
@@ -51,6 +54,7 @@ class DetectionResult:
     #: calibrated display threshold, else 0.3)
     score_thr: float = DEFAULT_DISPLAY_THR
     image: Optional[np.ndarray] = field(default=None, repr=False)
+    beside_hazard: Optional[Tuple[float, float]] = None
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -68,7 +72,8 @@ class DetectionResult:
             class_names=[n for n, k in zip(self.class_names, keep) if k],
             distance_m=self.distance_m[keep], distance_zone=self.distance_zone[keep],
             urgency=self.urgency[keep], scene_urgency=self.scene_urgency,
-            image_shape=self.image_shape, score_thr=self.score_thr, image=self.image)
+            image_shape=self.image_shape, score_thr=self.score_thr, image=self.image,
+            beside_hazard=self.beside_hazard)
 
     def announcements(self, score_thr: Optional[float] = None, max_items: int = 5,
                       fov_deg: float = DEFAULT_FOV_DEG, clock: bool = False
@@ -82,11 +87,14 @@ class DetectionResult:
 
     def readout(self, score_thr: Optional[float] = None, max_items: int = 5,
                 fov_deg: float = DEFAULT_FOV_DEG, clock: bool = False) -> str:
-        """What the user would hear: 'Scene: danger. Danger: car, 2 metres, ahead left.'
-        The scene is named by the scene head, raised to the most urgent object told."""
+        """What the user would hear: 'Scene: danger. Heard on your left: a hazard. Danger:
+        car, 2 metres, ahead left.' The scene is named by the scene head, raised to the most
+        urgent object told; a side beside the view is told when its ``beside_hazard``
+        probability is >= ``BESIDE_ALERT_THR``."""
         items = self.announcements(score_thr, max_items, fov_deg, clock)
         return readout_text(items, told_scene_urgency(self.scene_urgency,
-                                                      [a.urgency for a in items]))
+                                                      [a.urgency for a in items]),
+                            heard_sides(self.beside_hazard))
 
     def plot(self, score_thr: Optional[float] = None, min_side: int = 480) -> np.ndarray:
         """The image (RGB uint8, scaled up to ``min_side``) with the shown detections and a
@@ -207,4 +215,6 @@ def _to_result(sample, class_names: List[str], score_thr: float = DEFAULT_DISPLA
         distance_zone=pred.distance_zone.cpu().numpy(),
         urgency=pred.urgency.cpu().numpy(),
         scene_urgency=int(sample.metainfo.get('pred_scene_urgency', 0)),
-        image_shape=tuple(sample.metainfo['ori_shape']))
+        image_shape=tuple(sample.metainfo['ori_shape']),
+        beside_hazard=(None if sample.metainfo.get('pred_beside_hazard') is None
+                       else tuple(sample.metainfo['pred_beside_hazard'])))

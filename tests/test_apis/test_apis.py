@@ -1,5 +1,6 @@
 """maxsight.apis: init_model + inference give what the test loop gives; the documented
 example."""
+import dataclasses
 import os.path as osp
 import re
 
@@ -130,6 +131,10 @@ def test_result_shows_one_box_per_object_reads_out_and_plots(tiny_synth, checkpo
     assert len(r.shown(nms_iou=None)) == 3 and len(r.shown(0.05)) == 3
     assert r.readout() == ('Scene: danger. Danger: car, 2 metres, left. '
                            'Caution: car, 6 metres, ahead.')  # 9.9 degrees left
+    heard = dataclasses.replace(r, beside_hazard=(0.2, 0.8))
+    assert heard.shown().beside_hazard == (0.2, 0.8)
+    assert heard.readout() == ('Scene: danger. Heard on your right: a hazard. Danger: car, '
+                               '2 metres, left. Caution: car, 6 metres, ahead.')
     pic = r.plot()
     assert pic.shape[0] > 480 and pic.shape[1] == round(320 * 480 / 60)  # scaled up
     assert Image.open(r.save(str(tmp_path / 'r.png'))).size == (pic.shape[1], pic.shape[0])

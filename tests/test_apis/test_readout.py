@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from maxsight.apis.readout import (Announcement, ReadoutTracker, announcements, bearing_deg,
-                                   direction, readout_text, spoken_distance)
+from maxsight.apis.readout import (BESIDE_ALERT_THR, Announcement, ReadoutTracker,
+                                   announcements, bearing_deg, direction, heard_sides,
+                                   readout_text, spoken_distance)
 
 
 def test_bearing_and_direction_from_the_field_of_view():
@@ -45,6 +46,19 @@ def test_ranking_by_urgency_then_distance_and_the_scene_line():
     assert len(announcements(boxes, ['a'] * 5, [1] * 5, [1.0] * 5, 640, max_items=2)) == 2
     assert readout_text(items[:1], 3) == 'Scene: danger. Danger: person, 2 metres, ahead.'
     assert readout_text([], 0) == 'Scene: safe.'
+
+
+def test_hazards_heard_beside_the_view_are_told_after_the_scene():
+    """A side is told from the metric's threshold on (inclusive); a model without the
+    output tells none."""
+    from maxsight.evaluation.metrics.assistive_metric import AssistiveMetric
+    assert BESIDE_ALERT_THR == AssistiveMetric().beside_thr == 0.5
+    assert heard_sides((0.5, 0.49)) == ['left'] and heard_sides((0.1, 0.9)) == ['right']
+    assert heard_sides(None) == [] and heard_sides((0.6, 0.7), thr=0.65) == ['right']
+    item = Announcement('car', 3, 2.0, 'ahead', [0.0, 0.0, 4.0, 4.0])
+    assert readout_text([item], 3, ['left', 'right']) == (
+        'Scene: danger. Heard on your left: a hazard. Heard on your right: a hazard. '
+        'Danger: car, 2 metres, ahead.')
 
 
 def _item(name, urgency, dist, x):
