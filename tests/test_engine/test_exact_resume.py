@@ -52,64 +52,50 @@ def _weights(path):
     return safe_load_checkpoint(path)['state_dict']
 
 
+#: the states that are not plain weights: PCGrad's random generator, the EMA copy of the
+#: weights (mmengine's EMAHook) and the fake-quantisation observers of quantisation-aware
+#: training (the other balancers' state is plain buffers and parameters; each one's round
+#: trip through a saved state dict is test_models/test_balancer_resume.py)
+STATEFUL = ['model.balancer.type=PCGrad', 'model.balancer.seed=5',
+            'default_hooks.ema.type=EMAHook', 'default_hooks.ema.momentum=0.1',
+            'quantization.mode=qat', 'quantization.backend=x86',
+            'quantization.calib_batches=1']
+
+
 def test_killed_and_resumed_run_is_bit_identical(tiny_synth, tmp_path):
+    """Killed before a random iteration and halfway through a checkpoint write, resumed
+    each time, with PCGrad, EMA and quantisation-aware training on: the last epoch's
+    weights, EMA weights and observer statistics equal an uninterrupted run's."""
     straight = str(tmp_path / 'straight')
-    proc = _train(straight, tiny_synth)
+    proc = _train(straight, tiny_synth, *STATEFUL)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     killed = str(tmp_path / 'killed')
     faults = _fault_schedule()
     assert len(faults) == 2
     for n, (during_save, option) in enumerate(faults):
-        proc = _train(killed, tiny_synth, 'default_hooks.fault.type=FaultInjectionHook',
-                      option, resume=n > 0)
+        proc = _train(killed, tiny_synth, *STATEFUL,
+                      'default_hooks.fault.type=FaultInjectionHook', option, resume=n > 0)
         assert proc.returncode == -signal.SIGKILL, (option, proc.stderr[-3000:])
         if during_save:
             epoch = int(option.split('[')[1].rstrip(']'))
             # the kill left a half-written temporary file, never a file under the real name
             assert glob.glob(osp.join(killed, f'.partial-epoch_{epoch}.pth.*')), option
             assert not osp.exists(osp.join(killed, f'epoch_{epoch}.pth')), option
-    proc = _train(killed, tiny_synth, resume=True)
+    proc = _train(killed, tiny_synth, *STATEFUL, resume=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'resumed epoch' in proc.stdout + proc.stderr
     assert not glob.glob(osp.join(killed, '.partial-*'))  # stale partial writes cleaned
 
-    ref = _weights(osp.join(straight, f'epoch_{EPOCHS}.pth'))
-    got = _weights(osp.join(killed, f'epoch_{EPOCHS}.pth'))
-    assert ref.keys() == got.keys()
-    different = [k for k in ref if not torch.equal(ref[k], got[k])]
-    assert different == []
-    # the run really trained: the last epoch moved the weights
-    before = _weights(osp.join(straight, f'epoch_{EPOCHS - 1}.pth'))
-    assert sum(not torch.equal(before[k], ref[k]) for k in ref) > len(ref) // 2
-
-
-def test_pcgrad_ema_and_qat_resume_bit_identically_after_a_kill(tiny_synth, tmp_path):
-    """One SIGKILL mid-epoch, then --resume, with the states that are not plain weights:
-    PCGrad's random generator, the EMA copy of the weights (mmengine's EMAHook) and the
-    fake-quantisation observers of quantisation-aware training. The last epoch's weights,
-    EMA weights and observer statistics equal an uninterrupted run's. (The other balancers'
-    state is plain buffers and parameters; each one's round trip through a saved state
-    dict is test_models/test_balancer_resume.py.)"""
-    stateful = ['model.balancer.type=PCGrad', 'model.balancer.seed=5',
-                'default_hooks.ema.type=EMAHook', 'default_hooks.ema.momentum=0.1',
-                'quantization.mode=qat', 'quantization.backend=x86',
-                'quantization.calib_batches=1']
-    straight, killed = str(tmp_path / 'straight'), str(tmp_path / 'killed')
-    short = [*stateful, 'train_cfg.max_epochs=2']  # 6 iterations, killed before the 5th
-    proc = _train(straight, tiny_synth, *short)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    proc = _train(killed, tiny_synth, *short, 'default_hooks.fault.type=FaultInjectionHook',
-                  'default_hooks.fault.kill_at_iters=[4]')
-    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
-    proc = _train(killed, tiny_synth, *short, resume=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    ref = safe_load_checkpoint(osp.join(straight, 'epoch_2.pth'))
-    got = safe_load_checkpoint(osp.join(killed, 'epoch_2.pth'))
+    ref = safe_load_checkpoint(osp.join(straight, f'epoch_{EPOCHS}.pth'))
+    got = safe_load_checkpoint(osp.join(killed, f'epoch_{EPOCHS}.pth'))
     for part in ('state_dict', 'ema_state_dict'):
         assert ref[part].keys() == got[part].keys(), part
         assert [k for k in ref[part] if not torch.equal(ref[part][k], got[part][k])] == [], part
     weights = ref['state_dict']
+    # the run really trained: the last epoch moved the weights
+    before = _weights(osp.join(straight, f'epoch_{EPOCHS - 1}.pth'))
+    assert sum(not torch.equal(before[k], weights[k]) for k in weights) > len(weights) // 2
     assert any(k.startswith('balancer.') for k in weights)  # PCGrad's generator state
     observers = [k for k in weights if 'activation_post_process' in k and k.endswith('min_val')]
     assert observers  # fake quantisation trained, its observers' statistics compared above
