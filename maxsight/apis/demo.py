@@ -18,11 +18,11 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from ..datasets.labels import URGENCY_NAMES
+from ..datasets.labels import URGENCY_NAMES, heard_sides
 from ..utils.errors import ToolError
 from ..visualization.render import told_scene_urgency
 from .inference import DetectionResult, inference
-from .readout import DEFAULT_FOV_DEG, Announcement, ReadoutTracker, heard_sides, readout_text
+from .readout import DEFAULT_FOV_DEG, Announcement, ReadoutTracker, readout_text
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg')

@@ -15,7 +15,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
 from ..datasets.coco_parsing import load_json, parse_categories
-from ..datasets.labels import URGENCY_NAMES, ZONE_NAMES
+from ..datasets.labels import URGENCY_NAMES, ZONE_NAMES, heard_sides
 from ..datasets.transforms.loading import as_stereo, read_rgb
 from ..checkpoint_io import safe_load_checkpoint
 from ..engine.transfer import load_same_architecture
@@ -23,8 +23,7 @@ from ..evaluation.calibration import apply_operating_point
 from ..registry import MODELS
 from ..visualization.render import (DEFAULT_DISPLAY_THR, DISPLAY_NMS_IOU, shown_indices,
                                     told_scene_urgency)
-from .readout import (DEFAULT_FOV_DEG, Announcement, announcements, heard_sides,
-                      readout_text)
+from .readout import DEFAULT_FOV_DEG, Announcement, announcements, readout_text
 from ..utils.config_preparation import dataset_ann_file, load_config, resolve_num_classes
 
 ImageInput = Union[str, np.ndarray]
@@ -108,7 +107,7 @@ class DetectionResult:
             shown.boxes, [names.index(n) for n in shown.class_names], shown.scores,
             shown.distance_m, shown.urgency), names,
             scene_urgency=told_scene_urgency(self.scene_urgency, shown.urgency),
-            min_side=min_side)
+            min_side=min_side, heard=heard_sides(self.beside_hazard))
 
     def save(self, path: str, score_thr: Optional[float] = None) -> str:
         """Write :meth:`plot` to ``path`` (PNG or JPEG by its extension); returns it."""

@@ -21,14 +21,11 @@ import numpy as np
 import torch
 from torchvision.ops import box_iou
 
-from ..datasets.labels import BESIDE_SIDES, URGENCY_NAMES
+from ..datasets.labels import URGENCY_NAMES
 
 #: Bearing limits in degrees: ahead within 10, ahead left / right within 25.
 AHEAD_DEG, SIDE_DEG = 10.0, 25.0
 DEFAULT_FOV_DEG = 70.0
-#: probability from which a hazard heard beside the view is told (AssistiveMetric's
-#: default ``beside_thr``, the threshold its recall is scored at)
-BESIDE_ALERT_THR = 0.5
 
 
 def bearing_deg(cx: float, image_width: int, fov_deg: float = DEFAULT_FOV_DEG) -> float:
@@ -94,20 +91,12 @@ def announcements(boxes: np.ndarray, class_names: Sequence[str], urgency: Sequen
     return items[:max_items]
 
 
-def heard_sides(beside_hazard: Optional[Sequence[float]],
-                thr: float = BESIDE_ALERT_THR) -> List[str]:
-    """The sides ('left', 'right') whose probability of a hazard heard beside the view,
-    ``beside_hazard`` (left, right), is >= ``thr``; none without that output (None)."""
-    if beside_hazard is None:
-        return []
-    return [side for side, p in zip(BESIDE_SIDES, beside_hazard) if float(p) >= thr]
-
-
 def readout_text(items: Sequence[Announcement], scene_urgency: Optional[int],
                  heard: Sequence[str] = ()) -> str:
     """'Scene: warning. Heard on your left: a hazard. Danger: car, 2 metres, ahead left.
     ...' ('Scene: safe.' alone when nothing is worth telling); ``heard``: the sides on
-    which a hazard is heard beside the view (:func:`heard_sides`)."""
+    which a hazard is heard beside the view
+    (:func:`~maxsight.datasets.labels.heard_sides`)."""
     parts = [] if scene_urgency is None else [f'Scene: {URGENCY_NAMES[int(scene_urgency)]}.']
     parts += [f'Heard on your {side}: a hazard.' for side in heard]
     parts += [a.sentence()[0].upper() + a.sentence()[1:] + '.' for a in items]

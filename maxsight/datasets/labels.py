@@ -106,6 +106,9 @@ def urgency_score(hazard_prior: float, distance_m: float, center_x_frac: float) 
 #: The sides of an image's ``beside_hazards`` (a hazard heard beside the view), in the
 #: order of the ``beside`` output's two logits.
 BESIDE_SIDES = ('left', 'right')
+#: P(hazard) from which a side's hazard beside the view is told and counted as alerted
+#: (the readout, the pictures and ``AssistiveMetric``'s default ``beside_thr``).
+BESIDE_ALERT_THR = 0.5
 #: Centrality of an object beside the view: that of the view's edge (:func:`centrality`).
 BESIDE_CENTRALITY = 0.5
 
@@ -116,6 +119,15 @@ def beside_urgency(hazard_prior: float, distance_m: float) -> int:
     (an object beside the user counts as one at the edge of the view, never as in its
     middle)."""
     return urgency_level(float(hazard_prior) * proximity(distance_m) * BESIDE_CENTRALITY)
+
+
+def heard_sides(beside_hazard: Optional[Sequence[float]],
+                thr: float = BESIDE_ALERT_THR) -> List[str]:
+    """The sides ('left', 'right') whose probability of a hazard heard beside the view,
+    ``beside_hazard`` (left, right), is >= ``thr``; none without that output (None)."""
+    if beside_hazard is None:
+        return []
+    return [side for side, p in zip(BESIDE_SIDES, beside_hazard) if float(p) >= thr]
 
 
 def time_to_contact(distance_m: float, approach_m_s: float) -> float:

@@ -134,9 +134,11 @@ def draw_panel(img: np.ndarray, objects: Objects, class_names: Sequence[str],
     return np.asarray(pil)
 
 
-def legend(width: int, scene_urgency: Optional[int] = None, height: int = 0) -> np.ndarray:
-    """A strip ``width`` pixels wide: the four urgency colours with their names and the
-    scene urgency, if given."""
+def legend(width: int, scene_urgency: Optional[int] = None, height: int = 0,
+           heard: Sequence[str] = ()) -> np.ndarray:
+    """A strip ``width`` pixels wide: the four urgency colours with their names, the
+    scene urgency, if given, and before it a 'heard <side>: hazard' box per side of
+    ``heard`` (hazards heard beside the view)."""
     size = max(12, round(width / 60))
     height = height or size * 2 + 4
     pil = Image.new('RGB', (width, height), (30, 30, 30))
@@ -149,25 +151,28 @@ def legend(width: int, scene_urgency: Optional[int] = None, height: int = 0) -> 
         draw.text((x + size + 4, height // 2 - size // 2 - 2), name, fill=(255, 255, 255),
                   font=font)
         x += size + 10 + int(draw.textlength(name, font=font)) + 12
-    if scene_urgency is not None:
-        text = f'scene: {URGENCY_NAMES[int(scene_urgency)]}'
+    boxes = [] if scene_urgency is None else [(f'scene: {URGENCY_NAMES[int(scene_urgency)]}',
+                                               URGENCY_COLORS[int(scene_urgency)])]
+    boxes += [(f'heard {side}: hazard', URGENCY_COLORS[-1]) for side in reversed(heard)]
+    right = width - 4
+    for text, color in boxes:  # right to left
         tw = draw.textlength(text, font=font)
-        draw.rectangle((width - tw - 16, 2, width - 4, height - 2),
-                       fill=URGENCY_COLORS[int(scene_urgency)])
-        draw.text((width - tw - 10, height // 2 - size // 2 - 2), text, fill=(0, 0, 0),
+        draw.rectangle((right - tw - 12, 2, right, height - 2), fill=color)
+        draw.text((right - tw - 6, height // 2 - size // 2 - 2), text, fill=(0, 0, 0),
                   font=font)
+        right -= tw + 20
     return np.asarray(pil)
 
 
 def render_scene(img: np.ndarray, pred: Objects, class_names: Sequence[str],
                  gt: Optional[Objects] = None, scene_urgency: Optional[int] = None,
                  title: str = '', min_side: int = 480,
-                 gt_title: str = 'ground truth') -> np.ndarray:
+                 gt_title: str = 'ground truth', heard: Sequence[str] = ()) -> np.ndarray:
     """The prediction panel (with the ground-truth panel on its left when ``gt`` is
-    given) above a legend strip: RGB uint8."""
+    given) above a legend strip (:func:`legend`, with ``heard``): RGB uint8."""
     panels = [draw_panel(img, pred, class_names, f'prediction {title}'.strip(), min_side)]
     if gt is not None:
         panels.insert(0, draw_panel(img, gt, class_names, gt_title, min_side))
     gap = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
     body = panels[0] if len(panels) == 1 else np.concatenate([panels[0], gap, panels[1]], 1)
-    return np.concatenate([body, legend(body.shape[1], scene_urgency)], 0)
+    return np.concatenate([body, legend(body.shape[1], scene_urgency, heard=heard)], 0)

@@ -7,6 +7,7 @@ from typing import Optional, Sequence
 import numpy as np
 from mmengine.visualization import Visualizer
 
+from ..datasets.labels import heard_sides
 from ..registry import VISUALIZERS
 from .render import (DEFAULT_DISPLAY_THR, DISPLAY_NMS_IOU, Objects, render_scene,
                      shown_indices, told_scene_urgency)
@@ -39,7 +40,8 @@ def render_data_sample(image: np.ndarray, data_sample, class_names: Sequence[str
     scene = data_sample.metainfo.get('pred_scene_urgency')
     scene = told_scene_urgency(scene, urgency) if scene is not None else None
     return render_scene(image, shown, class_names, gt, scene,
-                        f'(score >= {score_thr:.2f})', min_side)
+                        f'(score >= {score_thr:.2f})', min_side,
+                        heard=heard_sides(data_sample.metainfo.get('pred_beside_hazard')))
 
 
 @VISUALIZERS.register_module()

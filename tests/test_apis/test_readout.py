@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from maxsight.apis.readout import (BESIDE_ALERT_THR, Announcement, ReadoutTracker,
-                                   announcements, bearing_deg, direction, heard_sides,
-                                   readout_text, spoken_distance)
+from maxsight.apis.readout import (Announcement, ReadoutTracker, announcements, bearing_deg,
+                                   direction, readout_text, spoken_distance)
+from maxsight.datasets.labels import BESIDE_ALERT_THR, heard_sides
 
 
 def test_bearing_and_direction_from_the_field_of_view():

@@ -36,6 +36,22 @@ def test_small_images_are_scaled_up_and_gt_sits_beside_the_prediction():
                          np.array([0.5, 0.9, 0.2]), 0.3).tolist() == [1]
 
 
+def test_the_legend_shows_each_side_a_hazard_is_heard_on_in_the_danger_colour():
+    danger = np.array([230, 30, 30])
+
+    def danger_columns(strip):
+        return np.flatnonzero((strip == danger).all(-1).any(0))
+
+    plain, scene_only = legend(640), legend(640, scene_urgency=0)
+    one, two = legend(640, 0, heard=['left']), legend(640, 0, heard=['left', 'right'])
+    legend_swatch = danger_columns(plain)  # the 'danger' entry of the colour key
+    assert np.array_equal(danger_columns(scene_only), legend_swatch)
+    boxes = [np.setdiff1d(danger_columns(s), legend_swatch) for s in (one, two)]
+    assert len(boxes[0]) > 50 and len(boxes[1]) > 2 * len(boxes[0]) - 10  # one box per side
+    assert boxes[0].max() < 640 - 20  # left of the scene box, which stays at the right end
+    assert np.array_equal(one[:, -20:], scene_only[:, -20:])
+
+
 def test_visualizer_sends_the_picture_to_its_backends(tmp_path):
     import glob
 

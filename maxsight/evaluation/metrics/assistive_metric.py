@@ -33,6 +33,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from torchvision.ops import box_iou
 
+from ...datasets.labels import BESIDE_ALERT_THR
 from ...registry import METRICS
 from ...value_checks import is_number
 from ..confidence import gate_verdict, wilson_interval
@@ -99,7 +100,8 @@ class AssistiveMetric(BaseMetric):
     # mmengine warns about on every run
     default_prefix: Optional[str] = ''
 
-    def __init__(self, iou_thr: float = 0.5, score_thr: float = 0.3, beside_thr: float = 0.5,
+    def __init__(self, iou_thr: float = 0.5, score_thr: float = 0.3,
+                 beside_thr: float = BESIDE_ALERT_THR,
                  gates: Optional[Dict[str, tuple]] = None, collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
