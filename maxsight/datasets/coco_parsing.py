@@ -139,8 +139,9 @@ def _parse_image(img: Any, i: int, chk: _Checker, img_prefix: str) -> Optional[D
             chk.fail(rec, key, f'expected a non-negative integer, got {img[key]!r}')
             return None
     beside = img.get('beside_hazards')
-    if beside is not None and not (isinstance(beside, list) and len(set(beside)) == len(beside)
-                                   and set(beside) <= set(BESIDE_SIDES)):
+    if beside is not None and not (isinstance(beside, list)
+                                   and all(side in BESIDE_SIDES for side in beside)
+                                   and len(set(beside)) == len(beside)):
         chk.fail(rec, 'beside_hazards', f'expected a list of distinct sides from '
                  f'{list(BESIDE_SIDES)}, got {beside!r}')
         return None

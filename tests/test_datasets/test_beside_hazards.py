@@ -75,7 +75,8 @@ def test_beside_hazards_become_left_right_flags(coco_writer, value, expected):
         assert info['beside_hazard'].tolist() == expected
 
 
-@pytest.mark.parametrize('value', ['left', ['up'], ['left', 'left'], [1]])
+@pytest.mark.parametrize('value', ['left', ['up'], ['left', 'left'], [1], [['left']],
+                                   [{'side': 'left'}]])
 def test_bad_beside_hazards_name_the_image_and_field(coco_writer, value):
     ann_file = coco_writer([_image(beside_hazards=value)], [], [dict(id=1, name='car')])
     with pytest.raises(AnnotationError, match=r'images\[id=1\]: field "beside_hazards": '
