@@ -121,13 +121,20 @@ def beside_urgency(hazard_prior: float, distance_m: float) -> int:
     return urgency_level(float(hazard_prior) * proximity(distance_m) * BESIDE_CENTRALITY)
 
 
+def beside_alerts(beside_hazard: Optional[Sequence[float]],
+                  thr: float = BESIDE_ALERT_THR) -> np.ndarray:
+    """Bool [2] (left, right): whether each side's probability of a hazard heard beside the
+    view, ``beside_hazard`` (left, right), is >= ``thr``; no side without that output
+    (None)."""
+    if beside_hazard is None:
+        return np.zeros(len(BESIDE_SIDES), bool)
+    return np.asarray(beside_hazard, np.float64) >= thr
+
+
 def heard_sides(beside_hazard: Optional[Sequence[float]],
                 thr: float = BESIDE_ALERT_THR) -> List[str]:
-    """The sides ('left', 'right') whose probability of a hazard heard beside the view,
-    ``beside_hazard`` (left, right), is >= ``thr``; none without that output (None)."""
-    if beside_hazard is None:
-        return []
-    return [side for side, p in zip(BESIDE_SIDES, beside_hazard) if float(p) >= thr]
+    """The names ('left', 'right') of the sides :func:`beside_alerts` alerts on."""
+    return [side for side, a in zip(BESIDE_SIDES, beside_alerts(beside_hazard, thr)) if a]
 
 
 def time_to_contact(distance_m: float, approach_m_s: float) -> float:

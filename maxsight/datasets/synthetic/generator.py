@@ -98,6 +98,12 @@ SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2, 'train_clips': 3, 'val_clips': 4
                'test_clips': 5}
 
 
+def _sample_width_m(cls: ObjectClass, rng: np.random.Generator) -> float:
+    """Width (m) the object shows: a car is seen end-on (1.8 m) 40 % of the time, else
+    side-on; every other class at its own width."""
+    return 1.8 if cls.name == 'car' and rng.random() < 0.4 else cls.size_m[0]
+
+
 def _rand_color(rng: np.random.Generator, lo: int = 20, hi: int = 235) -> Tuple[int, ...]:
     return tuple(int(c) for c in rng.integers(lo, hi, size=3))
 
@@ -262,7 +268,7 @@ class SceneRenderer:
         for _ in range(num_objects):
             cls = classes[int(rng.integers(0, len(classes)))]
             d = float(np.exp(rng.uniform(np.log(MIN_DISTANCE_M), np.log(MAX_DISTANCE_M))))
-            width_m = 1.8 if cls.name == 'car' and rng.random() < 0.4 else cls.size_m[0]
+            width_m = _sample_width_m(cls, rng)
             # lateral position: uniform over the visible width at that distance (+10 %)
             half_view_m = self.w / 2 * d / self.focal
             x_m = float(rng.uniform(-1.1, 1.1) * half_view_m)
@@ -297,7 +303,7 @@ class SceneRenderer:
         name = 'car' if rng.random() < BESIDE_CAR_SHARE else others[int(rng.integers(len(others)))]
         cls = names[name]
         d = float(np.exp(rng.uniform(*np.log(BESIDE_DISTANCE_M))))
-        width_m = 1.8 if name == 'car' and rng.random() < 0.4 else cls.size_m[0]
+        width_m = _sample_width_m(cls, rng)
         half_view_m = self.w / 2 * d / self.focal
         side = 1.0 if rng.random() < 0.5 else -1.0
         x_m = side * (half_view_m + width_m / 2 + rng.uniform(*BESIDE_MARGIN_M))

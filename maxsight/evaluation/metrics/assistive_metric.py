@@ -33,7 +33,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from torchvision.ops import box_iou
 
-from ...datasets.labels import BESIDE_ALERT_THR
+from ...datasets.labels import BESIDE_ALERT_THR, beside_alerts
 from ...registry import METRICS
 from ...value_checks import is_number
 from ..confidence import gate_verdict, wilson_interval
@@ -158,9 +158,7 @@ class AssistiveMetric(BaseMetric):
         truth = sample.get('beside_hazard')
         if truth is None:
             return None
-        prob = sample.get('pred_beside_hazard')
-        alerted = (np.zeros(2, bool) if prob is None
-                   else np.asarray(prob, np.float64) >= self.beside_thr)
+        alerted = beside_alerts(sample.get('pred_beside_hazard'), self.beside_thr)
         return np.stack([np.asarray(truth) > 0.5, alerted])
 
     @staticmethod
