@@ -18,11 +18,12 @@ clip stage of the ladder fine-tunes T4's image runs on the clip split, once fram
 (``t4_clip_frames_finetune``, the control) and once as clips (``t5_temporal_finetune``).
 
 A run's folder also keeps ``ladder_config.json``: a SHA-256 of each part of its config that
-decides what it trains (:data:`TRAINING_SECTIONS`, after ``cfg_options``). A ladder asked
-to reuse a run whose config has since changed (a tier's modules, its data, its schedule)
-stops before anything trains and names the parts that differ, so that results of an old
-model never stand in a table beside new ones. Runs from before this record are reused as
-they are.
+decides what it trains (:data:`TRAINING_SECTIONS`, after ``cfg_options``), and the version
+of the generator that wrote the embedded data it trained on (``embedded_generator``). A
+ladder asked to reuse a run whose config or embedded data has since changed (a tier's
+modules, its data, its schedule) stops before anything trains and names the parts that
+differ, so that results of an old model never stand in a table beside new ones. Runs from
+before this record, and parts a record predates, are reused as they are.
 
 ``test_options`` (config overrides of the test step alone, e.g. ``use_operating_point=False``
 with ``model.bbox_head.test_cfg.hazard_prob_thr=None`` for each model's own urgency call)
@@ -133,20 +134,33 @@ def training_digests(config: str, seed: int, epochs: int, cfg_options: Optional[
         parts['train_dataloader'] = {k: v for k, v in parts['train_dataloader'].items()
                                      if k not in _MACHINE_KEYS}
     parts['init_from'] = init
+    parts['embedded_generator'] = embedded_generator(cfg)
     return {name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str)
                                  .encode('utf-8')).hexdigest()
             for name, value in parts.items()}
 
 
+def embedded_generator(cfg) -> Optional[str]:
+    """The generator (and signal-set) version of the embedded data a config trains on, or
+    None for a config without ``embedded_dataset`` (the user's own files)."""
+    from ..datasets.synthetic.generator import GENERATOR_VERSION, SIGNAL_SET_VERSION
+    spec = cfg.get('embedded_dataset')
+    if not spec:
+        return None
+    return GENERATOR_VERSION + (f' signal {SIGNAL_SET_VERSION}'
+                                if spec.get('traffic_signal', False) else '')
+
+
 def check_training_record(work_dir: str, config: str, digests: Dict[str, str]) -> None:
     """Refuse (ValueError) to reuse a run whose :data:`CONFIG_RECORD` differs from
-    ``digests``, naming the parts that differ; a run without the record passes."""
+    ``digests``, naming the parts that differ; a run without the record passes, and so
+    does a part its record predates (``embedded_generator`` before 2026-12-07)."""
     path = osp.join(work_dir, CONFIG_RECORD)
     if not osp.isfile(path):
         return
     with open(path) as f:
         stored = json.load(f).get('digests', {})
-    changed = [name for name in digests if stored.get(name) != digests[name]]
+    changed = [name for name in digests if name in stored and stored[name] != digests[name]]
     if changed:
         raise ValueError(
             f'{work_dir} was trained with another {", ".join(changed)} than {config} gives '

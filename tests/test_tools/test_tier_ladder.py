@@ -281,7 +281,8 @@ def test_a_run_trained_with_another_config_is_refused_before_anything_trains(
     configs, root = ['configs/t3_cross_task.py'], str(tmp_path)
     ladder.run_ladder(configs, [0, 1], 2, root)
     record = json.loads((tmp_path / 't3_cross_task_seed0' / ladder.CONFIG_RECORD).read_text())
-    assert set(record['digests']) == set(ladder.TRAINING_SECTIONS) | {'init_from'}
+    assert set(record['digests']) == set(ladder.TRAINING_SECTIONS) | {'init_from',
+                                                                     'embedded_generator'}
     calls.clear()
     ladder.run_ladder(configs, [0, 1], 2, root, cfg_options={'train_dataloader.num_workers': 0})
     assert calls == []
@@ -301,6 +302,15 @@ def test_a_run_trained_with_another_config_is_refused_before_anything_trains(
         ladder.run_ladder(configs, [0], 3, root)
     with pytest.raises(ValueError, match='another init_from'):
         ladder.run_ladder(configs, [0], 2, root, init_from=str(tmp_path / 'seed0.pth'))
+    # the embedded data written by another generator: same config, other pictures or audio
+    monkeypatch.setattr('maxsight.datasets.synthetic.generator.GENERATOR_VERSION', '0.9')
+    with pytest.raises(ValueError, match='another embedded_generator'):
+        ladder.run_ladder(configs, [0], 2, root)
+    seed1 = tmp_path / 't3_cross_task_seed1' / ladder.CONFIG_RECORD
+    old = json.loads(seed1.read_text())
+    del old['digests']['embedded_generator']  # a record from before the part existed
+    seed1.write_text(json.dumps(old))
+    ladder.run_ladder(configs, [1], 2, root)
     (tmp_path / 't3_cross_task_seed0' / ladder.CONFIG_RECORD).unlink()  # an older run
     ladder.run_ladder(configs, [0], 2, root, cfg_options={'model.encoder.levels': (1, 2)})
     assert calls == [] and not (tmp_path / 't3_cross_task_seed0' / ladder.CONFIG_RECORD).exists()
