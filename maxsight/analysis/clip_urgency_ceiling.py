@@ -44,21 +44,25 @@ def _share(flags: List[bool]) -> float:
 
 def single_frame_ceiling(train_ann: str, test_ann: str) -> Dict[str, float]:
     """Accuracy of the best single-frame urgency call on ``test_ann``'s objects, split like
-    ``urgency/acc_approaching`` (>= ``APPROACHING_M_S`` m/s) and ``_not_approaching``;
-    the approach speeds a frame cannot see are drawn from ``train_ann``'s objects of the
-    same class (a class with none there is taken as still, 0 m/s). Returns
-    ``acc_approaching``, ``acc_not_approaching``, ``acc`` and the counts
-    ``n_approaching``, ``n_not_approaching``."""
+    ``urgency/acc_approaching`` (>= ``APPROACHING_M_S`` m/s), ``_not_approaching`` and
+    ``_moving`` (towards or away from the camera); the approach speeds a frame cannot see are
+    drawn from ``train_ann``'s objects of the same class (a class with none there is taken
+    as still, 0 m/s). Returns ``acc_approaching``, ``acc_not_approaching``, ``acc_moving``,
+    ``acc`` and the counts ``n_approaching``, ``n_not_approaching``, ``n_moving``."""
     speeds = collections.defaultdict(list)
     for a in _objects(train_ann):
         speeds[a['category_id']].append(a['approach_m_s'])
     right = {True: [], False: []}
+    moving = []
     for a in _objects(test_ann):
         levels = collections.Counter(
             urgency_level(moving_urgency_score(a['prior'], a['distance_m'], a['cx'], v))
             for v in speeds.get(a['category_id'], [0.0]))
         best = min(levels, key=lambda level: (-levels[level], level))  # ties: the lower
         right[a['approach_m_s'] >= APPROACHING_M_S].append(best == a['urgency'])
+        if abs(a['approach_m_s']) >= APPROACHING_M_S:
+            moving.append(best == a['urgency'])
     return dict(acc_approaching=_share(right[True]), acc_not_approaching=_share(right[False]),
-                acc=_share(right[True] + right[False]),
-                n_approaching=len(right[True]), n_not_approaching=len(right[False]))
+                acc_moving=_share(moving), acc=_share(right[True] + right[False]),
+                n_approaching=len(right[True]), n_not_approaching=len(right[False]),
+                n_moving=len(moving))

@@ -61,7 +61,8 @@ LOWER_IS_BETTER = frozenset({'distance/mae_m'})
 REPORTED = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'distance/zone_acc', 'distance/mae_m',
             'urgency/acc', 'urgency/hazard_recall', 'scene/urgency_acc',
             'hazard_recall/occluded', 'hazard_recall/truncated', 'hazard_recall/out_of_view',
-            'urgency/beside_hazard_recall', 'urgency/beside_false_alerts_per_image')
+            'urgency/beside_hazard_recall', 'urgency/beside_false_alerts_per_image',
+            'urgency/acc_moving')
 #: an occluded hazard: at least this share of its box hidden by nearer objects
 OCCLUDED_FROM = 0.3
 #: a truncated hazard: at least this share of its box outside the frame

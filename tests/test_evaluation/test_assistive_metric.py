@@ -276,19 +276,29 @@ def test_robustness_passes_seed_zero_by_default(monkeypatch):
     assert seen[0] == (0, [None, 0, None]) and seen[1][0] == 0
 
 
-def test_urgency_accuracy_of_approaching_and_other_clip_objects():
+def test_urgency_accuracy_of_approaching_moving_and_other_clip_objects():
     """Matched: object 0 (danger -> danger, 2 m/s towards the camera), object 1 (warning ->
     safe, 0.2 m/s: not approaching), object 2 (motion unknown: in neither); object 3
-    (approaching) is not detected. Without motion in the ground truth: no such keys."""
+    (approaching) is not detected. Moving: approaching or leaving at >= 0.5 m/s. Without
+    motion in the ground truth: no such keys."""
     sample = _sample([3, 2, 0, 3], [0, 1, 2, 1], [3, 0, 1], [0, 1, 1])
     metric = AssistiveMetric()
     metric.process({}, [sample])
-    assert 'urgency/acc_approaching' not in metric.compute_metrics(metric.results)
+    assert not {'urgency/acc_approaching', 'urgency/acc_moving'} & set(
+        metric.compute_metrics(metric.results))
     sample['gt_instances']['approach_m_s'] = torch.tensor([2.0, 0.2, float('nan'), 1.0])
     metric = AssistiveMetric()
     metric.process({}, [sample])
     out = metric.compute_metrics(metric.results)
     assert out['urgency/acc_approaching'] == 1.0 and out['urgency/acc_not_approaching'] == 0.0
+    assert out['urgency/acc_moving'] == 1.0  # object 0 alone
+    # leaving at 0.5 m/s is moving too (inclusive edge), leaving slower is not: objects 0
+    # (right) and 1 (wrong) move, object 2 (wrong) is still
+    sample['gt_instances']['approach_m_s'] = torch.tensor([-3.0, -0.5, -0.4999, 9.0])
+    metric = AssistiveMetric()
+    metric.process({}, [sample])
+    out = metric.compute_metrics(metric.results)
+    assert out['urgency/acc_moving'] == 0.5 and out['urgency/acc_not_approaching'] == 1 / 3
     # 0.5 m/s is the inclusive edge of approaching: objects 1 (wrong) and 2 (wrong) are
     # approaching, object 0 (right) is not
     sample['gt_instances']['approach_m_s'] = torch.tensor([0.4999, 0.5, 9.0, 9.0])
@@ -296,6 +306,7 @@ def test_urgency_accuracy_of_approaching_and_other_clip_objects():
     metric.process({}, [sample])
     out = metric.compute_metrics(metric.results)
     assert out['urgency/acc_approaching'] == 0.0 and out['urgency/acc_not_approaching'] == 1.0
+    assert out['urgency/acc_moving'] == 0.0
 
 
 def test_urgency_accuracy_of_objects_whose_urgency_depends_on_context():

@@ -32,13 +32,15 @@ def test_ceiling_hand_computed(tmp_path):
     train = _file(tmp_path / 'train.json', [(2.0, 3), (2.0, 3), (-1.0, 2)])
     test = _file(tmp_path / 'test.json', [(2.0, 3), (0.6, 2), (-1.0, 2), (math.nan, 1)])
     out = single_frame_ceiling(train, test)
+    # moving: the approaching two and the leaving one (1 m/s), the slow one is not
     assert out == dict(acc_approaching=0.5, acc_not_approaching=0.0, acc=pytest.approx(1 / 3),
-                       n_approaching=2, n_not_approaching=1)  # the unknown motion is left out
+                       acc_moving=pytest.approx(1 / 3), n_approaching=2, n_not_approaching=1,
+                       n_moving=3)  # the unknown motion is left out
     # with leaving the likelier speed, the call is warning: right on both slow objects
     train = _file(tmp_path / 'train.json', [(2.0, 3), (-1.0, 2), (-1.0, 2)])
     assert single_frame_ceiling(train, test) == dict(
         acc_approaching=0.5, acc_not_approaching=1.0, acc=pytest.approx(2 / 3),
-        n_approaching=2, n_not_approaching=1)
+        acc_moving=pytest.approx(2 / 3), n_approaching=2, n_not_approaching=1, n_moving=3)
 
 
 def test_still_images_are_refused_naming_the_record_and_field(tmp_path):

@@ -39,6 +39,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
           f'({out["n_approaching"]} objects)\n'
           f'  not approaching:          {out["acc_not_approaching"]:.3f} '
           f'({out["n_not_approaching"]} objects)\n'
+          f'  moving (either way):      {out["acc_moving"]:.3f} '
+          f'({out["n_moving"]} objects)\n'
           f'  all:                      {out["acc"]:.3f}')
     return out
 

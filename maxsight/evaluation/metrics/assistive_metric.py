@@ -15,7 +15,8 @@ calibration's count, :mod:`maxsight.evaluation.calibration`). Objects whose labe
 derived rather than annotated are also reported separately (``..._annotated`` /
 ``..._derived``). Where the ground truth knows each object's motion (clips:
 ``approach_m_s``), urgency accuracy is also split into ``urgency/acc_approaching`` (>= 0.5
-m/s towards the camera) and ``urgency/acc_not_approaching`` (still or leaving). Where
+m/s towards the camera) and ``urgency/acc_not_approaching`` (still or leaving), and given
+for the moving objects, ``urgency/acc_moving`` (>= 0.5 m/s towards or away from it). Where
 annotations mark objects whose urgency depends on something elsewhere in the image
 (``urgency_context``, e.g. vehicles at a pedestrian signal), their accuracy is
 ``urgency/acc_context`` (count ``urgency/acc_context_n``). Where images say which sides
@@ -40,7 +41,8 @@ from ..confidence import gate_verdict, wilson_interval
 
 #: images with the most missed hazards kept for the report
 MISSED_EXAMPLES = 4
-#: m/s towards the camera from which a clip object counts as approaching
+#: m/s towards the camera from which a clip object counts as approaching (and away from
+#: it, as leaving; either is moving)
 APPROACHING_M_S = 0.5
 DEFAULT_GATES = {'urgency/hazard_recall': ('>=', 0.95),
                  'urgency/false_safe_rate': ('<=', 0.01),
@@ -231,6 +233,8 @@ class AssistiveMetric(BaseMetric):
             metrics['urgency/acc_approaching'] = _safe_div(urg_ok[coming].sum(), coming.sum())
             metrics['urgency/acc_not_approaching'] = _safe_div(urg_ok[still].sum(),
                                                                still.sum())
+            moving = np.abs(approach) >= APPROACHING_M_S
+            metrics['urgency/acc_moving'] = _safe_div(urg_ok[moving].sum(), moving.sum())
         context = cat['gt_context'].astype(bool)
         if context.any():  # urgency set by something elsewhere in the image (signal set)
             metrics['urgency/acc_context'] = _safe_div(urg_ok[context].sum(), context.sum())
