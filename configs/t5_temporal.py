@@ -9,6 +9,8 @@ model = dict(
     motion=dict(type='ClipMotionRefiner', hidden=64, slope_scale=10.0, candidates=20,
                 iou_thr=0.5, fit_distance=True),
     loss_temporal_weight=0.5,
+    # no refit reads clips: the beside output trains alongside (on detached features)
+    bbox_head=dict(loss_beside=dict(type='CrossEntropyLoss', loss_weight=0.2)),
 )
 clip_length = 4
 # temporal modules learn from clips alone: 800 distinct clips (3200 frames), not the

@@ -1,4 +1,5 @@
-"""Fit T3's answer MLP again on the answers a trained model gives (docs/tiers.md).
+"""Fit T3's answer MLP again on the answers a trained model gives, and T4's ``beside``
+output on its finished features (docs/tiers.md).
 
 :class:`~maxsight.models.heads.CrossTaskDenseHead` adds to its urgency logits an MLP over
 the class, box and distance answers of the same location. Trained alongside them, the MLP
@@ -7,7 +8,11 @@ the finished model over the training split once (no augmentation, fixed order), 
 each matched prediction's answers, feature-path urgency logits and annotated urgency, and
 fits the MLP on them by full-batch Adam: deterministic, and the same whether
 :class:`~maxsight.engine.hooks.AnswerRefitHook` runs it at the end of training or
-``tools/refit_answers.py`` runs it on a saved checkpoint.
+``tools/refit_answers.py`` runs it on a saved checkpoint. The same pass keeps, for a head
+with a ``beside`` output (T4), each image's features of that output and its
+``beside_hazards`` labels, and fits the output on them
+(:meth:`~maxsight.models.heads.beside_output.BesideOutput.fit`): it reads the detector's
+features detached, so it is fitted on what the finished detector gives.
 """
 import copy
 import time
@@ -41,7 +46,10 @@ def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
     """One pass of ``model`` (a detector with a ``CrossTaskDenseHead``, or its wrapper) over
     ``loader`` collecting the head's :meth:`answer_fit_data`, then
     :meth:`refit_answer_mlp` on all of it (gathered from every process, so every process
-    fits the same MLP). Returns the fit's figures plus ``positives`` (P) and ``seconds``."""
+    fits the same MLP). With a ``beside`` output, that output is fitted on the same pass
+    (:meth:`~maxsight.models.heads.MultiTaskDenseHead.beside_fit_data`). Returns the fit's
+    figures plus ``positives`` (P) and ``seconds``, and the beside fit's under
+    ``beside_``-prefixed keys."""
     from ..models.detectors import TemporalDetector
     detector = unwrap_model(model)
     head = detector.bbox_head
@@ -58,20 +66,29 @@ def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
     was_training = detector.training
     detector.eval()  # batch-norm statistics as at test time
     try:
+        beside = getattr(head, 'beside_out', None)
         parts = []
         with torch.no_grad():
             for batch in loader:
                 data = detector.data_preprocessor(batch, False)
                 feats = detector.extract_feat(data['inputs'], data['data_samples'])
-                parts.append([t.cpu() for t in
-                              head.answer_fit_data(feats, data['data_samples'])])
+                part = head.answer_fit_data(feats, data['data_samples'])
+                if beside is not None:
+                    part = part + head.beside_fit_data(feats, data['data_samples'])
+                parts.append([t.cpu() for t in part])
         gathered = [p for rank_parts in all_gather_object(parts) for p in rank_parts]
         if not gathered:
             raise ValueError('the answer refit read no images: the training split is empty')
         device = next(head.answer_mlp.parameters()).device
-        answers, logits, urgency = (torch.cat([p[i] for p in gathered]).to(device)
-                                    for i in range(3))
+        columns = [torch.cat([p[i] for p in gathered]).to(device)
+                   for i in range(len(gathered[0]))]
+        answers, logits, urgency = columns[:3]
         out = head.refit_answer_mlp(answers, logits, urgency, steps=steps, lr=lr)
+        if beside is not None and len(columns[4]):
+            out.update({f'beside_{k}': v
+                        for k, v in beside.fit(*columns[3:], steps=steps, lr=lr).items()})
+        elif beside is not None:  # the user's data has no beside_hazards: left unfitted
+            out['beside_images'] = 0
     finally:
         detector.train(was_training)
     return dict(out, positives=len(urgency), seconds=time.perf_counter() - start)
@@ -79,9 +96,18 @@ def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
 
 def format_refit(out: Dict[str, float]) -> str:
     """One log line of :func:`refit_answers`' figures."""
-    return (f'answer MLP refitted on {out["positives"]} matched predictions of the training '
+    line = (f'answer MLP refitted on {out["positives"]} matched predictions of the training '
             f'split: urgency accuracy on them {out["acc_before"]:.4f} -> '
             f'{out["acc_after"]:.4f} ({out["seconds"]:.1f} s)')
+    if out.get('beside_images') == 0:
+        line += ('; beside output not fitted: no training image has beside_hazards (it '
+                 'alerts on no side)')
+    elif 'beside_images' in out:
+        line += (f'; beside output fitted on its {out["beside_images"]} images: recall '
+                 f'{out["beside_recall_before"]:.4f} -> {out["beside_recall_after"]:.4f} at '
+                 f'{out["beside_false_alerts_before"]:.4f} -> '
+                 f'{out["beside_false_alerts_after"]:.4f} false alerts per image')
+    return line
 
 
 def refit_checkpoint(cfg: Config, checkpoint: str, out: str, steps: int = 2000,

@@ -1,5 +1,6 @@
 """T3's answer refit: the head's fit, the data it fits on, the hook and the tool."""
 import copy
+import json
 from types import SimpleNamespace
 from unittest import mock
 
@@ -9,7 +10,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import EpochBasedTrainLoop, Runner
 
-from maxsight.engine.answer_refit import (refit_answers, refit_checkpoint,
+from maxsight.engine.answer_refit import (format_refit, refit_answers, refit_checkpoint,
                                           refit_loader_cfg)
 from maxsight.engine.hooks import AnswerRefitHook
 
@@ -111,12 +112,16 @@ def test_models_without_an_answer_mlp_or_on_clips_are_refused(tiny_synth):
     assert model.training  # left in the mode it came in
 
 
+@pytest.mark.parametrize('tier,fitted', [
+    ('t3_cross_task', ('bbox_head.answer_mlp.',)),
+    ('t4_cross_modal', ('bbox_head.answer_mlp.', 'bbox_head.beside_out.'))])
 def test_the_hook_and_the_tool_fit_the_same_mlp_and_change_nothing_else(tiny_synth,
-                                                                       tmp_path):
+                                                                       tmp_path, tier, fitted):
     """The hook (end of the last epoch) and refit_checkpoint (a saved checkpoint) read the
-    same data and fit the same MLP from the same weights; every other tensor is left as
-    it was; the tool's copy drops the operating point chosen for the old MLP."""
-    cfg = tier_config('t3_cross_task', tiny_synth)
+    same data and fit the same MLP (and T4's beside output) from the same weights; every
+    other tensor is left as it was; the tool's copy drops the operating point chosen for
+    the old MLP."""
+    cfg = tier_config(tier, tiny_synth)
     torch.manual_seed(0)
     from maxsight.registry import MODELS
     model = MODELS.build(cfg.model)
@@ -131,7 +136,14 @@ def test_the_hook_and_the_tool_fit_the_same_mlp_and_change_nothing_else(tiny_syn
     assert saved['meta']['answer_refit']['acc_after'] == tool['acc_after']
     before = model.state_dict()
     changed = {k for k, v in saved['state_dict'].items() if not torch.equal(v, before[k])}
-    assert changed and all(k.startswith('bbox_head.answer_mlp.') for k in changed)
+    assert {prefix for prefix in fitted if any(k.startswith(prefix) for k in changed)} == \
+        set(fitted) and all(k.startswith(fitted) for k in changed)
+    if tier == 't4_cross_modal':  # every training image carries beside_hazards
+        train = cfg.train_dataloader.dataset
+        with open(f'{train.data_root}/{train.ann_file}') as f:
+            n = len(json.load(f)['images'])
+        assert tool['beside_images'] == n and f'beside output fitted on its {n} images' in \
+            format_refit(tool)
 
     hook = AnswerRefitHook(steps=40)
     runner = SimpleNamespace(cfg=cfg, model=model, seed=0, epoch=1, max_epochs=2,
@@ -211,3 +223,18 @@ def test_the_hook_refits_once_at_the_end_of_an_epoch_or_an_iteration_loop(monkey
         assert calls == [('model', 'loader', 7, 0.5)], last
         assert hook.result['acc_after'] == 0.75
         calls.clear()
+
+
+def test_a_t4_refit_on_data_without_beside_hazards_leaves_the_output_unfitted(tiny_synth):
+    """A user's own data (no beside_hazards): the answer MLP is fitted, the beside output
+    keeps its unfitted weights (no alerts), and the log line says so."""
+    model, data = build_tier('t4_cross_modal', tiny_synth)
+    for s in data['data_samples']:
+        s.set_metainfo(dict(beside_hazard=None))
+    batch = dict(inputs=data['inputs'], data_samples=data['data_samples'])
+    beside = copy.deepcopy(model.bbox_head.beside_out.state_dict())
+    with mock.patch.object(model.data_preprocessor, 'forward', lambda b, training=False: b):
+        out = refit_answers(model, [batch], steps=5)
+    assert out['beside_images'] == 0 and 'beside output not fitted' in format_refit(out)
+    assert all(torch.equal(v, beside[k])
+               for k, v in model.bbox_head.beside_out.state_dict().items())

@@ -15,6 +15,7 @@ from ...registry import MODELS, TASK_UTILS
 from ...structures import DetDataSample
 from ...value_checks import is_positive_int
 from ..layers.condition_film import spatial_priority
+from .beside_output import BesideOutput
 
 NUM_ZONES = 3
 NUM_URGENCY = 4
@@ -77,11 +78,8 @@ class MultiTaskDenseHead(nn.Module):
     * per image, ``scene``: 4 scene-urgency logits from the coarsest features, pooled by
       their mean or by ``scene_pool``;
     * per image, with ``beside_out``, ``beside``: (no hazard, hazard) logits of each side
-      (left, right) of a hazard beside the view, heard and not seen, read by one linear
-      layer from the mean over rows of the coarsest level's outermost column on that side
-      (the columns a sound from beside the camera reaches in
-      :class:`~maxsight.models.layers.AudioFusion`; one layer for both sides, so a flipped
-      scene gives the flipped answer).
+      (left, right) of a hazard beside the view, heard and not seen, read from the
+      detached coarsest features by :class:`~maxsight.models.heads.beside_output.BesideOutput`.
 
     Args:
         num_classes: number of object classes (the runner fills it from the annotation
@@ -99,8 +97,10 @@ class MultiTaskDenseHead(nn.Module):
         scene_pool: config of the module (e.g. ``AttentionPool``, built with ``channels``
             = ``in_channels``) that pools the coarsest features [B, C, H, W] -> [B, C] for
             the scene output; None: their mean.
-        beside_out: add the ``beside`` output, trained by ``loss_beside`` on images whose
-            annotation has ``beside_hazards`` (a model that hears: T4).
+        beside_out: add the ``beside`` output (a model that hears: T4), fitted after
+            training by ``AnswerRefitHook`` on images whose annotation has
+            ``beside_hazards``, or trained alongside by ``loss_beside`` where one is given.
+        beside_channels: hidden width of the ``beside`` output's MLP.
         test_cfg: merged over ``DEFAULT_TEST_CFG``, applied in this order: ``score_thr``
             (candidates scoring above it), ``nms_pre`` (the best candidates kept for NMS),
             ``nms_iou_thr`` (class-wise NMS; None: no NMS), hazard re-scoring (below),
@@ -129,11 +129,12 @@ class MultiTaskDenseHead(nn.Module):
                  loss_distance: dict = dict(type='L1Loss', loss_weight=0.5),
                  loss_urgency: dict = dict(type='CrossEntropyLoss', loss_weight=0.5),
                  loss_scene: dict = dict(type='CrossEntropyLoss', loss_weight=0.2),
-                 loss_beside: dict = dict(type='CrossEntropyLoss', loss_weight=0.2),
+                 loss_beside: Optional[dict] = None,
                  test_cfg: Optional[dict] = None, prior_prob: float = 0.01,
                  hazard_loss_weight: float = 3.0,
                  hazard_matches_per_gt: Optional[int] = None,
-                 scene_pool: Optional[dict] = None, beside_out: bool = False):
+                 scene_pool: Optional[dict] = None, beside_out: bool = False,
+                 beside_channels: int = 32):
         super().__init__()
         if not is_positive_int(num_classes):
             raise ValueError(f'MultiTaskDenseHead: num_classes must be a positive int, got '
@@ -154,7 +155,7 @@ class MultiTaskDenseHead(nn.Module):
         self.scene_out = nn.Linear(in_channels, NUM_URGENCY)
         self.scene_pool = (None if scene_pool is None
                            else MODELS.build(dict(scene_pool, channels=in_channels)))
-        self.beside_out = nn.Linear(in_channels, 2) if beside_out else None
+        self.beside_out = BesideOutput(in_channels, beside_channels) if beside_out else None
         bias = -math.log((1 - prior_prob) / prior_prob)
         nn.init.constant_(self.cls_out.bias, bias)
         nn.init.constant_(self.obj_out.bias, bias)
@@ -169,7 +170,8 @@ class MultiTaskDenseHead(nn.Module):
         self.loss_distance = MODELS.build(loss_distance)
         self.loss_urgency = MODELS.build(loss_urgency)
         self.loss_scene = MODELS.build(loss_scene)
-        self.loss_beside = MODELS.build(loss_beside) if beside_out else None
+        self.loss_beside = (MODELS.build(loss_beside) if beside_out and loss_beside is not None
+                            else None)
         self.test_cfg = dict(DEFAULT_TEST_CFG)
         self.test_cfg.update(test_cfg or {})
         hk = hazard_matches_per_gt
@@ -246,8 +248,7 @@ class MultiTaskDenseHead(nn.Module):
                   else self.scene_pool(coarsest))
         preds['scene'] = self.scene_out(pooled)
         if self.beside_out is not None:
-            rows = coarsest.mean(dim=2)  # [B, C, W]
-            preds['beside'] = self.beside_out(torch.stack([rows[..., 0], rows[..., -1]], 1))
+            preds['beside'] = self.beside_out(coarsest)
         preds['points'] = points
         return preds
 
@@ -353,21 +354,37 @@ class MultiTaskDenseHead(nn.Module):
                             if len(s.gt_instances) else 0) for s in data_samples],
             device=cls.device)
         losses['loss_scene'] = self.loss_scene(preds['scene'], scene_target)
-        if self.beside_out is not None:
+        if self.loss_beside is not None:
             losses['loss_beside'] = self._beside_loss(preds['beside'], data_samples)
         return losses
 
-    def _beside_loss(self, beside: Tensor, data_samples: Sequence[DetDataSample]) -> Tensor:
-        """``loss_beside`` of ``beside`` [B, 2, 2] over the images annotated with
-        ``beside_hazards`` (metainfo ``beside_hazard``: (left, right) 0/1); 0 (kept in the
-        graph) when none is."""
+    @staticmethod
+    def beside_labels(data_samples: Sequence[DetDataSample], device: torch.device
+                      ) -> Tuple[List[int], Tensor]:
+        """The indices of the images annotated with ``beside_hazards`` and their labels
+        [n, 2] (long; metainfo ``beside_hazard``: (left, right) 0/1)."""
         labelled = [b for b, s in enumerate(data_samples)
                     if s.metainfo.get('beside_hazard') is not None]
+        flags = [np.asarray(data_samples[b].metainfo['beside_hazard']) for b in labelled]
+        target = torch.as_tensor(np.stack(flags) if flags else np.zeros((0, 2)), device=device)
+        return labelled, target.long()
+
+    def _beside_loss(self, beside: Tensor, data_samples: Sequence[DetDataSample]) -> Tensor:
+        """``loss_beside`` of ``beside`` [B, 2, 2] over the images annotated with
+        ``beside_hazards``; 0 (kept in the graph) when none is."""
+        labelled, target = self.beside_labels(data_samples, beside.device)
         if not labelled:
             return beside.sum() * 0.0
-        target = torch.as_tensor(np.stack([data_samples[b].metainfo['beside_hazard']
-                                           for b in labelled]), device=beside.device).long()
         return self.loss_beside(beside[labelled].flatten(0, 1), target.flatten())
+
+    @torch.no_grad()
+    def beside_fit_data(self, feats: Sequence[Tensor], data_samples: Sequence[DetDataSample]
+                        ) -> Tuple[Tensor, Tensor]:
+        """What :meth:`BesideOutput.fit` fits on: the ``beside`` output's features [n, 2, C]
+        and labels [n, 2] of the n images of ``data_samples`` annotated with
+        ``beside_hazards``."""
+        labelled, target = self.beside_labels(data_samples, feats[-1].device)
+        return BesideOutput.features(feats[-1])[labelled], target
 
     # ------------------------------------------------------------------ predict
     @torch.no_grad()
