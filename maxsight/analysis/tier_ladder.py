@@ -45,13 +45,15 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..datasets.synthetic.audio import SOUNDING_CLASSES
+
 #: what each tier is built to improve over the tier below it (docs/tiers.md)
 TARGETS = {
     't0_baseline': (),
     't1_attention': ('scene/urgency_acc',),
     't2_default': ('urgency/acc_context',),
     't3_cross_task': ('urgency/acc', 'urgency/hazard_recall'),
-    't4_cross_modal': ('hazard_recall/occluded', 'urgency/beside_hazard_recall'),
+    't4_cross_modal': ('hazard_recall/occluded_sounding', 'urgency/beside_hazard_recall'),
     't5_temporal': ('urgency/acc_approaching', 'distance/mae_m'),
     't4_clip_frames_finetune': (),
     't5_temporal_finetune': ('urgency/acc_approaching', 'distance/mae_m'),
@@ -60,7 +62,8 @@ LOWER_IS_BETTER = frozenset({'distance/mae_m'})
 #: the columns of the table, every tier
 REPORTED = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'distance/zone_acc', 'distance/mae_m',
             'urgency/acc', 'urgency/hazard_recall', 'scene/urgency_acc',
-            'hazard_recall/occluded', 'hazard_recall/truncated', 'hazard_recall/out_of_view',
+            'hazard_recall/occluded', 'hazard_recall/occluded_sounding',
+            'hazard_recall/truncated', 'hazard_recall/out_of_view',
             'urgency/beside_hazard_recall', 'urgency/beside_false_alerts_per_image',
             'urgency/acc_moving')
 #: an occluded hazard: at least this share of its box hidden by nearer objects
@@ -69,10 +72,13 @@ OCCLUDED_FROM = 0.3
 TRUNCATED_FROM = 0.01
 #: an out-of-view hazard: at least half of its box outside the frame (its centre unseen)
 OUT_OF_VIEW_FROM = 0.5
-#: the edge cases of :func:`hazard_recall_of_edge_cases`: (name, annotation field, from)
-EDGE_CASES = (('occluded', 'occlusion', OCCLUDED_FROM),
-              ('truncated', 'truncation', TRUNCATED_FROM),
-              ('out_of_view', 'truncation', OUT_OF_VIEW_FROM))
+#: the edge cases of :func:`hazard_recall_of_edge_cases`: (name, annotation field, from,
+#: the class names counted or None for all); occluded_sounding: the occluded hazards of the
+#: classes that make a sound in the embedded data, all that audio can reveal
+EDGE_CASES = (('occluded', 'occlusion', OCCLUDED_FROM, None),
+              ('occluded_sounding', 'occlusion', OCCLUDED_FROM, SOUNDING_CLASSES),
+              ('truncated', 'truncation', TRUNCATED_FROM, None),
+              ('out_of_view', 'truncation', OUT_OF_VIEW_FROM, None))
 RESULT_FILE = 'ladder_result.json'
 #: the record of what a run was trained with (:func:`training_digests`)
 CONFIG_RECORD = 'ladder_config.json'
@@ -242,16 +248,21 @@ def _train(config: str, seed: int, epochs: int, work_dir: str,
 
 def hazard_recall_of_edge_cases(ann_file: str, pred_file: str, score_thr: float,
                                 iou_thr: float = 0.5) -> Dict[str, float]:
-    """Hazard recall of occluded (``occlusion`` >= :data:`OCCLUDED_FROM`), truncated
-    (``truncation`` >= :data:`TRUNCATED_FROM`) and out-of-view (``truncation`` >=
-    :data:`OUT_OF_VIEW_FROM`) hazards, with their counts; NaN where a split has none (or
-    no such annotation field). Files read and matched once."""
+    """Hazard recall of occluded (``occlusion`` >= :data:`OCCLUDED_FROM`), occluded of the
+    classes that make a sound (named in ``SOUNDING_CLASSES``), truncated (``truncation``
+    >= :data:`TRUNCATED_FROM`) and out-of-view (``truncation`` >= :data:`OUT_OF_VIEW_FROM`)
+    hazards, with their counts; NaN where a split has none (or no such annotation field
+    or class). Predictions read and matched once."""
+    from ..datasets.coco_parsing import load_json
     from ..evaluation.hazard_breakdown import bin_hazards, bin_name, hazard_outcomes
     outcomes = hazard_outcomes(ann_file, pred_file, score_thr, iou_thr)
+    name_of = {c['id']: c.get('name') for c in load_json(ann_file)['categories']}
     out = {}
-    for name, field, edge in EDGE_CASES:
+    for name, field, edge, classes in EDGE_CASES:
         bins = (0.0, edge, 1.01)
-        row = bin_hazards(outcomes, ann_file, field, bins).get(bin_name(edge, bins))
+        kept = outcomes if classes is None else [
+            o for o in outcomes if name_of.get(o[0]['category_id']) in classes]
+        row = bin_hazards(kept, ann_file, field, bins).get(bin_name(edge, bins))
         out[f'hazard_recall/{name}'] = row['recall'] if row else float('nan')
         out[f'hazard_recall/{name}_n'] = float(row['hazards'] if row else 0)
     return out

@@ -91,10 +91,10 @@ def test_nan_seeds_are_left_out_and_a_missing_metric_never_beats():
     rows = ladder.compare_to_tier_below(summary, ['t3_cross_task', 't4_cross_modal'])
     assert rows[1]['metric'] == 'urgency/beside_hazard_recall' and rows[1]['beats']
     assert rows[0] == dict(tier='t4_cross_modal', below='t3_cross_task',
-                           metric='hazard_recall/occluded', gain=None, spread=None,
+                           metric='hazard_recall/occluded_sounding', gain=None, spread=None,
                            beats=False)
     table = ladder.format_ladder(summary, rows, seeds=[0, 1, 2])
-    assert ('| t4_cross_modal | - | - | - | - | - | - | - | - | - | - | 0.910 [0.900, 0.920] '
+    assert ('| t4_cross_modal | - | - | - | - | - | - | - | - | - | - | - | 0.910 [0.900, 0.920] '
             '| - |') in table
     assert table.splitlines()[-1] == ('| t4_cross_modal | t3_cross_task | '
                                       'urgency/beside_hazard_recall | +0.3100 | 0.2000 | yes |')
@@ -118,32 +118,37 @@ def _ann(id, cat, bbox, urgency, **extra):
 
 def test_edge_case_recall_counts_occluded_truncated_and_out_of_view_hazards(tmp_path):
     coco = dict(info={}, images=[dict(id=1, file_name='a.png', width=100, height=100)],
-                categories=[dict(id=3, name='car')], annotations=[
+                categories=[dict(id=3, name='car'), dict(id=8, name='stairs')], annotations=[
                     _ann(1, 3, [0, 0, 30, 30], 3, occlusion=0.5, truncation=0.0),
                     _ann(2, 3, [40, 0, 30, 30], 2, occlusion=0.3, truncation=0.2),
                     _ann(3, 3, [0, 50, 30, 30], 2, occlusion=0.1, truncation=0.005),
                     _ann(4, 3, [50, 50, 30, 30], 0, occlusion=0.9, truncation=0.9),
                     _ann(5, 3, [70, 0, 30, 20], 2, occlusion=0.0, truncation=0.5),
                     _ann(6, 3, [70, 70, 30, 30], 3, occlusion=0.0, truncation=0.499),
-                    _ann(7, 3, [0, 90, 20, 10], 2, occlusion=0.0, truncation=0.7)])
+                    _ann(7, 3, [0, 90, 20, 10], 2, occlusion=0.0, truncation=0.7),
+                    _ann(8, 8, [40, 40, 20, 20], 2, occlusion=0.6, truncation=0.0)])
     dets = [dict(image_id=1, category_id=3, bbox=[0, 0, 30, 30], score=0.9, urgency=3),
             dict(image_id=1, category_id=3, bbox=[40, 0, 30, 30], score=0.2, urgency=3),
             dict(image_id=1, category_id=3, bbox=[0, 50, 30, 30], score=0.8, urgency=2),
             dict(image_id=1, category_id=3, bbox=[70, 0, 30, 20], score=0.7, urgency=3),
-            dict(image_id=1, category_id=3, bbox=[70, 70, 30, 30], score=0.9, urgency=0)]
+            dict(image_id=1, category_id=3, bbox=[70, 70, 30, 30], score=0.9, urgency=0),
+            dict(image_id=1, category_id=8, bbox=[40, 40, 20, 20], score=0.9, urgency=2)]
     ann, pred = tmp_path / 'ann.json', tmp_path / 'pred.json'
     ann.write_text(json.dumps(coco))
     pred.write_text(json.dumps(dets))
-    # occluded (>= 0.3): objects 1 (found) and 2 (score 0.2 < 0.3); truncated (>= 0.01):
-    # 2 (missed), 5 (called a hazard), 6 (found, called safe) and 7 (no detection); out of
-    # view (>= 0.5 of the box outside): 5 and 7 (6 is just under half outside); object 4
-    # is not a hazard, 3 is neither
+    # occluded (>= 0.3): objects 1 (found), 2 (score 0.2 < 0.3) and the stairs 8 (found),
+    # of which the cars 1 and 2 make a sound; truncated (>= 0.01): 2 (missed), 5 (called a
+    # hazard), 6 (found, called safe) and 7 (no detection); out of view (>= 0.5 of the box
+    # outside): 5 and 7 (6 is just under half outside); object 4 is not a hazard, 3 is
+    # neither
     assert ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.3) == {
-        'hazard_recall/occluded': 0.5, 'hazard_recall/occluded_n': 2.0,
+        'hazard_recall/occluded': 2 / 3, 'hazard_recall/occluded_n': 3.0,
+        'hazard_recall/occluded_sounding': 0.5, 'hazard_recall/occluded_sounding_n': 2.0,
         'hazard_recall/truncated': 0.25, 'hazard_recall/truncated_n': 4.0,
         'hazard_recall/out_of_view': 0.5, 'hazard_recall/out_of_view_n': 2.0}
     low = ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.1)
     assert low['hazard_recall/occluded'] == 1.0 and low['hazard_recall/truncated'] == 0.5
+    assert low['hazard_recall/occluded_sounding'] == 1.0
     # the metric's IoU threshold is passed on: above 1 not even exact boxes match
     strict = ladder.hazard_recall_of_edge_cases(str(ann), str(pred), 0.1, iou_thr=1.01)
     assert strict['hazard_recall/occluded'] == 0.0 and strict['hazard_recall/truncated'] == 0.0
