@@ -106,7 +106,14 @@ def test_the_documented_beside_source_constants_and_every_source_out_of_the_pict
     assert SOUNDING_CLASSES == ('car', 'bicycle', 'dog', 'person')
     head = inspect.signature(MultiTaskDenseHead.__init__).parameters
     assert head['beside_out'].default is False
-    assert head['loss_beside'].default == dict(type='CrossEntropyLoss', loss_weight=0.2)
+    assert head['loss_beside'].default is None and head['beside_channels'].default == 32
+    from mmengine.config import Config
+    from maxsight.models.heads.beside_output import UNFITTED_HAZARD_LOGIT
+    assert UNFITTED_HAZARD_LOGIT == -4.0  # P(hazard) 0.018 before a fit (docs/model.md)
+    for clips in ('t5_temporal', 't4_clip_frames_finetune'):  # no refit: trained alongside
+        assert Config.fromfile(f'configs/{clips}.py').model.bbox_head.loss_beside == dict(
+            type='CrossEntropyLoss', loss_weight=0.2)
+    assert 'loss_beside' not in Config.fromfile('configs/t4_cross_modal.py').model.bbox_head
     assert inspect.signature(AssistiveMetric.__init__).parameters['beside_thr'].default == 0.5
     renderer = generator.SceneRenderer(np.random.default_rng(0), 320, 240)
     rng = np.random.default_rng(1)

@@ -4,8 +4,6 @@ from typing import Dict
 import torch
 from torch import Tensor, nn
 
-from ...datasets.labels import beside_alerts
-
 #: hazard logit of an output never fitted (no-hazard logit 0): P(hazard) = 0.018, under any
 #: useful alert threshold, so a model whose output was never fitted alerts on no side
 UNFITTED_HAZARD_LOGIT = -4.0
@@ -49,17 +47,17 @@ class BesideOutput(nn.Module):
         and their ``labels`` [N, 2] (1: a hazard beside the view on that side): ``steps``
         full-batch Adam steps of the cross-entropy over both sides, from the current
         weights (deterministic). Returns the recall and false alerts per image at
-        ``BESIDE_ALERT_THR`` on them before and after (``recall_before``,
-        ``recall_after``, ``false_alerts_before``, ``false_alerts_after``), the final
-        ``loss`` and ``images`` (N)."""
+        P(hazard) >= 0.5 (the default alert threshold) on them before and after
+        (``recall_before``, ``recall_after``, ``false_alerts_before``,
+        ``false_alerts_after``), the final ``loss`` and ``images`` (N)."""
         if not len(labels):
             raise ValueError('BesideOutput.fit: no image with beside_hazards to fit on')
         x, y = features.float().flatten(0, 1), labels.long().flatten()
 
         def scores() -> Dict[str, float]:
             with torch.no_grad():
-                alert = torch.as_tensor(beside_alerts(self.mlp(x).softmax(-1)[:, 1].cpu()
-                                                      .numpy()))
+                logits = self.mlp(x)
+                alert = (logits[:, 1] >= logits[:, 0]).cpu()  # P(hazard) >= 0.5
             hazard = y.cpu().bool()
             return dict(recall=float((alert & hazard).sum()) / max(int(hazard.sum()), 1),
                         false_alerts=float((alert & ~hazard).sum()) / len(labels))
