@@ -252,11 +252,11 @@ def hazard_recall_of_edge_cases(ann_file: str, pred_file: str, score_thr: float,
     classes that make a sound (named in ``SOUNDING_CLASSES``), truncated (``truncation``
     >= :data:`TRUNCATED_FROM`) and out-of-view (``truncation`` >= :data:`OUT_OF_VIEW_FROM`)
     hazards, with their counts; NaN where a split has none (or no such annotation field
-    or class). Predictions read and matched once."""
-    from ..datasets.coco_parsing import load_json
-    from ..evaluation.hazard_breakdown import bin_hazards, bin_name, hazard_outcomes
-    outcomes = hazard_outcomes(ann_file, pred_file, score_thr, iou_thr)
-    name_of = {c['id']: c.get('name') for c in load_json(ann_file)['categories']}
+    or class). Files read and matched once."""
+    from ..evaluation.hazard_breakdown import bin_hazards, bin_name, outcomes_of, parse_and_match
+    parsed, objects = parse_and_match(ann_file, pred_file, score_thr, iou_thr)
+    outcomes = outcomes_of(objects)
+    name_of = dict(zip(parsed.cat_ids, parsed.classes))
     out = {}
     for name, field, edge, classes in EDGE_CASES:
         bins = (0.0, edge, 1.01)

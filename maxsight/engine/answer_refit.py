@@ -121,7 +121,7 @@ def refit_checkpoint(cfg: Config, checkpoint: str, out: str, steps: int = 2000,
     from mmengine.runner import Runner
 
     from ..checkpoint_io import check_checkpoint_file, safe_load_checkpoint
-    from ..models.heads.cross_task_head import check_refit_settings
+    from ..models.heads.full_batch_fit import check_refit_settings
     from ..registry import MODELS
     from ..utils.config_preparation import prepare_config
     from .atomic_backend import save_checkpoint_atomic

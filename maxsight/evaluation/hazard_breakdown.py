@@ -139,9 +139,14 @@ def hazard_outcomes(ann_file: str, pred_file: str, score_thr: float = 0.3,
                     iou_thr: float = 0.5) -> List[Tuple[dict, bool, bool]]:
     """(raw annotation, detected, reported) of every hazard of ``ann_file``: matched as
     ``AssistiveMetric`` matches, and reported = detected with predicted urgency >= 2."""
+    return outcomes_of(matched_objects(ann_file, pred_file, score_thr, iou_thr))
+
+
+def outcomes_of(objects: Sequence[Tuple[dict, dict, dict, Optional[dict]]]
+                ) -> List[Tuple[dict, bool, bool]]:
+    """:func:`hazard_outcomes` of the objects :func:`matched_objects` gives."""
     return [(ann, det is not None, det is not None and det['urgency'] >= 2)
-            for _, ann, inst, det in matched_objects(ann_file, pred_file, score_thr, iou_thr)
-            if inst['urgency'] >= 2]
+            for _, ann, inst, det in objects if inst['urgency'] >= 2]
 
 
 def bin_hazards(outcomes: Sequence[Tuple[dict, bool, bool]], ann_file: str, by: str,

@@ -5,7 +5,7 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 
-from ...models.heads.cross_task_head import check_refit_settings
+from ...models.heads.full_batch_fit import check_refit_settings
 from ...registry import HOOKS
 from ..answer_refit import format_refit, refit_answers, refit_loader_cfg
 

@@ -4,6 +4,8 @@ from typing import Dict
 import torch
 from torch import Tensor, nn
 
+from .full_batch_fit import fit_full_batch
+
 #: hazard logit of an output never fitted (no-hazard logit 0): P(hazard) = 0.018, under any
 #: useful alert threshold, so a model whose output was never fitted alerts on no side
 UNFITTED_HAZARD_LOGIT = -4.0
@@ -63,16 +65,10 @@ class BesideOutput(nn.Module):
                         false_alerts=float((alert & ~hazard).sum()) / len(labels))
 
         before = scores()
-        optimizer = torch.optim.Adam(self.mlp.parameters(), lr=lr)
-        with torch.enable_grad():
-            for _ in range(steps):
-                optimizer.zero_grad(set_to_none=True)
-                loss = nn.functional.cross_entropy(self.mlp(x), y)
-                loss.backward()
-                optimizer.step()
-        optimizer.zero_grad(set_to_none=True)  # no gradient left for the training optimiser
+        loss = fit_full_batch(self.mlp.parameters(),
+                              lambda: nn.functional.cross_entropy(self.mlp(x), y), steps, lr)
         after = scores()
         return dict(recall_before=before['recall'], recall_after=after['recall'],
                     false_alerts_before=before['false_alerts'],
-                    false_alerts_after=after['false_alerts'], loss=float(loss.detach()),
+                    false_alerts_after=after['false_alerts'], loss=loss,
                     images=len(labels))

@@ -6,15 +6,9 @@ import torch
 from torch import Tensor, nn
 
 from ...registry import MODELS
-from ...value_checks import is_number, is_positive_int
+from ...value_checks import is_positive_int
+from .full_batch_fit import check_refit_settings, fit_full_batch
 from .multitask_dense_head import NUM_URGENCY, MultiTaskDenseHead
-
-
-def check_refit_settings(steps: int, lr: float, who: str) -> None:
-    """ValueError naming ``who`` unless ``steps`` is a positive int and ``lr`` > 0."""
-    if not is_positive_int(steps) or not (is_number(lr) and lr > 0):
-        raise ValueError(f'{who}: steps must be a positive int and lr > 0, got '
-                         f'steps={steps!r}, lr={lr!r}')
 
 
 @MODELS.register_module()
@@ -110,7 +104,6 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
                              'has no annotated objects)')
         answers, feature_logits = answers.float(), feature_logits.float()
         mlp = self.answer_mlp
-        params = list(mlp.parameters())
 
         def accuracy() -> float:
             with torch.no_grad():
@@ -118,12 +111,8 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
                 return float((logits.argmax(1) == urgency).float().mean())
 
         before = accuracy()
-        optimizer = torch.optim.Adam(params, lr=lr)
-        with torch.enable_grad():
-            for _ in range(steps):
-                optimizer.zero_grad(set_to_none=True)
-                loss = nn.functional.cross_entropy(feature_logits + mlp(answers), urgency)
-                loss.backward()
-                optimizer.step()
-        optimizer.zero_grad(set_to_none=True)  # no gradient left for the training optimiser
-        return dict(acc_before=before, acc_after=accuracy(), loss=float(loss.detach()))
+        loss = fit_full_batch(
+            mlp.parameters(),
+            lambda: nn.functional.cross_entropy(feature_logits + mlp(answers), urgency),
+            steps, lr)
+        return dict(acc_before=before, acc_after=accuracy(), loss=loss)
