@@ -109,7 +109,7 @@ def test_the_documented_beside_source_constants_and_every_source_out_of_the_pict
     assert head['loss_beside'].default is None and head['beside_channels'].default == 32
     from mmengine.config import Config
     from maxsight.models.heads.beside_output import UNFITTED_HAZARD_LOGIT
-    assert UNFITTED_HAZARD_LOGIT == -4.0  # P(hazard) 0.018 before a fit (docs/model.md)
+    assert UNFITTED_HAZARD_LOGIT == -4.0  # docs/model.md: P(hazard) before a fit
     for clips in ('t5_temporal', 't4_clip_frames_finetune'):  # no refit: trained alongside
         assert Config.fromfile(f'configs/{clips}.py').model.bbox_head.loss_beside == dict(
             type='CrossEntropyLoss', loss_weight=0.2)

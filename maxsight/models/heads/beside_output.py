@@ -6,8 +6,9 @@ from torch import Tensor, nn
 
 from .full_batch_fit import fit_full_batch
 
-#: hazard logit of an output never fitted (no-hazard logit 0): P(hazard) = 0.018, under any
-#: useful alert threshold, so a model whose output was never fitted alerts on no side
+#: hazard logit of an output never fitted (no-hazard logit 0): its P(hazard) lies under any
+#: useful alert threshold (docs/model.md), so a model whose output was never fitted alerts
+#: on no side
 UNFITTED_HAZARD_LOGIT = -4.0
 
 
