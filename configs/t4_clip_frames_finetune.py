@@ -11,10 +11,8 @@ train_dataloader = dict(batch_size=16, dataset=dict(ann_file='annotations/train_
 val_dataloader = dict(dataset=dict(ann_file='annotations/val_clips.json'))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=2e-4))
-# as in T5, whose control this is: its answer MLP trains on with the rest, no refit; so
-# the beside output trains alongside (on detached features, as the refit would fit it)
-custom_hooks = []
-model = dict(bbox_head=dict(loss_beside=dict(type='CrossEntropyLoss', loss_weight=0.2)))
+# as T5, whose control this is, it is refitted after training (inherited AnswerRefitHook):
+# T4's answer MLP and beside output on the clip frames it trained on
 train_cfg = dict(max_epochs=2, val_interval=1)  # 400 iterations of 16 frames
 # no warm-up; the cosine ends with train_cfg.max_epochs
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, eta_min=2e-6,

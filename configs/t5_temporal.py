@@ -26,8 +26,8 @@ val_dataloader = dict(
     collate_fn=dict(type='maxsight.clip_collate'),
     dataset=dict(ann_file='annotations/val_clips.json', clip_length=clip_length))
 test_dataloader = val_dataloader
-# the answer refit reads single images; T5's urgency is refined from motion after the MLP
-custom_hooks = []
+# the refit (inherited AnswerRefitHook) fits T5's motion refiner on the finished
+# predictions of the training clips, as T3 and T4 fit their answer MLP
 # metrics receive one result per real frame, not per clip
 val_cfg = dict(type='ClipValLoop')
 test_cfg = dict(type='ClipTestLoop')

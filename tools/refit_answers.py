@@ -1,8 +1,9 @@
-"""Fit a T3 / T4 checkpoint's answer MLP again on the answers the trained model gives:
+"""Fit a T3 / T4 checkpoint's answer MLP again on the answers the trained model gives (a
+T5 checkpoint's motion refiner on its predictions of the training clips):
 python tools/refit_answers.py CONFIG CKPT --out CKPT2 [--steps 2000] [--lr 1e-3].
 
-What AnswerRefitHook does at the end of training (the T3 and T4 configs have it), for a
-checkpoint trained without it. The operating point stored in CKPT is dropped from CKPT2:
+What AnswerRefitHook does at the end of training (the T3, T4 and T5 configs have it), for
+a checkpoint trained without it. The operating point stored in CKPT is dropped from CKPT2:
 run tools/calibrate.py on CKPT2 to set one again. The run itself is
 maxsight/engine/answer_refit.py.
 """
@@ -20,7 +21,9 @@ from maxsight.tool_runner import run_tool  # noqa: E402  (light: --help without 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Fit a T3 / T4 checkpoint's answer MLP again on the answers the "
-                    'trained model gives on the training split, into a new checkpoint.')
+                    "trained model gives on the training split (a T5 checkpoint's motion "
+                    'refiner on its predictions of the training clips), into a new '
+                    'checkpoint.')
     parser.add_argument('config', help='config file the checkpoint was trained with')
     parser.add_argument('checkpoint', help='checkpoint file (.pth)')
     parser.add_argument('--out', required=True,

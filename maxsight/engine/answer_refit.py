@@ -1,5 +1,6 @@
-"""Fit T3's answer MLP again on the answers a trained model gives, and T4's ``beside``
-output on its finished features (docs/tiers.md).
+"""Fit T3's answer MLP again on the answers a trained model gives, T4's ``beside``
+output on its finished features, and T5's motion refiner on its finished predictions
+(docs/tiers.md).
 
 :class:`~maxsight.models.heads.CrossTaskDenseHead` adds to its urgency logits an MLP over
 the class, box and distance answers of the same location. Trained alongside them, the MLP
@@ -12,13 +13,18 @@ fits the MLP on them by full-batch Adam: deterministic, and the same whether
 with a ``beside`` output (T4), each image's features of that output and its
 ``beside_hazards`` labels, and fits the output on them
 (:meth:`~maxsight.models.heads.beside_output.BesideOutput.fit`): it reads the detector's
-features detached, so it is fitted on what the finished detector gives.
+features detached, so it is fitted on what the finished detector gives. A clip model (T5)
+has its motion refiner's MLP fitted instead, for the same reason (it reads the clip's
+predictions detached, and they keep changing while it trains): on the training clips,
+each matched prediction's refiner inputs, the urgency and distance it refines and the
+annotated ones (:meth:`~maxsight.models.layers.ClipMotionRefiner.fit`).
 """
 import copy
 import time
-from typing import Dict, Iterable
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 
 import torch
+from torch import Tensor
 from mmengine.config import Config
 from mmengine.dist import all_gather_object
 
@@ -41,6 +47,23 @@ def refit_loader_cfg(cfg: Config) -> dict:
     return loader
 
 
+def _collect(detector: torch.nn.Module, loader: Iterable,
+             fit_data: Callable[[dict], Sequence[Tensor]], fitted: torch.nn.Module,
+             empty_message: str) -> List[Tensor]:
+    """``fit_data`` of every preprocessed batch of ``loader`` (no gradient), gathered from
+    every process (so every process fits the same weights) and concatenated column by
+    column on the device of ``fitted``; ValueError ``empty_message`` when no batch came."""
+    parts = []
+    with torch.no_grad():
+        for batch in loader:
+            parts.append([t.cpu() for t in fit_data(detector.data_preprocessor(batch, False))])
+    gathered = [p for rank_parts in all_gather_object(parts) for p in rank_parts]
+    if not gathered:
+        raise ValueError(empty_message)
+    device = next(fitted.parameters()).device
+    return [torch.cat([p[i] for p in gathered]).to(device) for i in range(len(gathered[0]))]
+
+
 def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
                   lr: float = 1e-3) -> Dict[str, float]:
     """One pass of ``model`` (a detector with a ``CrossTaskDenseHead``, or its wrapper) over
@@ -49,39 +72,32 @@ def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
     fits the same MLP). With a ``beside`` output, that output is fitted on the same pass
     (:meth:`~maxsight.models.heads.MultiTaskDenseHead.beside_fit_data`). Returns the fit's
     figures plus ``positives`` (P) and ``seconds``, and the beside fit's under
-    ``beside_``-prefixed keys."""
+    ``beside_``-prefixed keys. A clip model gets :func:`refit_motion` instead."""
     from ..models.detectors import TemporalDetector
     detector = unwrap_model(model)
+    if isinstance(detector, TemporalDetector):
+        return refit_motion(detector, loader, steps, lr)
     head = detector.bbox_head
     if not hasattr(head, 'refit_answer_mlp'):
         raise ValueError(f'the answer refit needs a head with an answer MLP '
                          f'(CrossTaskDenseHead: T3, T4); this model has '
                          f'{type(head).__name__} (in a config: drop AnswerRefitHook from '
                          f'custom_hooks)')
-    if isinstance(detector, TemporalDetector):
-        raise ValueError('the answer refit reads single images; a clip model (T5) '
-                         'refines its urgency from motion after the MLP (in a config: drop '
-                         'AnswerRefitHook from custom_hooks)')
     start = time.perf_counter()
     was_training = detector.training
     detector.eval()  # batch-norm statistics as at test time
     try:
         beside = getattr(head, 'beside_out', None)
-        parts = []
-        with torch.no_grad():
-            for batch in loader:
-                data = detector.data_preprocessor(batch, False)
-                feats = detector.extract_feat(data['inputs'], data['data_samples'])
-                part = head.answer_fit_data(feats, data['data_samples'])
-                if beside is not None:
-                    part = part + head.beside_fit_data(feats, data['data_samples'])
-                parts.append([t.cpu() for t in part])
-        gathered = [p for rank_parts in all_gather_object(parts) for p in rank_parts]
-        if not gathered:
-            raise ValueError('the answer refit read no images: the training split is empty')
-        device = next(head.answer_mlp.parameters()).device
-        columns = [torch.cat([p[i] for p in gathered]).to(device)
-                   for i in range(len(gathered[0]))]
+
+        def fit_data(data: dict) -> Tuple[Tensor, ...]:
+            feats = detector.extract_feat(data['inputs'], data['data_samples'])
+            part = head.answer_fit_data(feats, data['data_samples'])
+            if beside is not None:
+                part = part + head.beside_fit_data(feats, data['data_samples'])
+            return part
+
+        columns = _collect(detector, loader, fit_data, head.answer_mlp,
+                           'the answer refit read no images: the training split is empty')
         answers, logits, urgency = columns[:3]
         out = head.refit_answer_mlp(answers, logits, urgency, steps=steps, lr=lr)
         if beside is not None and len(columns[4]):
@@ -94,8 +110,42 @@ def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
     return dict(out, positives=len(urgency), seconds=time.perf_counter() - start)
 
 
+def refit_motion(detector: torch.nn.Module, loader: Iterable, steps: int = 2000,
+                 lr: float = 1e-3) -> Dict[str, float]:
+    """The clip model's refit (see the module docstring): one pass of ``detector`` (a
+    :class:`~maxsight.models.detectors.TemporalDetector` with a motion refiner) over the
+    clips of ``loader`` collecting :meth:`motion_fit_data`, gathered from every process, then
+    :meth:`ClipMotionRefiner.fit` with the head's urgency and distance losses. Returns the
+    fit's figures with ``motion`` True, ``positives`` (P) and ``seconds``."""
+    if detector.motion is None:
+        raise ValueError('the refit of a clip model fits its motion refiner; this model has '
+                         'none (model.motion; in a config: drop AnswerRefitHook from '
+                         'custom_hooks)')
+    start = time.perf_counter()
+    was_training = detector.training
+    detector.eval()
+    try:
+        columns = _collect(
+            detector, loader,
+            lambda data: detector.motion_fit_data(data['inputs'], data['data_samples'],
+                                                  data['padding_mask']),
+            detector.motion, 'the motion refit read no clips: the training split is empty')
+        head = detector.bbox_head
+        out = detector.motion.fit(*columns, head.loss_urgency, head.loss_distance,
+                                  steps=steps, lr=lr)
+    finally:
+        detector.train(was_training)
+    return dict(out, motion=True, positives=len(columns[3]),
+                seconds=time.perf_counter() - start)
+
+
 def format_refit(out: Dict[str, float]) -> str:
     """One log line of :func:`refit_answers`' figures."""
+    if out.get('motion'):
+        return (f'motion refiner refitted on {out["positives"]} matched predictions of the '
+                f'training clips: urgency accuracy on them {out["acc_before"]:.4f} -> '
+                f'{out["acc_after"]:.4f}, distance error {out["mae_before"]:.3f} -> '
+                f'{out["mae_after"]:.3f} m ({out["seconds"]:.1f} s)')
     line = (f'answer MLP refitted on {out["positives"]} matched predictions of the training '
             f'split: urgency accuracy on them {out["acc_before"]:.4f} -> '
             f'{out["acc_after"]:.4f} ({out["seconds"]:.1f} s)')

@@ -1,4 +1,5 @@
-"""T3's answer refit: the head's fit, the data it fits on, the hook and the tool."""
+"""The refit after training (T3, T4: answer MLP; T5: motion refiner): the data it fits on,
+the hook and the tool."""
 import copy
 import json
 from types import SimpleNamespace
@@ -98,13 +99,17 @@ def test_the_refit_reads_the_training_split_unaugmented_in_order(tiny_synth):
         refit_loader_cfg(Config(dict(train_dataloader=None)))
 
 
-def test_models_without_an_answer_mlp_or_on_clips_are_refused(tiny_synth):
-    for name, message in (('t2_default', 'this model has MultiTaskDenseHead \\(in a '
-                                         'config: drop AnswerRefitHook from custom_hooks'),
-                          ('t5_temporal', 'a clip model \\(T5\\)')):
-        model, _ = build_tier(name, tiny_synth)
-        with pytest.raises(ValueError, match=message):
-            refit_answers(model, [])
+def test_models_without_an_answer_mlp_or_a_motion_refiner_are_refused(tiny_synth):
+    model, _ = build_tier('t2_default', tiny_synth)
+    with pytest.raises(ValueError, match='this model has MultiTaskDenseHead \\(in a config: '
+                                         'drop AnswerRefitHook from custom_hooks'):
+        refit_answers(model, [])
+    model, _ = build_tier('t5_temporal', tiny_synth)
+    with pytest.raises(ValueError, match='^the motion refit read no clips'):
+        refit_answers(model, [])
+    model.motion = None
+    with pytest.raises(ValueError, match='fits its motion refiner; this model has none'):
+        refit_answers(model, [])
     model, _ = build_tier('t3_cross_task', tiny_synth)
     model.train()
     with pytest.raises(ValueError, match='^the answer refit read no images'):
@@ -114,12 +119,13 @@ def test_models_without_an_answer_mlp_or_on_clips_are_refused(tiny_synth):
 
 @pytest.mark.parametrize('tier,fitted', [
     ('t3_cross_task', ('bbox_head.answer_mlp.',)),
-    ('t4_cross_modal', ('bbox_head.answer_mlp.', 'bbox_head.beside_out.'))])
+    ('t4_cross_modal', ('bbox_head.answer_mlp.', 'bbox_head.beside_out.')),
+    ('t5_temporal', ('motion.mlp.',))])
 def test_the_hook_and_the_tool_fit_the_same_mlp_and_change_nothing_else(tiny_synth,
                                                                        tmp_path, tier, fitted):
     """The hook (end of the last epoch) and refit_checkpoint (a saved checkpoint) read the
-    same data and fit the same MLP (and T4's beside output) from the same weights; every
-    other tensor is left as it was; the tool's copy drops the operating point chosen for
+    same data and fit the same MLP (and T4's beside output; T5's motion refiner instead)
+    from the same weights; every other tensor is left as it was; the tool's copy drops the operating point chosen for
     the old MLP."""
     cfg = tier_config(tier, tiny_synth)
     torch.manual_seed(0)
@@ -144,6 +150,10 @@ def test_the_hook_and_the_tool_fit_the_same_mlp_and_change_nothing_else(tiny_syn
             n = len(json.load(f)['images'])
         assert tool['beside_images'] == n and f'beside output fitted on its {n} images' in \
             format_refit(tool)
+    if tier == 't5_temporal':  # the clips' matched predictions
+        assert tool['motion'] and format_refit(tool).startswith(
+            f'motion refiner refitted on {tool["positives"]} matched predictions of the '
+            'training clips')
 
     hook = AnswerRefitHook(steps=40)
     runner = SimpleNamespace(cfg=cfg, model=model, seed=0, epoch=1, max_epochs=2,
@@ -170,13 +180,14 @@ def test_the_hook_waits_for_the_last_epoch(tiny_synth):
         assert torch.equal(v, before[k])
 
 
-def test_t3_and_t4_refit_after_training_and_the_clip_stage_does_not():
+def test_t3_t4_t5_and_t5s_control_refit_after_training():
     hooks = {name: Config.fromfile(f'configs/{name}.py').get('custom_hooks')
              for name in ('t3_cross_task', 't4_cross_modal', 't4_clip_frames_finetune',
                           't5_temporal', 't5_temporal_finetune', 't2_default')}
     refit = [dict(type='AnswerRefitHook', steps=2000, lr=1e-3)]
-    assert hooks == dict(t3_cross_task=refit, t4_cross_modal=refit, t4_clip_frames_finetune=[],
-                         t5_temporal=[], t5_temporal_finetune=[], t2_default=None)
+    assert hooks == dict(t3_cross_task=refit, t4_cross_modal=refit,
+                         t4_clip_frames_finetune=refit, t5_temporal=refit,
+                         t5_temporal_finetune=refit, t2_default=None)
 
 
 def test_the_tool_writes_a_refitted_copy_and_refuses_to_overwrite(tiny_synth, tmp_path):

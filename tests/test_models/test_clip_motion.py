@@ -149,3 +149,79 @@ def test_fit_distance_puts_each_frame_on_its_track_line():
     assert torch.equal(out[:, 0], out[:, 1])
     out.sum().backward()
     assert torch.equal(preds['log_dist'].grad, torch.ones_like(preds['log_dist']))
+
+
+def _fit_data(n: int, seed: int):
+    """What the refit reads for ``n`` matched predictions (see ClipMotionRefiner.fit):
+    features whose column 0 (the box-height slope) alone decides urgency (> 0: danger,
+    else safe) and whose column 2 is the distance error, fixed base logits that call every
+    one safe, base log distances off by that error."""
+    gen = torch.Generator().manual_seed(seed)
+    features = torch.randn(n, 11 + 3, generator=gen)
+    urgency = torch.zeros(n, 4)
+    urgency[:, 0] = 1.0
+    gt_urgency = torch.where(features[:, 0] > 0, 3, 0)
+    gt_log_dist = torch.rand(n, generator=gen) + 1.0
+    return features, urgency, gt_log_dist + 0.2 * features[:, 2], gt_urgency, gt_log_dist
+
+
+def test_the_fit_learns_what_the_features_carry_on_top_of_the_base_predictions():
+    """The refit's objective is the head's (cross-entropy + L1 of the refined outputs): from
+    its zero start (the base call: every one safe; error 0.2 |column 2|), fitted, it
+    calls the danger the slope carries and removes most of the distance error; its figures
+    are those of the refined outputs; the inputs are left as they were, no gradient is
+    left behind, and the fit is deterministic."""
+    from maxsight.models.losses import CrossEntropyLoss, L1Loss
+    data = _fit_data(512, 0)
+    kept = [t.clone() for t in data]
+    losses = (CrossEntropyLoss(loss_weight=0.5), L1Loss(loss_weight=0.5))
+    torch.manual_seed(0)
+    refiner = ClipMotionRefiner(num_classes=3)
+    out = refiner.fit(*data, *losses, steps=300, lr=1e-2)
+    features, urgency, log_dist, gt_urgency, gt_log_dist = data
+    assert out['acc_before'] == float((gt_urgency == 0).float().mean())
+    assert out['mae_before'] == pytest.approx(
+        float((log_dist.exp() - gt_log_dist.exp()).abs().mean()), rel=1e-6)
+    with torch.no_grad():
+        delta = refiner.mlp(features)
+        called = (urgency + delta[:, :4]).argmax(1)
+        mae = float(((log_dist + delta[:, 4]).exp() - gt_log_dist.exp()).abs().mean())
+    assert out['acc_after'] == float((called == gt_urgency).float().mean()) >= 0.97
+    assert out['mae_after'] == pytest.approx(mae, rel=1e-6) and mae < 0.3 * out['mae_before']
+    assert all(torch.equal(a, b) for a, b in zip(data, kept))
+    assert all(p.grad is None for p in refiner.parameters())
+    torch.manual_seed(0)
+    again = ClipMotionRefiner(num_classes=3)
+    again.fit(*data, *losses, steps=300, lr=1e-2)
+    for a, b in zip(refiner.parameters(), again.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_a_fit_on_nothing_or_without_steps_is_refused():
+    from maxsight.models.losses import CrossEntropyLoss, L1Loss
+    losses = (CrossEntropyLoss(), L1Loss())
+    empty = (torch.zeros(0, 14), torch.zeros(0, 4), torch.zeros(0),
+             torch.zeros(0, dtype=torch.long), torch.zeros(0))
+    with pytest.raises(ValueError, match='no matched predictions to fit on'):
+        ClipMotionRefiner(num_classes=3).fit(*empty, *losses)
+    with pytest.raises(ValueError, match='^ClipMotionRefiner.fit: steps must be a positive'):
+        ClipMotionRefiner(num_classes=3).fit(*_fit_data(4, 0), *losses, steps=0)
+
+
+def test_forward_is_the_base_predictions_plus_the_mlp_on_the_features():
+    """What the refit fits (base + MLP(features)) is what forward predicts, fit_distance
+    included."""
+    log_h = torch.tensor([[2.0, 1.7, 1.9, 1.6], [2.0, 1.8, 0.0, 0.0]])
+    padding = torch.tensor([[False] * 4, [False, False, True, True]])
+    preds = _preds(log_h)
+    refiner = ClipMotionRefiner(num_classes=3, fit_distance=True)
+    with torch.no_grad():
+        refiner.mlp[-1].weight.normal_(generator=torch.Generator().manual_seed(0))
+        out = refiner(preds, padding)
+        lines = refiner.track_lines(preds, padding)
+        urgency, log_dist = refiner.base_predictions(preds, padding, lines)
+        delta = refiner.mlp(refiner.motion_features(preds, padding))
+    assert not torch.equal(log_dist, preds['log_dist'])  # moved onto the track lines
+    assert torch.allclose(out['urgency'], urgency + delta[..., :4], atol=1e-6)
+    assert torch.allclose(out['log_dist'], log_dist + delta[..., 4], atol=1e-6)
+    assert not torch.allclose(out['urgency'], urgency, atol=1e-3)

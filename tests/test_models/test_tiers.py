@@ -14,7 +14,7 @@ TIERS = {  # config -> (attributes of the modules it adds, uses clips)
     't2_default': (('encoder',), False),
     't3_cross_task': (('bbox_head.answer_mlp',), False),
     't4_cross_modal': (('audio_fusion',), False),  # its beside output: fitted after training
-    # T4's beside output trains alongside in T5 (no refit reads clips)
+    # T4's beside output trains alongside in T5 (its refit fits the motion refiner)
     't5_temporal': (('temporal', 'motion', 'bbox_head.beside_out'), True),
 }
 
@@ -65,6 +65,43 @@ def test_t5_predicts_only_real_frames(tiny_synth):
     with torch.no_grad():
         out = model(**data, mode='predict')
     assert len(out) == 6 and all(len(s.pred_instances) == 100 for s in out)
+
+
+def test_t5_motion_fit_data_are_the_refiners_inputs_at_the_matched_predictions(tiny_synth):
+    """What the refit fits T5's refiner on: at the positives the loss matches in the real
+    frames, the refiner's features and the outputs it refines (base + MLP(features) = the
+    model's refined outputs there), and the annotated urgency and log distance."""
+    model, data = build_tier('t5_temporal', tiny_synth)
+    data['padding_mask'][1, 3] = True  # the second clip's last frame is padding
+    model.eval()
+    with torch.no_grad():
+        gen = torch.Generator().manual_seed(0)
+        model.motion.mlp[-1].weight.normal_(generator=gen)
+        # distances that differ from frame to frame, so their track lines move them
+        model.bbox_head.dist_out.weight.normal_(std=0.3, generator=gen)
+        features, urgency, log_dist, gt_urgency, gt_log_dist = model.motion_fit_data(
+            data['inputs'], data['data_samples'], data['padding_mask'])
+        preds = model(**data, mode='tensor')
+        valid = ~data['padding_mask'].flatten()
+        kept = [s for s, v in zip(data['data_samples'], valid.tolist()) if v]
+        t = model.bbox_head.get_targets(
+            {k: (v if k == 'points' else v[valid]) for k, v in preds.items()}, kept)
+        delta = model.motion.mlp(features)
+    bi, pi = t['pos_batch'], t['pos_index']
+    assert len(kept) == 7 and len(pi) > 0 and features.shape == (len(pi), 11 + 8)
+    assert torch.allclose(urgency + delta[:, :4], preds['urgency'][valid][bi, pi], atol=1e-5)
+    assert torch.allclose(log_dist + delta[:, 4], preds['log_dist'][valid][bi, pi], atol=1e-5)
+    refiner, model.motion = model.motion, None  # the frames' own distances, moved by it
+    with torch.no_grad():
+        own = model(**data, mode='tensor')['log_dist'][valid][bi, pi]
+    model.motion = refiner
+    assert (log_dist - own).abs().max() > 1e-3
+    assert torch.equal(gt_urgency, t['gt_urgency'].long())
+    assert torch.allclose(gt_log_dist, t['gt_distance_m'].clamp(min=0.1).log())
+    assert model.motion is not None  # put back after the pass without it
+    model.motion = None
+    with pytest.raises(ValueError, match='no motion refiner'):
+        model.motion_fit_data(data['inputs'], data['data_samples'], data['padding_mask'])
 
 
 def test_t4_without_audio_is_a_clear_error(tiny_synth):

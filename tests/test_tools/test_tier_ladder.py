@@ -421,6 +421,12 @@ def test_the_clip_control_differs_from_t5_only_by_the_temporal_parts():
     assert motion == dict(lr_mult=10.0) and t5.optim_wrapper.paramwise_cfg.custom_keys == {}
     t5.optim_wrapper.paramwise_cfg.pop('custom_keys')
     assert t4.optim_wrapper == t5.optim_wrapper
+    # the refit fits the control's beside output and T5's motion refiner, so T5's beside
+    # output trains alongside (on detached features: it does not bend the detector)
+    assert t4.custom_hooks == t5.custom_hooks == [dict(type='AnswerRefitHook', steps=2000,
+                                                       lr=1e-3)]
+    assert t5.model.bbox_head.pop('loss_beside') == dict(type='CrossEntropyLoss',
+                                                          loss_weight=0.2)
     assert t4.model.bbox_head == t5.model.bbox_head
     assert t4.model.audio_fusion == t5.model.audio_fusion
     for split in ('train', 'val'):

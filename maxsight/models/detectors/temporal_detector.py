@@ -1,5 +1,5 @@
 """T5: the detector on clips, with temporal attention and a temporal consistency loss."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -56,3 +56,32 @@ class TemporalDetector(MaxSightDetector):
             return self.bbox_head.predict_by_preds(frame_preds, kept)
         raise ValueError(f"TemporalDetector.forward: mode must be 'loss', 'predict' or "
                          f"'tensor', got {mode!r}")
+
+    @torch.no_grad()
+    def motion_fit_data(self, inputs: Tensor, data_samples: Sequence[DetDataSample],
+                        padding_mask: Tensor) -> Tuple[Tensor, ...]:
+        """What :meth:`ClipMotionRefiner.fit` fits on, at the P predictions matched to the
+        objects of the clips' real frames (as the loss matches them): the refiner's input
+        features [P, 11 + C], the urgency logits [P, 4] and log distance [P] it refines,
+        and the annotated urgency [P] (long) and log distance [P]. ``inputs`` [B * T, C, H,
+        W], ``data_samples`` (B * T) and ``padding_mask`` [B, T] as the data preprocessor
+        gives them."""
+        if self.motion is None:
+            raise ValueError('motion_fit_data: this model has no motion refiner '
+                             '(model.motion)')
+        refiner, self.motion = self.motion, None
+        try:
+            preds = self(inputs, data_samples, mode='tensor', padding_mask=padding_mask)
+        finally:
+            self.motion = refiner
+        lines = refiner.track_lines(preds, padding_mask)
+        features = refiner.motion_features(preds, padding_mask, lines)
+        urgency, log_dist = refiner.base_predictions(preds, padding_mask, lines)
+        valid = ~padding_mask.flatten()
+        kept = [s for s, v in zip(data_samples, valid.tolist()) if v]
+        frame_preds = {k: (v if k == 'points' else v[valid]) for k, v in preds.items()}
+        t = self.bbox_head.get_targets(frame_preds, kept)
+        bi, pi = t['pos_batch'], t['pos_index']
+        return (features[valid][bi, pi], urgency[valid][bi, pi].float(),
+                log_dist[valid][bi, pi].float(), t['gt_urgency'].long(),
+                self.bbox_head.log_distance_target(t['gt_distance_m'].float()))

@@ -325,6 +325,12 @@ class MultiTaskDenseHead(nn.Module):
                     gt_urgency=gts['urgency'], norm=gts['norm'], pos_weight=prio,
                     cls_weight=cls_weight, num_pos=max(num_pos, 1.0))
 
+    @staticmethod
+    def log_distance_target(distance_m: Tensor) -> Tensor:
+        """What ``log_dist`` learns to predict for annotated distances (metres): their log,
+        from 0.1 m (a closer annotation is taken as 0.1 m)."""
+        return distance_m.clamp(min=0.1).log()
+
     def loss_by_preds(self, preds: Dict[str, Tensor], data_samples: Sequence[DetDataSample]
                       ) -> Dict[str, Tensor]:
         """Every loss of already computed head outputs against :meth:`get_targets`."""
@@ -347,7 +353,7 @@ class MultiTaskDenseHead(nn.Module):
                                            avg_factor=num_pos)
         losses['loss_zone'] = self.loss_zone(preds['zone'][bi, pi], t['gt_distance_zone'])
         losses['loss_distance'] = self.loss_distance(
-            preds['log_dist'][bi, pi], t['gt_distance_m'].clamp(min=0.1).log())
+            preds['log_dist'][bi, pi], self.log_distance_target(t['gt_distance_m']))
         losses['loss_urgency'] = self.loss_urgency(preds['urgency'][bi, pi], t['gt_urgency'])
         scene_target = torch.as_tensor(
             [s.metainfo.get('scene_urgency', int(s.gt_instances.urgency.max())

@@ -6,6 +6,7 @@ from torch import Tensor, nn
 
 from ...registry import MODELS
 from ...value_checks import is_positive_int
+from ..heads.full_batch_fit import check_refit_settings, fit_full_batch
 
 
 def masked_slope(values: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
@@ -164,17 +165,63 @@ class ClipMotionRefiner(nn.Module):
                           preds['urgency'].detach().float().softmax(-1),
                           preds['cls'].detach().float().sigmoid()], -1)
 
-    def forward(self, preds: Dict[str, Tensor], padding_mask: Tensor) -> Dict[str, Tensor]:
-        """``preds`` with ``urgency`` and ``log_dist`` refined (other keys unchanged)."""
-        lines = self.track_lines(preds, padding_mask)
-        delta = self.mlp(self.motion_features(preds, padding_mask, lines))
+    def base_predictions(self, preds: Dict[str, Tensor], padding_mask: Tensor,
+                         lines: Dict[str, Tensor]) -> Tuple[Tensor, Tensor]:
+        """What the MLP's output is added to: the urgency logits [B * T, N, 4] and the log
+        distance [B * T, N] (moved onto its track's line with ``fit_distance``)."""
         log_dist = preds['log_dist']
         if self.fit_distance:
             # the line's value, with the gradient of the frame's own estimate
             own = log_dist.detach().float().reshape(lines['fit_d'].shape)
             shift = torch.where(lines['fitted'], lines['fit_d'] - own, torch.zeros_like(own))
             log_dist = log_dist + shift.reshape(log_dist.shape).to(log_dist.dtype)
+        return preds['urgency'], log_dist
+
+    def forward(self, preds: Dict[str, Tensor], padding_mask: Tensor) -> Dict[str, Tensor]:
+        """``preds`` with ``urgency`` and ``log_dist`` refined (other keys unchanged)."""
+        lines = self.track_lines(preds, padding_mask)
+        delta = self.mlp(self.motion_features(preds, padding_mask, lines))
+        urgency, log_dist = self.base_predictions(preds, padding_mask, lines)
         out = dict(preds)
-        out['urgency'] = preds['urgency'] + delta[..., :4].to(preds['urgency'].dtype)
+        out['urgency'] = urgency + delta[..., :4].to(urgency.dtype)
         out['log_dist'] = log_dist + delta[..., 4].to(log_dist.dtype)
         return out
+
+    def fit(self, features: Tensor, urgency: Tensor, log_dist: Tensor, gt_urgency: Tensor,
+            gt_log_dist: Tensor, loss_urgency: nn.Module, loss_distance: nn.Module,
+            steps: int = 2000, lr: float = 1e-3) -> Dict[str, float]:
+        """Fit the MLP, in place, on P matched predictions of a finished model: its
+        ``features`` [P, 11 + C] (:meth:`motion_features`) and the ``urgency`` logits
+        [P, 4] and ``log_dist`` [P] it refines (:meth:`base_predictions`), against the
+        annotated ``gt_urgency`` [P] (long) and ``gt_log_dist`` [P] (log metres). The
+        objective is the head's own: ``loss_urgency`` + ``loss_distance`` of the refined
+        outputs; ``steps`` full-batch Adam steps from the current weights (deterministic).
+        Returns the urgency accuracy and the distance error (mean |d - d_gt|, metres) on
+        the P before and after (``acc_before``, ``acc_after``, ``mae_before``,
+        ``mae_after``) and the final ``loss``."""
+        check_refit_settings(steps, lr, 'ClipMotionRefiner.fit')
+        if not len(gt_urgency):
+            raise ValueError('ClipMotionRefiner.fit: no matched predictions to fit on (the '
+                             'clips have no annotated objects)')
+        features, urgency, log_dist = features.float(), urgency.float(), log_dist.float()
+        gt_log_dist = gt_log_dist.float()
+
+        def refined() -> Tuple[Tensor, Tensor]:
+            delta = self.mlp(features)
+            return urgency + delta[:, :4], log_dist + delta[:, 4]
+
+        def scores() -> Dict[str, float]:
+            with torch.no_grad():
+                logits, dist = refined()
+                return dict(acc=float((logits.argmax(1) == gt_urgency).float().mean()),
+                            mae=float((dist.exp() - gt_log_dist.exp()).abs().mean()))
+
+        def loss() -> Tensor:
+            logits, dist = refined()
+            return loss_urgency(logits, gt_urgency) + loss_distance(dist, gt_log_dist)
+
+        before = scores()
+        final = fit_full_batch(self.mlp.parameters(), loss, steps, lr)
+        after = scores()
+        return dict(acc_before=before['acc'], acc_after=after['acc'],
+                    mae_before=before['mae'], mae_after=after['mae'], loss=final)
