@@ -1,5 +1,6 @@
-"""``AnswerRefitHook``: fits T3's answer MLP again on the finished model's answers, at the
-end of the last training epoch (:mod:`maxsight.engine.answer_refit`)."""
+"""``AnswerRefitHook``: fits T3's answer MLP again on the finished model's answers (T4: and
+its beside output; T5: its motion refiner instead), at the end of the last training epoch
+(:mod:`maxsight.engine.answer_refit`)."""
 from typing import Optional
 
 from mmengine.hooks import Hook
@@ -13,7 +14,7 @@ from ..answer_refit import format_refit, refit_answers, refit_loader_cfg
 @HOOKS.register_module()
 class AnswerRefitHook(Hook):
     """After the last training step, before that epoch's checkpoint, validation and
-    operating point: so all three hold the refitted MLP.
+    operating point: so all three hold the refitted weights.
 
     Args:
         steps: full-batch Adam steps of the fit.
