@@ -219,7 +219,7 @@ def test_forward_is_the_base_predictions_plus_the_mlp_on_the_features():
         refiner.mlp[-1].weight.normal_(generator=torch.Generator().manual_seed(0))
         out = refiner(preds, padding)
         lines = refiner.track_lines(preds, padding)
-        urgency, log_dist = refiner.base_predictions(preds, padding, lines)
+        urgency, log_dist = refiner.base_predictions(preds, lines)
         delta = refiner.mlp(refiner.motion_features(preds, padding))
     assert not torch.equal(log_dist, preds['log_dist'])  # moved onto the track lines
     assert torch.allclose(out['urgency'], urgency + delta[..., :4], atol=1e-6)

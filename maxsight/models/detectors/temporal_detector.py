@@ -76,7 +76,7 @@ class TemporalDetector(MaxSightDetector):
             self.motion = refiner
         lines = refiner.track_lines(preds, padding_mask)
         features = refiner.motion_features(preds, padding_mask, lines)
-        urgency, log_dist = refiner.base_predictions(preds, padding_mask, lines)
+        urgency, log_dist = refiner.base_predictions(preds, lines)
         valid = ~padding_mask.flatten()
         kept = [s for s, v in zip(data_samples, valid.tolist()) if v]
         frame_preds = {k: (v if k == 'points' else v[valid]) for k, v in preds.items()}

@@ -1,5 +1,5 @@
-"""Fitting a small part of a trained head on data collected from the finished model: T3's
-answer MLP and T4's ``beside`` output (``maxsight.engine.answer_refit``)."""
+"""Fitting a small part of a trained model on data collected from the finished model: T3's
+answer MLP, T4's ``beside`` output and T5's motion refiner (``maxsight.engine.answer_refit``)."""
 from typing import Callable, Iterable
 
 import torch

@@ -165,10 +165,11 @@ class ClipMotionRefiner(nn.Module):
                           preds['urgency'].detach().float().softmax(-1),
                           preds['cls'].detach().float().sigmoid()], -1)
 
-    def base_predictions(self, preds: Dict[str, Tensor], padding_mask: Tensor,
-                         lines: Dict[str, Tensor]) -> Tuple[Tensor, Tensor]:
+    def base_predictions(self, preds: Dict[str, Tensor], lines: Dict[str, Tensor]
+                         ) -> Tuple[Tensor, Tensor]:
         """What the MLP's output is added to: the urgency logits [B * T, N, 4] and the log
-        distance [B * T, N] (moved onto its track's line with ``fit_distance``)."""
+        distance [B * T, N] (moved onto its track's line with ``fit_distance``); ``lines``:
+        :meth:`track_lines`' result."""
         log_dist = preds['log_dist']
         if self.fit_distance:
             # the line's value, with the gradient of the frame's own estimate
@@ -181,7 +182,7 @@ class ClipMotionRefiner(nn.Module):
         """``preds`` with ``urgency`` and ``log_dist`` refined (other keys unchanged)."""
         lines = self.track_lines(preds, padding_mask)
         delta = self.mlp(self.motion_features(preds, padding_mask, lines))
-        urgency, log_dist = self.base_predictions(preds, padding_mask, lines)
+        urgency, log_dist = self.base_predictions(preds, lines)
         out = dict(preds)
         out['urgency'] = urgency + delta[..., :4].to(urgency.dtype)
         out['log_dist'] = log_dist + delta[..., 4].to(log_dist.dtype)
