@@ -64,6 +64,26 @@ def _collect(detector: torch.nn.Module, loader: Iterable,
     return [torch.cat([p[i] for p in gathered]).to(device) for i in range(len(gathered[0]))]
 
 
+def check_refittable(model: torch.nn.Module) -> None:
+    """ValueError unless ``model`` (or its wrapper) has what the refit fits: a motion
+    refiner in a clip model (T5), else a head with an answer MLP (T3, T4). The hook checks
+    it before training, so that a run does not end in the error."""
+    from ..models.detectors import TemporalDetector
+    detector = unwrap_model(model)
+    if isinstance(detector, TemporalDetector):
+        if detector.motion is None:
+            raise ValueError('the refit of a clip model fits its motion refiner; this model '
+                             'has none (model.motion; in a config: drop AnswerRefitHook from '
+                             'custom_hooks)')
+        return
+    head = detector.bbox_head
+    if not hasattr(head, 'refit_answer_mlp'):
+        raise ValueError(f'the answer refit needs a head with an answer MLP '
+                         f'(CrossTaskDenseHead: T3, T4); this model has '
+                         f'{type(head).__name__} (in a config: drop AnswerRefitHook from '
+                         f'custom_hooks)')
+
+
 def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
                   lr: float = 1e-3) -> Dict[str, float]:
     """One pass of ``model`` (a detector with a ``CrossTaskDenseHead``, or its wrapper) over
@@ -75,14 +95,10 @@ def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
     ``beside_``-prefixed keys. A clip model gets :func:`refit_motion` instead."""
     from ..models.detectors import TemporalDetector
     detector = unwrap_model(model)
+    check_refittable(detector)
     if isinstance(detector, TemporalDetector):
         return refit_motion(detector, loader, steps, lr)
     head = detector.bbox_head
-    if not hasattr(head, 'refit_answer_mlp'):
-        raise ValueError(f'the answer refit needs a head with an answer MLP '
-                         f'(CrossTaskDenseHead: T3, T4); this model has '
-                         f'{type(head).__name__} (in a config: drop AnswerRefitHook from '
-                         f'custom_hooks)')
     start = time.perf_counter()
     was_training = detector.training
     detector.eval()  # batch-norm statistics as at test time
@@ -117,10 +133,7 @@ def refit_motion(detector: torch.nn.Module, loader: Iterable, steps: int = 2000,
     clips of ``loader`` collecting :meth:`motion_fit_data`, gathered from every process, then
     :meth:`ClipMotionRefiner.fit` with the head's urgency and distance losses. Returns the
     fit's figures with ``motion`` True, ``positives`` (P) and ``seconds``."""
-    if detector.motion is None:
-        raise ValueError('the refit of a clip model fits its motion refiner; this model has '
-                         'none (model.motion; in a config: drop AnswerRefitHook from '
-                         'custom_hooks)')
+    check_refittable(detector)
     start = time.perf_counter()
     was_training = detector.training
     detector.eval()

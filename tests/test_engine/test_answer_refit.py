@@ -249,3 +249,20 @@ def test_a_t4_refit_on_data_without_beside_hazards_leaves_the_output_unfitted(ti
     assert out['beside_images'] == 0 and 'beside output not fitted' in format_refit(out)
     assert all(torch.equal(v, beside[k])
                for k, v in model.bbox_head.beside_out.state_dict().items())
+
+
+def test_the_hook_refuses_a_model_it_cannot_refit_before_training(tiny_synth):
+    """Before the first step, not at the end of the run (where the error would come before
+    the last checkpoint is saved): a head without an answer MLP, a clip model without a
+    motion refiner; T3 and T5 pass."""
+    hook = AnswerRefitHook()
+    for name, message in (('t2_default', 'this model has MultiTaskDenseHead'),
+                          ('t5_temporal', 'this model has none \\(model.motion')):
+        model, _ = build_tier(name, tiny_synth)
+        if name == 't5_temporal':
+            model.motion = None
+        with pytest.raises(ValueError, match=message):
+            hook.before_train(SimpleNamespace(model=model))
+    for name in ('t3_cross_task', 't5_temporal'):
+        model, _ = build_tier(name, tiny_synth)
+        hook.before_train(SimpleNamespace(model=model))

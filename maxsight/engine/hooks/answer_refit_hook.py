@@ -8,7 +8,7 @@ from mmengine.runner import EpochBasedTrainLoop
 
 from ...models.heads.full_batch_fit import check_refit_settings
 from ...registry import HOOKS
-from ..answer_refit import format_refit, refit_answers, refit_loader_cfg
+from ..answer_refit import check_refittable, format_refit, refit_answers, refit_loader_cfg
 
 
 @HOOKS.register_module()
@@ -26,6 +26,9 @@ class AnswerRefitHook(Hook):
         check_refit_settings(steps, lr, 'AnswerRefitHook')
         self.steps, self.lr = steps, float(lr)
         self.result: Optional[dict] = None
+
+    def before_train(self, runner) -> None:
+        check_refittable(runner.model)  # not after the whole run, before its last checkpoint
 
     def _refit(self, runner) -> None:
         loader = runner.build_dataloader(refit_loader_cfg(runner.cfg), seed=runner.seed)
