@@ -118,6 +118,9 @@ def test_the_fit_learns_a_separable_side_deterministically():
     assert all(p.grad is None for p in out.parameters())  # nothing left for the optimiser
     with pytest.raises(ValueError, match='no image with beside_hazards'):
         out.fit(x[:0], y[:0])
+    for steps, lr in ((0, 1e-3), (10, 0.0)):  # no step at all, or steps that move nothing
+        with pytest.raises(ValueError, match='^BesideOutput.fit: steps must be a positive int'):
+            out.fit(x, y, steps=steps, lr=lr)
 
 
 def test_beside_prediction_is_the_hazard_probability_per_side():

@@ -67,7 +67,8 @@ class BesideOutput(nn.Module):
 
         before = scores()
         loss = fit_full_batch(self.mlp.parameters(),
-                              lambda: nn.functional.cross_entropy(self.mlp(x), y), steps, lr)
+                              lambda: nn.functional.cross_entropy(self.mlp(x), y), steps, lr,
+                              'BesideOutput.fit')
         after = scores()
         return dict(recall_before=before['recall'], recall_after=after['recall'],
                     false_alerts_before=before['false_alerts'],

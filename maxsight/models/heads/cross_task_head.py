@@ -7,7 +7,7 @@ from torch import Tensor, nn
 
 from ...registry import MODELS
 from ...value_checks import is_positive_int
-from .full_batch_fit import check_refit_settings, fit_full_batch
+from .full_batch_fit import fit_full_batch
 from .multitask_dense_head import NUM_URGENCY, MultiTaskDenseHead
 
 
@@ -98,7 +98,6 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
         cross-entropy from the current weights (deterministic: no sampling). Returns the
         share of the P called right before and after (``acc_before``, ``acc_after``) and
         the final ``loss``."""
-        check_refit_settings(steps, lr, 'refit_answer_mlp')
         if not len(urgency):
             raise ValueError('refit_answer_mlp: no matched predictions to fit on (the data '
                              'has no annotated objects)')
@@ -114,5 +113,5 @@ class CrossTaskDenseHead(MultiTaskDenseHead):
         loss = fit_full_batch(
             mlp.parameters(),
             lambda: nn.functional.cross_entropy(feature_logits + mlp(answers), urgency),
-            steps, lr)
+            steps, lr, 'refit_answer_mlp')
         return dict(acc_before=before, acc_after=accuracy(), loss=loss)

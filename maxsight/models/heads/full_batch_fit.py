@@ -16,10 +16,12 @@ def check_refit_settings(steps: int, lr: float, who: str) -> None:
 
 
 def fit_full_batch(params: Iterable[nn.Parameter], loss_fn: Callable[[], Tensor], steps: int,
-                   lr: float) -> float:
+                   lr: float, who: str) -> float:
     """``steps`` full-batch Adam steps of ``loss_fn()`` over ``params``, in place
     (deterministic: no sampling); no gradient is left behind for the training optimiser.
-    Returns the last step's loss."""
+    Returns the last step's loss. Settings are checked first (:func:`check_refit_settings`,
+    naming ``who``)."""
+    check_refit_settings(steps, lr, who)
     params = list(params)
     optimizer = torch.optim.Adam(params, lr=lr)
     with torch.enable_grad():

@@ -6,7 +6,7 @@ from torch import Tensor, nn
 
 from ...registry import MODELS
 from ...value_checks import is_positive_int
-from ..heads.full_batch_fit import check_refit_settings, fit_full_batch
+from ..heads.full_batch_fit import fit_full_batch
 
 
 def masked_slope(values: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
@@ -200,7 +200,6 @@ class ClipMotionRefiner(nn.Module):
         Returns the urgency accuracy and the distance error (mean |d - d_gt|, metres) on
         the P before and after (``acc_before``, ``acc_after``, ``mae_before``,
         ``mae_after``) and the final ``loss``."""
-        check_refit_settings(steps, lr, 'ClipMotionRefiner.fit')
         if not len(gt_urgency):
             raise ValueError('ClipMotionRefiner.fit: no matched predictions to fit on (the '
                              'clips have no annotated objects)')
@@ -222,7 +221,7 @@ class ClipMotionRefiner(nn.Module):
             return loss_urgency(logits, gt_urgency) + loss_distance(dist, gt_log_dist)
 
         before = scores()
-        final = fit_full_batch(self.mlp.parameters(), loss, steps, lr)
+        final = fit_full_batch(self.mlp.parameters(), loss, steps, lr, 'ClipMotionRefiner.fit')
         after = scores()
         return dict(acc_before=before['acc'], acc_after=after['acc'],
                     mae_before=before['mae'], mae_after=after['mae'], loss=final)
