@@ -50,13 +50,20 @@ def refit_loader_cfg(cfg: Config) -> dict:
 def _collect(detector: torch.nn.Module, loader: Iterable,
              fit_data: Callable[[dict], Sequence[Tensor]], fitted: torch.nn.Module,
              empty_message: str) -> List[Tensor]:
-    """``fit_data`` of every preprocessed batch of ``loader`` (no gradient), gathered from
+    """``fit_data`` of every preprocessed batch of ``loader`` (no gradient; ``detector`` in
+    eval mode, batch-norm statistics as at test time, then back in its mode), gathered from
     every process (so every process fits the same weights) and concatenated column by
     column on the device of ``fitted``; ValueError ``empty_message`` when no batch came."""
     parts = []
-    with torch.no_grad():
-        for batch in loader:
-            parts.append([t.cpu() for t in fit_data(detector.data_preprocessor(batch, False))])
+    was_training = detector.training
+    detector.eval()
+    try:
+        with torch.no_grad():
+            for batch in loader:
+                data = detector.data_preprocessor(batch, False)
+                parts.append([t.cpu() for t in fit_data(data)])
+    finally:
+        detector.train(was_training)
     gathered = [p for rank_parts in all_gather_object(parts) for p in rank_parts]
     if not gathered:
         raise ValueError(empty_message)
@@ -95,34 +102,29 @@ def refit_answers(model: torch.nn.Module, loader: Iterable, steps: int = 2000,
     ``beside_``-prefixed keys. A clip model gets :func:`refit_motion` instead."""
     from ..models.detectors import TemporalDetector
     detector = unwrap_model(model)
-    check_refittable(detector)
     if isinstance(detector, TemporalDetector):
         return refit_motion(detector, loader, steps, lr)
+    check_refittable(detector)
     head = detector.bbox_head
+    beside = getattr(head, 'beside_out', None)
+
+    def fit_data(data: dict) -> Tuple[Tensor, ...]:
+        feats = detector.extract_feat(data['inputs'], data['data_samples'])
+        part = head.answer_fit_data(feats, data['data_samples'])
+        if beside is not None:
+            part = part + head.beside_fit_data(feats, data['data_samples'])
+        return part
+
     start = time.perf_counter()
-    was_training = detector.training
-    detector.eval()  # batch-norm statistics as at test time
-    try:
-        beside = getattr(head, 'beside_out', None)
-
-        def fit_data(data: dict) -> Tuple[Tensor, ...]:
-            feats = detector.extract_feat(data['inputs'], data['data_samples'])
-            part = head.answer_fit_data(feats, data['data_samples'])
-            if beside is not None:
-                part = part + head.beside_fit_data(feats, data['data_samples'])
-            return part
-
-        columns = _collect(detector, loader, fit_data, head.answer_mlp,
-                           'the answer refit read no images: the training split is empty')
-        answers, logits, urgency = columns[:3]
-        out = head.refit_answer_mlp(answers, logits, urgency, steps=steps, lr=lr)
-        if beside is not None and len(columns[4]):
-            out.update({f'beside_{k}': v
-                        for k, v in beside.fit(*columns[3:], steps=steps, lr=lr).items()})
-        elif beside is not None:  # the user's data has no beside_hazards: left unfitted
-            out['beside_images'] = 0
-    finally:
-        detector.train(was_training)
+    columns = _collect(detector, loader, fit_data, head.answer_mlp,
+                       'the answer refit read no images: the training split is empty')
+    answers, logits, urgency = columns[:3]
+    out = head.refit_answer_mlp(answers, logits, urgency, steps=steps, lr=lr)
+    if beside is not None and len(columns[4]):
+        out.update({f'beside_{k}': v
+                    for k, v in beside.fit(*columns[3:], steps=steps, lr=lr).items()})
+    elif beside is not None:  # the user's data has no beside_hazards: left unfitted
+        out['beside_images'] = 0
     return dict(out, positives=len(urgency), seconds=time.perf_counter() - start)
 
 
@@ -135,19 +137,14 @@ def refit_motion(detector: torch.nn.Module, loader: Iterable, steps: int = 2000,
     fit's figures with ``motion`` True, ``positives`` (P) and ``seconds``."""
     check_refittable(detector)
     start = time.perf_counter()
-    was_training = detector.training
-    detector.eval()
-    try:
-        columns = _collect(
-            detector, loader,
-            lambda data: detector.motion_fit_data(data['inputs'], data['data_samples'],
-                                                  data['padding_mask']),
-            detector.motion, 'the motion refit read no clips: the training split is empty')
-        head = detector.bbox_head
-        out = detector.motion.fit(*columns, head.loss_urgency, head.loss_distance,
-                                  steps=steps, lr=lr)
-    finally:
-        detector.train(was_training)
+    columns = _collect(
+        detector, loader,
+        lambda data: detector.motion_fit_data(data['inputs'], data['data_samples'],
+                                              data['padding_mask']),
+        detector.motion, 'the motion refit read no clips: the training split is empty')
+    head = detector.bbox_head
+    out = detector.motion.fit(*columns, head.loss_urgency, head.loss_distance,
+                              steps=steps, lr=lr)
     return dict(out, motion=True, positives=len(columns[3]),
                 seconds=time.perf_counter() - start)
 
