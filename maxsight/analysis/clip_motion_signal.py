@@ -57,29 +57,25 @@ def collect_motion_rows(model: torch.nn.Module, loader, min_iou: float = 0.5
     refiner's ``slope_h`` and ``slope_d`` (its scaled per-frame inputs) at the prediction
     that overlaps it most."""
     rows: Dict[str, List[float]] = dict(rate=[], slope_h=[], slope_d=[])
-    refiner = model.motion
-    model.motion = None  # the raw per-frame predictions the refiner reads
-    try:
-        for batch in loader:
-            data = model.data_preprocessor(batch, False)
-            preds = model(**data, mode='tensor')
-            feats = refiner.motion_features(preds, data['padding_mask'])
-            valid = (~data['padding_mask']).flatten().tolist()
-            for i, sample in enumerate(data['data_samples']):
-                gt = sample.gt_instances
-                if not valid[i] or len(gt) == 0 or 'approach_m_s' not in gt:
+    for batch in loader:
+        data = model.data_preprocessor(batch, False)
+        preds = model.unrefined_predictions(data['inputs'], data['data_samples'],
+                                            data['padding_mask'])
+        feats = model.motion.motion_features(preds, data['padding_mask'])
+        valid = (~data['padding_mask']).flatten().tolist()
+        for i, sample in enumerate(data['data_samples']):
+            gt = sample.gt_instances
+            if not valid[i] or len(gt) == 0 or 'approach_m_s' not in gt:
+                continue
+            iou = box_iou(gt.bboxes.float(), preds['box'][i].float())
+            best, idx = iou.max(1)
+            approach, dist = gt.approach_m_s.float(), gt.distance_m.float()
+            for j in range(len(gt)):
+                if best[j] < min_iou or not torch.isfinite(approach[j]):
                     continue
-                iou = box_iou(gt.bboxes.float(), preds['box'][i].float())
-                best, idx = iou.max(1)
-                approach, dist = gt.approach_m_s.float(), gt.distance_m.float()
-                for j in range(len(gt)):
-                    if best[j] < min_iou or not torch.isfinite(approach[j]):
-                        continue
-                    rows['rate'].append(float(approach[j] / dist[j]))
-                    rows['slope_h'].append(float(feats[i, idx[j], 0]))
-                    rows['slope_d'].append(float(feats[i, idx[j], 2]))
-    finally:
-        model.motion = refiner
+                rows['rate'].append(float(approach[j] / dist[j]))
+                rows['slope_h'].append(float(feats[i, idx[j], 0]))
+                rows['slope_d'].append(float(feats[i, idx[j], 2]))
     return rows
 
 

@@ -93,12 +93,15 @@ def test_t5_motion_fit_data_are_the_refiners_inputs_at_the_matched_predictions(t
     assert torch.allclose(log_dist + delta[:, 4], preds['log_dist'][valid][bi, pi], atol=1e-5)
     refiner, model.motion = model.motion, None  # the frames' own distances, moved by it
     with torch.no_grad():
-        own = model(**data, mode='tensor')['log_dist'][valid][bi, pi]
+        plain = model(**data, mode='tensor')
     model.motion = refiner
-    assert (log_dist - own).abs().max() > 1e-3
+    assert (log_dist - plain['log_dist'][valid][bi, pi]).abs().max() > 1e-3
+    with torch.no_grad():  # what the refiner reads: the model without it
+        unrefined = model.unrefined_predictions(data['inputs'], data['data_samples'],
+                                                data['padding_mask'])
+    assert all(torch.equal(unrefined[k], v) for k, v in plain.items())
     assert torch.equal(gt_urgency, t['gt_urgency'].long())
     assert torch.allclose(gt_log_dist, t['gt_distance_m'].clamp(min=0.1).log())
-    assert model.motion is not None  # put back after the pass without it
     model.motion = None
     with pytest.raises(ValueError, match='no motion refiner'):
         model.motion_fit_data(data['inputs'], data['data_samples'], data['padding_mask'])

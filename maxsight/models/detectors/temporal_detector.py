@@ -34,10 +34,7 @@ class TemporalDetector(MaxSightDetector):
                 ) -> Union[Dict[str, Tensor], List[DetDataSample]]:
         if padding_mask is None:
             padding_mask = torch.zeros(len(inputs), 1, dtype=torch.bool, device=inputs.device)
-        intermediate = self.intermediate_feat(inputs, data_samples)
-        feats = self.temporal(self.refine_feat(intermediate, inputs, data_samples),
-                              padding_mask)
-        preds = self.bbox_head(feats)
+        intermediate, preds = self._head_predictions(inputs, data_samples, padding_mask)
         if self.motion is not None:
             preds = self.motion(preds, padding_mask)
         if mode == 'tensor':
@@ -57,6 +54,23 @@ class TemporalDetector(MaxSightDetector):
         raise ValueError(f"TemporalDetector.forward: mode must be 'loss', 'predict' or "
                          f"'tensor', got {mode!r}")
 
+    def _head_predictions(self, inputs: Tensor, data_samples: Optional[Sequence[DetDataSample]],
+                          padding_mask: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
+        """The per-frame network's intermediate features and the head's predictions over
+        ``inputs`` [B * T, C, H, W] (``padding_mask`` [B, T]), before the motion refiner."""
+        intermediate = self.intermediate_feat(inputs, data_samples)
+        feats = self.temporal(self.refine_feat(intermediate, inputs, data_samples),
+                              padding_mask)
+        return intermediate, self.bbox_head(feats)
+
+    def unrefined_predictions(self, inputs: Tensor,
+                              data_samples: Optional[Sequence[DetDataSample]],
+                              padding_mask: Tensor) -> Dict[str, Tensor]:
+        """The head's predictions over ``inputs`` [B * T, C, H, W] (``padding_mask``
+        [B, T]) as ``forward(mode='tensor')`` gives them, but before the motion refiner:
+        what the refiner reads."""
+        return self._head_predictions(inputs, data_samples, padding_mask)[1]
+
     @torch.no_grad()
     def motion_fit_data(self, inputs: Tensor, data_samples: Sequence[DetDataSample],
                         padding_mask: Tensor) -> Tuple[Tensor, ...]:
@@ -69,11 +83,8 @@ class TemporalDetector(MaxSightDetector):
         if self.motion is None:
             raise ValueError('motion_fit_data: this model has no motion refiner '
                              '(model.motion)')
-        refiner, self.motion = self.motion, None
-        try:
-            preds = self(inputs, data_samples, mode='tensor', padding_mask=padding_mask)
-        finally:
-            self.motion = refiner
+        refiner = self.motion
+        preds = self.unrefined_predictions(inputs, data_samples, padding_mask)
         lines = refiner.track_lines(preds, padding_mask)
         features = refiner.motion_features(preds, padding_mask, lines)
         urgency, log_dist = refiner.base_predictions(preds, lines)
